@@ -1,0 +1,53 @@
+# The front door. Every target installs what it needs itself.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+ENV ?= staging
+export SAM_CLI_TELEMETRY := 0
+export POWERTOOLS_TRACE_DISABLED := true
+
+.PHONY: setup demo local test unit integration e2e lint format build bench deploy clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) ## create .venv and install the package with dev extras
+
+demo: setup ## scripted scenario against an embedded moto server, with a Slack transcript
+	$(PY) -m devtools.demo
+
+local: setup ## keep the offline stack up and send one signed slash command at a time
+	$(PY) -m devtools.cli
+
+test: setup ## unit + integration tests (no network, no docker)
+	$(PY) -m pytest tests/unit tests/integration
+
+e2e: setup ## sam build + sam local invoke of every function with every event (installs docker itself)
+	bash scripts/e2e/prepare.sh
+	$(PY) -m pytest tests/e2e -m e2e -p no:cacheprovider
+
+lint: setup ## ruff, mypy and sam validate --lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/sam validate --lint --region af-south-1
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+build: setup
+	$(VENV)/bin/sam build
+
+bench: setup build ## ack latency, cold-start ratio, layer sizes
+	$(PY) -m devtools.bench
+
+deploy: build ## sam deploy --config-env $(ENV) (needs AWS credentials)
+	$(VENV)/bin/sam deploy --config-env $(ENV)
+
+clean:
+	rm -rf .aws-sam $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Adapters over AWS services. Only this package (and ``opsbot.dependencies``) imports boto3."""

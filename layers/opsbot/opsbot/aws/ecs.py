@@ -1,0 +1,55 @@
+"""The ECS service: counts, task definition, deployments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsbot.aws.errors import aws_call
+from opsbot.errors import AwsOperationError
+from opsbot.ports import Deployment, ServiceState
+
+
+class EcsServiceGateway:
+    def __init__(self, client: Any, cluster: str, service: str) -> None:
+        self._client = client
+        self._cluster = cluster
+        self._service = service
+
+    def describe(self) -> ServiceState:
+        with aws_call("DescribeServices"):
+            response = self._client.describe_services(cluster=self._cluster, services=[self._service])
+        services = response.get("services", [])
+        if not services or services[0].get("status") == "INACTIVE":
+            raise AwsOperationError("DescribeServices", "ServiceNotFoundException", "the ECS service was not found")
+        service = services[0]
+        task_definition_arn = str(service.get("taskDefinition", ""))
+        return ServiceState(
+            desired=int(service.get("desiredCount", 0)),
+            running=int(service.get("runningCount", 0)),
+            pending=int(service.get("pendingCount", 0)),
+            task_definition=task_definition_arn.rsplit("/", 1)[-1],
+            image_tag=self._image_tag(task_definition_arn),
+            deployments=tuple(
+                Deployment(
+                    id=str(d.get("id", "")),
+                    status=str(d.get("status", "")),
+                    rollout_state=str(d.get("rolloutState", "COMPLETED" if d.get("status") == "PRIMARY" else "")),
+                    task_definition=str(d.get("taskDefinition", "")).rsplit("/", 1)[-1],
+                )
+                for d in service.get("deployments", [])
+            ),
+        )
+
+    def _image_tag(self, task_definition_arn: str) -> str:
+        if not task_definition_arn:
+            return "unknown"
+        with aws_call("DescribeTaskDefinition"):
+            response = self._client.describe_task_definition(taskDefinition=task_definition_arn)
+        containers = response["taskDefinition"].get("containerDefinitions", [])
+        if not containers:
+            return "unknown"
+        image = str(containers[0].get("image", ""))
+        if "@" in image:
+            return image.rsplit("@", 1)[-1][:19]
+        last = image.rsplit("/", 1)[-1]
+        return last.rsplit(":", 1)[-1] if ":" in last else "latest"

@@ -1,0 +1,49 @@
+"""CloudWatch alarms in ALARM and the age of the latest RDS snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from opsbot.aws.errors import aws_call
+from opsbot.ports import AlarmSummary
+
+
+class AlarmsGateway:
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def firing(self) -> list[AlarmSummary]:
+        alarms: list[AlarmSummary] = []
+        with aws_call("DescribeAlarms"):
+            paginator = self._client.get_paginator("describe_alarms")
+            for page in paginator.paginate(
+                StateValue="ALARM", AlarmNamePrefix=self._prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+            ):
+                for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                    alarms.append(
+                        AlarmSummary(
+                            name=str(alarm["AlarmName"]),
+                            metric=str(alarm.get("MetricName", "composite")),
+                            since=alarm.get("StateUpdatedTimestamp"),
+                        )
+                    )
+        return alarms
+
+
+class SnapshotsGateway:
+    def __init__(self, client: Any, db_instance: str) -> None:
+        self._client = client
+        self._db_instance = db_instance
+
+    def latest_snapshot_time(self) -> datetime | None:
+        latest: datetime | None = None
+        with aws_call("DescribeDBSnapshots"):
+            paginator = self._client.get_paginator("describe_db_snapshots")
+            for page in paginator.paginate(DBInstanceIdentifier=self._db_instance):
+                for snapshot in page.get("DBSnapshots", []):
+                    created = snapshot.get("SnapshotCreateTime")
+                    if created and (latest is None or created > latest):
+                        latest = created
+        return latest

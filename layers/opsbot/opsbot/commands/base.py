@@ -1,0 +1,76 @@
+"""What every command module shares: the context it runs in and the shape of its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opsbot.config import Role, Settings
+from opsbot.ports import AlarmsPort, AuditPort, CapacityPort, ConfirmationPort, LockPort, ServicePort, SnapshotsPort
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    channel_id: str
+    role: Role = Role.NONE
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Adapters a command may use; built by ``opsbot.dependencies`` or handed in by tests."""
+
+    capacity: CapacityPort
+    service: ServicePort
+    alarms: AlarmsPort
+    snapshots: SnapshotsPort
+    audit: AuditPort
+    locks: LockPort
+    confirmations: ConfirmationPort
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    actor: Actor
+    settings: Settings
+    ports: Ports
+    now: datetime
+    request_id: str  # Slack trigger_id (or action id): the idempotency key and lock owner
+    audit_key: str  # where this attempt is recorded; Undo buttons point here
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    decision: str = "allowed"
+    result: str = "ok"
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A command's result: ``view`` is rendered by ``opsbot.slack.views``; ``audit`` is recorded by dispatch."""
+
+    view: Any
+    audit: AuditOutcome | None = field(default_factory=AuditOutcome)
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command module's declaration. Its module docstring is the help text (first line = summary)."""
+
+    name: str
+    usage: str
+    required_role: Role
+    parse: Callable[[list[str]], Any]
+    run: Callable[[Any, CommandContext], Outcome]
+    mutating: bool = False
+    doc: str = ""
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name

@@ -1,0 +1,149 @@
+"""Run one command or button press: parse, authorise, execute, audit — in that order, every time.
+
+Every attempt except `help` leaves exactly one audit entry, whatever happens. Mutating commands write a
+``pending`` entry first, so an action can never happen without a trace even if the final write fails.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from opsbot.commands import REGISTRY, scale
+from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.config import Role
+from opsbot.errors import (
+    AwsOperationError,
+    ChangeInProgress,
+    ConfirmationExpired,
+    GuardrailViolation,
+    NotAuthorised,
+    OpsbotError,
+    UsageError,
+)
+from opsbot.logic.rbac import authorise
+from opsbot.logic.text import escape_for_slack
+from opsbot.observability import logger
+from opsbot.ports import AuditEntry
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    kind: str  # usage | refused | failed
+    message: str
+    usage: str = ""
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    spec: CommandSpec
+    args: list[str]
+    parsed: Any
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Split the slash-command text into a verb and its parsed arguments, or raise ``UsageError``."""
+    words = text.split()
+    verb = words[0].lower() if words else "help"
+    spec = REGISTRY.get(verb)
+    if spec is None:
+        suggestions = difflib.get_close_matches(verb, REGISTRY, n=2, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
+        raise UnknownVerb(f"I don't know `{escape_for_slack(verb)}`{hint}", tuple(suggestions))
+    return ParsedCommand(spec=spec, args=words[1:], parsed=spec.parse(words[1:]))
+
+
+class UnknownVerb(UsageError):
+    def __init__(self, message: str, suggestions: tuple[str, ...]) -> None:
+        super().__init__(message, "/mycandidate help")
+        self.suggestions = suggestions
+
+
+def usage_error_view(exc: UsageError) -> ErrorView:
+    return ErrorView(
+        kind="usage", message=str(exc), usage=exc.usage, suggestions=getattr(exc, "suggestions", ())
+    )
+
+
+def execute_command(text: str, ctx: CommandContext) -> Outcome:
+    """Run slash-command text for an actor whose role is already resolved."""
+    verb = (text.split() or ["help"])[0].lower()
+    try:
+        command = parse_command(text)
+    except UsageError as exc:
+        return _finish(ctx, verb, text, Outcome(view=usage_error_view(exc), audit=AuditOutcome("invalid", "refused", error=str(exc))))
+    spec = command.spec
+    return _guarded(ctx, spec.name, " ".join(command.args), spec.required_role, spec.mutating,
+                    lambda: spec.run(command.parsed, ctx))
+
+
+# Button actions: action_id -> (verb for the audit trail, required role, handler taking the button value).
+ACTIONS: dict[str, tuple[str, Role, Callable[[str, CommandContext], Outcome]]] = {
+    "scale_confirm": ("scale", Role.OPERATOR, scale.confirm),
+    "scale_cancel": ("scale", Role.OPERATOR, scale.cancel),
+    "scale_undo": ("undo", Role.OPERATOR, scale.undo),
+}
+
+
+def execute_action(action_id: str, value: str, ctx: CommandContext) -> Outcome:
+    verb, role, handler = ACTIONS[action_id]
+    return _guarded(ctx, verb, f"{action_id} {value}", role, True, lambda: handler(value, ctx))
+
+
+def _guarded(
+    ctx: CommandContext, verb: str, arguments: str, role: Role, mutating: bool, body: Callable[[], Outcome]
+) -> Outcome:
+    try:
+        authorise(ctx.actor.role, ctx.actor.channel_id, role, ctx.settings.rbac, verb)
+    except NotAuthorised as exc:
+        return _finish(ctx, verb, arguments, _refusal(exc))
+    if mutating:
+        _record(ctx, verb, arguments, AuditOutcome(result="pending"))
+    try:
+        outcome = body()
+    except (UsageError, GuardrailViolation, ChangeInProgress, ConfirmationExpired) as exc:
+        outcome = _refusal(exc)
+    except AwsOperationError as exc:
+        logger.warning("command failed", extra={"verb": verb, "operation": exc.operation, "code": exc.code})
+        outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc)))
+    except OpsbotError as exc:
+        outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc)))
+    return _finish(ctx, verb, arguments, outcome)
+
+
+def _refusal(exc: OpsbotError) -> Outcome:
+    return Outcome(
+        view=ErrorView(kind="refused", message=str(exc), usage=getattr(exc, "usage", "")),
+        audit=AuditOutcome(decision="refused", result="refused", error=str(exc)),
+    )
+
+
+def _finish(ctx: CommandContext, verb: str, arguments: str, outcome: Outcome) -> Outcome:
+    if outcome.audit is not None and verb != "help":
+        _record(ctx, verb, arguments, outcome.audit)
+    return outcome
+
+
+def _record(ctx: CommandContext, verb: str, arguments: str, audit: AuditOutcome) -> None:
+    ctx.ports.audit.record(
+        AuditEntry(
+            key=ctx.audit_key,
+            at=ctx.now,
+            actor=ctx.actor.user_id,
+            channel=ctx.actor.channel_id,
+            verb=verb,
+            arguments=arguments[:200],
+            decision=audit.decision,
+            result=audit.result,
+            before=audit.before,
+            after=audit.after,
+            error=audit.error[:500],
+        )
+    )
+
+
+def with_audit_key(ctx: CommandContext, key: str) -> CommandContext:
+    return replace(ctx, audit_key=key)

@@ -1,0 +1,52 @@
+"""Show what the bot can do.
+
+`/mycandidate help` lists every command; `/mycandidate help <command>` shows one command in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opsbot.commands.base import CommandContext, CommandSpec, Outcome
+from opsbot.config import Role
+from opsbot.errors import UsageError
+from opsbot.logic.text import escape_for_slack
+
+USAGE = "/mycandidate help [command]"
+
+
+@dataclass(frozen=True)
+class HelpView:
+    entries: tuple[tuple[str, str, str], ...]  # (usage, summary, details)
+    unknown_verb: str = ""
+    suggestions: tuple[str, ...] = ()
+
+
+def parse(args: list[str]) -> str | None:
+    if len(args) > 1:
+        raise UsageError(f"`help` takes at most one command name, got {len(args)} words", USAGE)
+    return args[0].lower() if args else None
+
+
+def build_help(topic: str | None = None) -> HelpView:
+    """Help is built from the command modules' docstrings, so it cannot drift from the code."""
+    from opsbot.commands import REGISTRY  # the registry imports this module
+
+    specs = list(REGISTRY.values())
+    if topic is not None:
+        if topic not in REGISTRY:
+            raise UsageError(f"there is no command `{escape_for_slack(topic)}`", USAGE)
+        specs = [REGISTRY[topic]]
+    entries = []
+    for spec in specs:
+        lines = spec.doc.strip().splitlines()
+        details = "\n".join(lines[1:]).strip() if topic else ""
+        entries.append((spec.usage, spec.summary, details))
+    return HelpView(entries=tuple(entries))
+
+
+def run(topic: str | None, ctx: CommandContext) -> Outcome:
+    return Outcome(view=build_help(topic), audit=None)
+
+
+SPEC = CommandSpec(name="help", usage=USAGE, required_role=Role.NONE, parse=parse, run=run, doc=__doc__ or "")

@@ -1,0 +1,80 @@
+"""Show the health of the MyCandidate web service at a glance.
+
+Desired / running / pending tasks, task definition and image tag, autoscaling min / max, the next scheduled
+actions, alarms in ALARM, the age of the latest RDS snapshot and any deployment in progress.
+Ephemeral by default; `/mycandidate status public` posts it to the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from opsbot.commands.base import CommandContext, CommandSpec, Outcome
+from opsbot.config import Role
+from opsbot.errors import OpsbotError, UsageError
+from opsbot.logic.scaling import Capacity
+from opsbot.logic.text import escape_for_slack
+from opsbot.ports import AlarmSummary, ScheduledAction, ServiceState
+
+USAGE = "/mycandidate status [public]"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Section(Generic[T]):
+    """One part of the status; ``error`` is set instead of ``value`` when that part could not be read."""
+
+    value: T | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StatusView:
+    service_name: str
+    service: Section[ServiceState]
+    capacity: Section[Capacity]
+    scheduled: Section[list[ScheduledAction]]
+    alarms: Section[list[AlarmSummary]]
+    snapshot_age: Section[timedelta | None]
+    checked_at: datetime
+
+
+def parse(args: list[str]) -> bool:
+    if not args:
+        return False
+    if len(args) == 1 and args[0].lower() == "public":
+        return True
+    raise UsageError(f"`status` only understands `public`, got `{escape_for_slack(' '.join(args))}`", USAGE)
+
+
+def _read(reader: Callable[[], T]) -> Section[T]:
+    # One unreadable part (say, RDS throttling) must not hide the rest of the status.
+    try:
+        return Section(value=reader())
+    except OpsbotError as exc:
+        return Section(error=str(exc))
+
+
+def run(public: bool, ctx: CommandContext) -> Outcome:
+    ports = ctx.ports
+
+    def snapshot_age() -> timedelta | None:
+        latest = ports.snapshots.latest_snapshot_time()
+        return None if latest is None else ctx.now - latest
+
+    view = StatusView(
+        service_name=ctx.settings.service_key,
+        service=_read(ports.service.describe),
+        capacity=_read(ports.capacity.get_capacity),
+        scheduled=_read(lambda: ports.capacity.scheduled_actions()[:3]),
+        alarms=_read(ports.alarms.firing),
+        snapshot_age=_read(snapshot_age),
+        checked_at=ctx.now,
+    )
+    return Outcome(view=view, public=public)
+
+
+SPEC = CommandSpec(name="status", usage=USAGE, required_role=Role.VIEWER, parse=parse, run=run, doc=__doc__ or "")

@@ -1,0 +1,195 @@
+"""Typed settings, validated once per cold start.
+
+Every name of the operated system is configuration; the defaults follow the MyCandidate architecture
+(``shared/seeds/000``). Values come from environment variables set by ``template.yaml``; secrets never do
+(in deployed stages the Slack credentials come from Secrets Manager, see ``opsbot.slack.credentials``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import IntEnum
+
+from opsbot.errors import ConfigError
+
+HOME_REGION = "af-south-1"
+_SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{2,20}$")
+
+
+class Role(IntEnum):
+    """Ordered roles: a higher role may do everything a lower one may."""
+
+    NONE = 0
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError as exc:
+            raise ConfigError(f"unknown role {text!r}; expected none, viewer, operator or admin") from exc
+
+
+@dataclass(frozen=True)
+class RbacConfig:
+    """Who may do what, and where. Keys are Slack user IDs (``U…``/``W…``) or user-group IDs (``S…``)."""
+
+    users: Mapping[str, Role] = field(default_factory=dict)
+    groups: Mapping[str, Role] = field(default_factory=dict)
+    allowed_channels: frozenset[str] = frozenset()
+    default_role: Role = Role.NONE
+
+    @classmethod
+    def from_json(cls, text: str) -> RbacConfig:
+        """Parse ``{"admin": [ids], "operator": [ids], "viewer": [ids], "channels": [ids], "default": "viewer"}``."""
+        try:
+            raw = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"OPSBOT_RBAC is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError("OPSBOT_RBAC must be a JSON object")
+        unknown = set(raw) - {"admin", "operator", "viewer", "channels", "default"}
+        if unknown:
+            raise ConfigError(f"OPSBOT_RBAC has unknown keys: {', '.join(sorted(unknown))}")
+        users: dict[str, Role] = {}
+        groups: dict[str, Role] = {}
+        for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN):  # ascending: the highest mention wins
+            for slack_id in _id_list(raw.get(role.name.lower(), []), role.name.lower()):
+                (groups if slack_id.startswith("S") else users)[slack_id] = role
+        channels = frozenset(_id_list(raw.get("channels", []), "channels"))
+        default = Role.parse(str(raw.get("default", "none")))
+        if default > Role.VIEWER:
+            raise ConfigError("OPSBOT_RBAC default role may be at most viewer")
+        return cls(users=users, groups=groups, allowed_channels=channels, default_role=default)
+
+
+def _id_list(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"OPSBOT_RBAC.{key} must be a list of Slack IDs")
+    bad = [v for v in value if not _SLACK_ID.match(v)]
+    if bad:
+        raise ConfigError(f"OPSBOT_RBAC.{key} has values that are not Slack IDs: {', '.join(bad)}")
+    return list(value)
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """Bounds on capacity changes made by the bot."""
+
+    floor: int = 2
+    ceiling: int = 20
+    max_step: int = 6
+    confirm_above: int = 10
+    max_temporary: timedelta = timedelta(hours=24)
+    min_temporary: timedelta = timedelta(minutes=5)
+    lock_ttl: timedelta = timedelta(minutes=5)
+    confirmation_ttl: timedelta = timedelta(minutes=10)
+
+    def validate(self) -> None:
+        if not 1 <= self.floor <= self.ceiling:
+            raise ConfigError(f"guardrails: need 1 <= floor ({self.floor}) <= ceiling ({self.ceiling})")
+        if self.max_step < 1:
+            raise ConfigError("guardrails: max step must be at least 1")
+        if self.min_temporary > self.max_temporary:
+            raise ConfigError("guardrails: the shortest temporary change is longer than the longest")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot needs to know about its environment."""
+
+    environment: str = "dev"
+    region: str = HOME_REGION
+    cluster: str = "mycandidate"
+    service: str = "web"
+    db_instance: str = "mycandidate-db"
+    alarm_prefix: str = "mycandidate-"
+    baseline_min: int = 2
+    baseline_max: int = 10
+    operations_table: str = "opsbot-operations"
+    idempotency_table: str = "opsbot-idempotency"
+    slack_channel: str = ""
+    slack_secret_id: str = ""
+    rbac: RbacConfig = field(default_factory=RbacConfig)
+    guardrails: Guardrails = field(default_factory=Guardrails)
+
+    @property
+    def scalable_resource_id(self) -> str:
+        return f"service/{self.cluster}/{self.service}"
+
+    @property
+    def service_key(self) -> str:
+        return f"{self.cluster}/{self.service}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build and validate settings; raise ``ConfigError`` naming every problem at once."""
+        problems: list[str] = []
+
+        def integer(name: str, default: int) -> int:
+            text = env.get(name, "")
+            if not text:
+                return default
+            if not re.fullmatch(r"[0-9]{1,6}", text):
+                problems.append(f"{name} must be a whole number, got {text!r}")
+                return default
+            return int(text)
+
+        guardrails = Guardrails(
+            floor=integer("OPSBOT_CAPACITY_FLOOR", 2),
+            ceiling=integer("OPSBOT_CAPACITY_CEILING", 20),
+            max_step=integer("OPSBOT_MAX_STEP", 6),
+            confirm_above=integer("OPSBOT_CONFIRM_ABOVE", 10),
+            max_temporary=timedelta(hours=integer("OPSBOT_MAX_TEMPORARY_HOURS", 24)),
+        )
+        try:
+            rbac = RbacConfig.from_json(env.get("OPSBOT_RBAC", ""))
+        except ConfigError as exc:
+            problems.append(str(exc))
+            rbac = RbacConfig()
+        settings = cls(
+            environment=env.get("OPSBOT_ENV", "dev"),
+            region=env.get("OPSBOT_REGION") or env.get("AWS_REGION") or HOME_REGION,
+            cluster=env.get("OPSBOT_CLUSTER", "mycandidate"),
+            service=env.get("OPSBOT_SERVICE", "web"),
+            db_instance=env.get("OPSBOT_DB_INSTANCE", "mycandidate-db"),
+            alarm_prefix=env.get("OPSBOT_ALARM_PREFIX", "mycandidate-"),
+            baseline_min=integer("OPSBOT_BASELINE_MIN", 2),
+            baseline_max=integer("OPSBOT_BASELINE_MAX", 10),
+            operations_table=env.get("OPSBOT_OPERATIONS_TABLE", "opsbot-operations"),
+            idempotency_table=env.get("OPSBOT_IDEMPOTENCY_TABLE", "opsbot-idempotency"),
+            slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
+            slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
+            rbac=rbac,
+            guardrails=guardrails,
+        )
+        problems.extend(settings.problems())
+        if problems:
+            raise ConfigError("invalid opsbot configuration: " + "; ".join(problems))
+        return settings
+
+    def problems(self) -> list[str]:
+        """Cross-field checks: residency, guardrail sanity, production hardening."""
+        found: list[str] = []
+        if self.environment not in {"dev", "staging", "prod"}:
+            found.append(f"OPSBOT_ENV must be dev, staging or prod, got {self.environment!r}")
+        if self.environment == "prod" and self.region != HOME_REGION:
+            found.append(f"prod must run in {HOME_REGION} (data residency), got {self.region}")
+        if self.environment != "dev" and not self.slack_secret_id:
+            found.append("OPSBOT_SLACK_SECRET_ID is required outside dev (no Slack secrets in environment variables)")
+        try:
+            self.guardrails.validate()
+        except ConfigError as exc:
+            found.append(str(exc))
+        g = self.guardrails
+        if not g.floor <= self.baseline_min <= self.baseline_max <= g.ceiling:
+            found.append(
+                f"baseline {self.baseline_min}..{self.baseline_max} must lie within guardrails {g.floor}..{g.ceiling}"
+            )
+        return found

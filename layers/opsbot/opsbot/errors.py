@@ -1,0 +1,44 @@
+"""Domain exceptions. Each carries a message fit to show an operator in Slack."""
+
+from __future__ import annotations
+
+
+class OpsbotError(Exception):
+    """Base class: ``str(exc)`` is safe to show to a Slack user (IDs, counts, states only)."""
+
+
+class ConfigError(OpsbotError):
+    """The bot's configuration is invalid; raised once at cold start."""
+
+
+class UsageError(OpsbotError):
+    """The user's command text could not be understood."""
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class NotAuthorised(OpsbotError):
+    """RBAC refused the request."""
+
+
+class GuardrailViolation(OpsbotError):
+    """The requested change is outside the configured guardrails."""
+
+
+class ChangeInProgress(OpsbotError):
+    """Another change holds the per-service change lock."""
+
+
+class ConfirmationExpired(OpsbotError):
+    """A confirmation button was pressed after it expired or was already used."""
+
+
+class AwsOperationError(OpsbotError):
+    """An AWS call failed; the message names the operation and a human reason, never a payload."""
+
+    def __init__(self, operation: str, code: str, reason: str) -> None:
+        super().__init__(f"AWS {operation} failed: {reason} ({code})")
+        self.operation = operation
+        self.code = code

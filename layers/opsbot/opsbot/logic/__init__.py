@@ -1,0 +1,1 @@
+"""Pure decisions: no boto3, no Slack, no clock reads (time is passed in)."""

@@ -1,0 +1,106 @@
+"""The small interfaces logic depends on, and the plain data they exchange.
+
+Production implementations live in ``opsbot.aws``; tests hand in fakes or moto-backed adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from opsbot.logic.scaling import Capacity
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    status: str
+    rollout_state: str
+    task_definition: str
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    desired: int
+    running: int
+    pending: int
+    task_definition: str  # family:revision
+    image_tag: str
+    deployments: tuple[Deployment, ...] = ()
+
+    @property
+    def deployment_in_progress(self) -> Deployment | None:
+        for deployment in self.deployments:
+            if deployment.rollout_state == "IN_PROGRESS":
+                return deployment
+        return None
+
+
+@dataclass(frozen=True)
+class ScheduledAction:
+    name: str
+    schedule: str
+    at: datetime | None
+    min: int | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class AlarmSummary:
+    name: str
+    metric: str
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One attempt, whatever its outcome. ``key`` identifies it for Undo."""
+
+    key: str
+    at: datetime
+    actor: str
+    channel: str
+    verb: str
+    arguments: str
+    decision: str  # allowed | refused | invalid | dry-run | awaiting-confirmation | cancelled
+    result: str  # ok | failed | refused | noop | pending
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+class CapacityPort(Protocol):
+    def get_capacity(self) -> Capacity: ...
+    def set_capacity(self, capacity: Capacity) -> None: ...
+    def schedule_revert(self, at: datetime, capacity: Capacity) -> None: ...
+    def cancel_revert(self) -> bool: ...
+    def scheduled_actions(self) -> list[ScheduledAction]: ...
+
+
+class ServicePort(Protocol):
+    def describe(self) -> ServiceState: ...
+
+
+class AlarmsPort(Protocol):
+    def firing(self) -> list[AlarmSummary]: ...
+
+
+class SnapshotsPort(Protocol):
+    def latest_snapshot_time(self) -> datetime | None: ...
+
+
+class AuditPort(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+    def get(self, key: str) -> AuditEntry | None: ...
+    def latest(self, limit: int) -> list[AuditEntry]: ...
+
+
+class LockPort(Protocol):
+    def acquire(self, resource: str, owner: str, now: datetime) -> None: ...
+    def release(self, resource: str, owner: str) -> None: ...
+
+
+class ConfirmationPort(Protocol):
+    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None: ...
+    def take(self, confirmation_id: str, now: datetime) -> dict[str, Any] | None: ...

@@ -1,0 +1,1 @@
+"""Slack entry adapter: Bolt app, credentials and Block Kit views."""

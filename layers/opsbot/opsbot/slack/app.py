@@ -1,0 +1,156 @@
+"""The Bolt app: acknowledge within milliseconds, do AWS work in lazy listeners, exactly once.
+
+``ack`` listeners only parse text and answer (usage errors and help are answered right there). The lazy
+listeners resolve the caller's role, run the command through ``opsbot.commands.dispatch`` and respond via
+``response_url``. Each lazy run is wrapped in Powertools idempotency keyed on the Slack ``trigger_id`` (or the
+button's action and value), so a Slack retry (``X-Slack-Retry-Num``) or a Lambda async retry never repeats
+an action.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from opsbot.commands.base import Actor, CommandContext, Ports
+from opsbot.commands.dispatch import ACTIONS, execute_action, execute_command, parse_command, usage_error_view
+from opsbot.commands.base import Outcome
+from opsbot.config import Settings
+from opsbot.errors import UsageError
+from opsbot.logic.rbac import resolve_role
+from opsbot.observability import logger
+from opsbot.slack import views
+from opsbot.slack.credentials import SlackCredentials
+
+Once = Callable[[str, Callable[[], None]], None]
+_GROUP_CACHE_SECONDS = 300
+
+
+def build_app(
+    settings: Settings,
+    credentials: SlackCredentials,
+    ports: Callable[[], Ports],
+    once: Once,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> App:
+    """Wire listeners. ``ports`` is called lazily (first lazy run) so that acks never build AWS clients."""
+    client = WebClient(
+        token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+    )
+    app = App(
+        signing_secret=credentials.signing_secret,
+        client=client,
+        process_before_response=True,  # Lambda freezes after returning: finish the ack before responding
+        token_verification_enabled=False,  # no auth.test call on cold start
+        logger=logger,  # type: ignore[arg-type]
+    )
+    listeners = _Listeners(settings, ports, once, clock)
+    command = os.environ.get("OPSBOT_SLASH_COMMAND", "/mycandidate")
+    app.command(command)(ack=listeners.ack_command, lazy=[listeners.run_command])
+    app.action(re.compile("^(" + "|".join(ACTIONS) + ")$"))(ack=listeners.ack_action, lazy=[listeners.run_action])
+    return app
+
+
+class _Listeners:
+    def __init__(self, settings: Settings, ports: Callable[[], Ports], once: Once, clock: Callable[[], datetime]):
+        self._settings = settings
+        self._ports = ports
+        self._once = once
+        self._clock = clock
+        self._groups: dict[str, frozenset[str]] = {}
+        self._groups_read_at = 0.0
+
+    # acknowledgements: no AWS, no Slack API calls ---------------------------------------------------------
+    def ack_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        text = str(body.get("text", ""))
+        try:
+            command = parse_command(text)
+        except UsageError as exc:
+            ack(**_ack_message(views.render(Outcome(view=usage_error_view(exc), audit=None))))
+            return
+        if command.spec.name == "help":
+            ack(**_ack_message(views.render(command.spec.run(command.parsed, None))))  # type: ignore[arg-type]
+            return
+        ack(**_ack_message(views.working(command.spec.name)))
+
+    def ack_action(self, ack: Ack) -> None:
+        ack()
+
+    # lazy work ------------------------------------------------------------------------------------------
+    def run_command(self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        text = str(body.get("text", ""))
+        key = f"command:{body.get('trigger_id') or body.get('command', '')}:{body.get('user_id')}"
+
+        def work() -> None:
+            words = text.split()
+            if not words or words[0].lower() == "help":
+                return
+            ctx = self._context(body["user_id"], body.get("channel_id", ""), key, client)
+            outcome = execute_command(text, ctx)
+            already_told = outcome.audit is not None and outcome.audit.decision == "invalid"
+            if not already_told:  # usage errors were answered in the ack
+                respond(**views.render(outcome))
+
+        self._guarded(key, work, respond)
+
+    def run_action(self, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        action = body["actions"][0]
+        action_id, value = str(action["action_id"]), str(action.get("value", ""))
+        key = f"action:{action_id}:{value}"  # a double click on Undo undoes once
+
+        def work() -> None:
+            user = body["user"]["id"]
+            channel = (body.get("channel") or {}).get("id", "")
+            outcome = execute_action(action_id, value, self._context(user, channel, key, client))
+            succeeded = outcome.audit is None or outcome.audit.result in {"ok", "noop"}
+            respond(**views.render(outcome), replace_original=succeeded)
+
+        self._guarded(key, work, respond)
+
+    def _guarded(self, key: str, work: Callable[[], None], respond: Respond) -> None:
+        try:
+            self._once(key, work)
+        except Exception:  # the user must hear about it; the audit trail already holds the pending attempt
+            reference = uuid.uuid4().hex[:12]
+            logger.exception("lazy listener failed", extra={"reference": reference})
+            respond(**views.internal_error(reference))
+
+    def _context(self, user_id: str, channel_id: str, request_id: str, client: WebClient) -> CommandContext:
+        rbac = self._settings.rbac
+        groups = self._groups_of(user_id, client) if rbac.groups else frozenset()
+        now = self._clock()
+        return CommandContext(
+            actor=Actor(user_id=user_id, channel_id=channel_id, role=resolve_role(user_id, groups, rbac)),
+            settings=self._settings,
+            ports=self._ports(),
+            now=now,
+            request_id=request_id,
+            audit_key=f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{uuid.uuid4().hex[:8]}",
+        )
+
+    def _groups_of(self, user_id: str, client: WebClient) -> frozenset[str]:
+        """User-group membership of the configured groups, cached for five minutes per container."""
+        if time.monotonic() - self._groups_read_at > _GROUP_CACHE_SECONDS:
+            members: dict[str, frozenset[str]] = {}
+            for group in self._settings.rbac.groups:
+                try:
+                    response = client.usergroups_users_list(usergroup=group)
+                except SlackApiError as exc:  # fail closed: no group role, but say why in the log
+                    logger.warning("cannot read user group", extra={"group": group, "error": exc.response.get("error")})
+                    continue
+                members[group] = frozenset(response.get("users", []))
+            self._groups, self._groups_read_at = members, time.monotonic()
+        return frozenset(group for group, users in self._groups.items() if user_id in users)
+
+
+def _ack_message(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: message[key] for key in ("text", "blocks", "response_type") if key in message}
