@@ -116,6 +116,7 @@ class Settings:
     idempotency_table: str = "opsbot-idempotency"
     slack_channel: str = ""
     slack_secret_id: str = ""
+    endpoint_override: bool = False
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -166,6 +167,7 @@ class Settings:
             idempotency_table=env.get("OPSBOT_IDEMPOTENCY_TABLE", "opsbot-idempotency"),
             slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
+            endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
             rbac=rbac,
             guardrails=guardrails,
         )
@@ -181,6 +183,8 @@ class Settings:
             found.append(f"OPSBOT_ENV must be dev, staging or prod, got {self.environment!r}")
         if self.environment == "prod" and self.region != HOME_REGION:
             found.append(f"prod must run in {HOME_REGION} (data residency), got {self.region}")
+        if self.environment == "prod" and self.endpoint_override:
+            found.append("prod must talk to the real regional AWS endpoints; unset OPSBOT_AWS_ENDPOINT_URL*")
         if self.environment != "dev" and not self.slack_secret_id:
             found.append("OPSBOT_SLACK_SECRET_ID is required outside dev (no Slack secrets in environment variables)")
         try:

@@ -1,11 +1,13 @@
 """Cached boto3 clients, pinned to the configured region with standard retries.
 
-``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``) are honoured by botocore itself, which is how the
-offline stack points the bot at moto.
+``OPSBOT_AWS_ENDPOINT_URL`` (or ``OPSBOT_AWS_ENDPOINT_URL_<SERVICE>``, e.g. ``…_LAMBDA``) points the bot at an
+emulator for local runs and ``sam local invoke``. They are declared (empty) in ``template.yaml`` so that
+``--env-vars`` can set them; an empty value means the real regional endpoint, and ``prod`` refuses them.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +17,19 @@ from botocore.config import Config
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
 
 
-@lru_cache(maxsize=32)
 def client(service: str, region: str) -> Any:
-    """One client per service and region for the life of the execution environment."""
-    return boto3.session.Session().client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+    """One client per service, region and endpoint for the life of the execution environment."""
+    return _client(service, region, endpoint_override(service))
+
+
+@lru_cache(maxsize=32)
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    return boto3.session.Session().client(  # type: ignore[call-overload]
+        service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG
+    )
+
+
+def endpoint_override(service: str) -> str | None:
+    """The emulator endpoint for ``service``, if one is configured."""
+    specific = f"OPSBOT_AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}"
+    return os.environ.get(specific) or os.environ.get("OPSBOT_AWS_ENDPOINT_URL") or None

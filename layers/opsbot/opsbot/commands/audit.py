@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from opsbot.commands.base import CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import UsageError
-from opsbot.logic.text import escape_for_slack
+from opsbot.logic.text import echo
 from opsbot.ports import AuditEntry
 
 USAGE = "/mycandidate audit [n]"
@@ -32,7 +32,7 @@ def parse(args: list[str]) -> int:
     if len(args) > 1:
         raise UsageError(f"`audit` takes one number, got {len(args)} words", USAGE)
     if not re.fullmatch(r"[0-9]{1,4}", args[0]):
-        raise UsageError(f"`{escape_for_slack(args[0])}` is not a count; use a whole number 1..{MAX_COUNT}", USAGE)
+        raise UsageError(f"`{echo(args[0])}` is not a count; use a whole number 1..{MAX_COUNT}", USAGE)
     count = int(args[0])
     if not 1 <= count <= MAX_COUNT:
         raise UsageError(f"the count must be between 1 and {MAX_COUNT}, got {count}", USAGE)

@@ -24,7 +24,7 @@ from opsbot.errors import (
     UsageError,
 )
 from opsbot.logic.rbac import authorise
-from opsbot.logic.text import escape_for_slack
+from opsbot.logic.text import echo
 from opsbot.observability import logger
 from opsbot.ports import AuditEntry
 
@@ -52,7 +52,7 @@ def parse_command(text: str) -> ParsedCommand:
     if spec is None:
         suggestions = difflib.get_close_matches(verb, REGISTRY, n=2, cutoff=0.5)
         hint = f"; did you mean {' or '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
-        raise UnknownVerb(f"I don't know `{escape_for_slack(verb)}`{hint}", tuple(suggestions))
+        raise UnknownVerb(f"I don't know `{echo(verb)}`{hint}", tuple(suggestions))
     return ParsedCommand(spec=spec, args=words[1:], parsed=spec.parse(words[1:]))
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from opsbot.commands.base import CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import UsageError
-from opsbot.logic.text import escape_for_slack
+from opsbot.logic.text import echo
 
 USAGE = "/mycandidate help [command]"
 
@@ -35,7 +35,7 @@ def build_help(topic: str | None = None) -> HelpView:
     specs = list(REGISTRY.values())
     if topic is not None:
         if topic not in REGISTRY:
-            raise UsageError(f"there is no command `{escape_for_slack(topic)}`", USAGE)
+            raise UsageError(f"there is no command `{echo(topic)}`", USAGE)
         specs = [REGISTRY[topic]]
     entries = []
     for spec in specs:

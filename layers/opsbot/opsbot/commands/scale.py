@@ -21,7 +21,7 @@ from opsbot.config import Role
 from opsbot.errors import AwsOperationError, ConfirmationExpired, GuardrailViolation, UsageError
 from opsbot.logic.durations import parse_duration
 from opsbot.logic.scaling import Capacity, ScalePlan, ScaleRequest, plan_scale
-from opsbot.logic.text import escape_for_slack
+from opsbot.logic.text import echo
 
 USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--dry-run]"
 # Slack clients may turn a typed "--" into an en or em dash.
@@ -53,7 +53,7 @@ def parse(args: list[str]) -> ScaleRequest:
         at = lowered.index("for")
         if at + 1 >= len(words):
             raise UsageError("`for` needs a duration after it, e.g. `for 6h`", USAGE)
-        duration = parse_duration(words[at + 1].lower())
+        duration = parse_duration(words[at + 1].lower(), USAGE)
         words = words[:at] + words[at + 2 :]
     if not words:
         raise UsageError("tell me what to scale to: a task count, `min=`/`max=` or `reset`", USAGE)
@@ -73,7 +73,7 @@ def _parse_bounds(words: list[str], duration: Any, dry_run: bool) -> ScaleReques
     for word in words:
         match = _BOUND.fullmatch(word)
         if not match:
-            raise UsageError(f"unexpected `{escape_for_slack(word)}`; after min=/max= nothing else is allowed", USAGE)
+            raise UsageError(f"unexpected `{echo(word)}`; after min=/max= nothing else is allowed", USAGE)
         name = match.group(1).lower()
         if name in bounds:
             raise UsageError(f"`{name}=` is given twice", USAGE)
@@ -86,13 +86,13 @@ def _parse_bounds(words: list[str], duration: Any, dry_run: bool) -> ScaleReques
 def _count(word: str, what: str) -> int:
     if not _COUNT.fullmatch(word):
         hint = " (counts are positive)" if word.startswith("-") else ""
-        raise UsageError(f"`{escape_for_slack(word)}` is not a valid {what}; use a whole number{hint}", USAGE)
+        raise UsageError(f"`{echo(word)}` is not a valid {what}; use a whole number{hint}", USAGE)
     return int(word)
 
 
 def _no_extra(extra: list[str]) -> None:
     if extra:
-        raise UsageError(f"unexpected `{escape_for_slack(' '.join(extra))}`; give one task count", USAGE)
+        raise UsageError(f"unexpected `{echo(' '.join(extra))}`; give one task count", USAGE)
 
 
 def describe(request: ScaleRequest) -> str:

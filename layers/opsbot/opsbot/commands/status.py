@@ -16,7 +16,7 @@ from opsbot.commands.base import CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import OpsbotError, UsageError
 from opsbot.logic.scaling import Capacity
-from opsbot.logic.text import escape_for_slack
+from opsbot.logic.text import echo
 from opsbot.ports import AlarmSummary, ScheduledAction, ServiceState
 
 USAGE = "/mycandidate status [public]"
@@ -47,7 +47,7 @@ def parse(args: list[str]) -> bool:
         return False
     if len(args) == 1 and args[0].lower() == "public":
         return True
-    raise UsageError(f"`status` only understands `public`, got `{escape_for_slack(' '.join(args))}`", USAGE)
+    raise UsageError(f"`status` only understands `public`, got `{echo(' '.join(args))}`", USAGE)
 
 
 def _read(reader: Callable[[], T]) -> Section[T]:

@@ -6,17 +6,17 @@ import re
 from datetime import timedelta
 
 from opsbot.errors import UsageError
-from opsbot.logic.text import escape_for_slack
+from opsbot.logic.text import echo
 
 _PART = re.compile(r"([0-9]{1,4})([dhm])")
 _WHOLE = re.compile(r"(?:[0-9]{1,4}[dhm])+")
 _UNIT = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str, usage: str = "") -> timedelta:
     """Return the duration, or raise ``UsageError`` saying what a duration looks like."""
     if not _WHOLE.fullmatch(text):
-        raise UsageError(f"`{escape_for_slack(text)}` is not a duration; use e.g. `30m`, `6h`, `1h30m` or `2d`")
+        raise UsageError(f"`{echo(text)}` is not a duration; use e.g. `30m`, `6h`, `1h30m` or `2d`", usage)
     total = timedelta()
     for amount, unit in _PART.findall(text):
         total += int(amount) * _UNIT[unit]

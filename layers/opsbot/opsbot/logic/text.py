@@ -1,11 +1,11 @@
-"""Safe echoing of user text back to Slack."""
+"""Echoing user text back safely. Slack escaping (``&``, ``<``, ``>``) happens once, in ``opsbot.slack.views``."""
 
 from __future__ import annotations
 
 _MAX_ECHO = 40
 
 
-def escape_for_slack(text: str, limit: int = _MAX_ECHO) -> str:
-    """Escape ``&``, ``<``, ``>`` (Slack's control characters) and shorten, so echoed text cannot ping or link."""
+def echo(text: str, limit: int = _MAX_ECHO) -> str:
+    """Shorten user text and drop backticks so it cannot break out of the code span it is shown in."""
     shortened = text if len(text) <= limit else text[: limit - 1] + "…"
-    return shortened.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    return shortened.replace("`", "'")

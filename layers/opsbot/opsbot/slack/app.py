@@ -44,7 +44,7 @@ def build_app(
 ) -> App:
     """Wire listeners. ``ports`` is called lazily (first lazy run) so that acks never build AWS clients."""
     client = WebClient(
-        token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+        token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/"
     )
     app = App(
         signing_secret=credentials.signing_secret,

@@ -36,6 +36,11 @@ def internal_error(reference: str) -> Message:
     }
 
 
+def esc(text: object) -> str:
+    """Escape Slack's control characters in text that did not come from this module."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _section(markdown: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
 
@@ -59,16 +64,16 @@ def _button(text: str, action_id: str, value: str, style: str = "") -> dict[str,
 def _help(view: HelpView) -> tuple[str, list[dict[str, Any]]]:
     lines = []
     for usage, summary, details in view.entries:
-        lines.append(f"`{usage}`\n{summary}" + (f"\n{details}" if details else ""))
+        lines.append(f"`{esc(usage)}`\n{esc(summary)}" + (f"\n{esc(details)}" if details else ""))
     return "MyCandidate opsbot commands", [_section("*MyCandidate opsbot*"), _section("\n\n".join(lines))]
 
 
 def _error(view: ErrorView) -> tuple[str, list[dict[str, Any]]]:
     icon = {"usage": ":warning:", "refused": ":no_entry:", "failed": ":x:"}[view.kind]
-    text = f"{icon} {view.message}"
+    text = f"{icon} {esc(view.message)}"
     blocks = [_section(text)]
     if view.usage:
-        blocks.append(_context(f"Usage: `{view.usage}`"))
+        blocks.append(_context(f"Usage: `{esc(view.usage)}`"))
     return text, blocks
 
 
@@ -78,7 +83,7 @@ def _age(delta: timedelta) -> str:
 
 def _part(section: Section[Any], render_value: Any) -> str:
     if section.error:
-        return f":grey_question: unavailable — {section.error}"
+        return f":grey_question: unavailable — {esc(section.error)}"
     return str(render_value(section.value))
 
 
@@ -125,7 +130,7 @@ def _status(view: StatusView) -> tuple[str, list[dict[str, Any]]]:
 def _scale(view: ScaleView) -> tuple[str, list[dict[str, Any]]]:
     change = f"{view.before} → {view.after}"
     revert = f"\nReverts automatically at {view.revert_at:%Y-%m-%d %H:%M} UTC" if view.revert_at else ""
-    note = f"\n{view.note}" if view.note else ""
+    note = f"\n{esc(view.note)}" if view.note else ""
     if view.kind == "applied":
         text = f":white_check_mark: Scaled: {change}{revert}{note}"
         actions = [_button("Undo", "scale_undo", view.undo_key)]
@@ -156,8 +161,8 @@ def _audit(view: AuditView) -> tuple[str, list[dict[str, Any]]]:
             change = f" · {_brief(entry.before)} → {_brief(entry.after)}"
         error = f" · {entry.error[:120]}" if entry.error else ""
         lines.append(
-            f"`{_when(entry.at)}` <@{entry.actor}> `{entry.verb} {entry.arguments}`".rstrip()
-            + f" — {entry.decision}/{entry.result}{change}{error}"
+            f"`{_when(entry.at)}` <@{esc(entry.actor)}> `{esc(entry.verb)} {esc(entry.arguments)}`".rstrip()
+            + f" — {esc(entry.decision)}/{esc(entry.result)}{esc(change)}{esc(error)}"
         )
     text = f"Last {len(view.entries)} recorded actions"
     return text, [_section(f"*{text}*"), _section("\n".join(lines))]

@@ -1,0 +1,189 @@
+"""The offline stack in one process: an embedded moto server seeded with the MyCandidate replica, the
+opsbot tables and Slack secret, a Slack recorder, and the real Slack handler whose lazy self-invocations
+are delivered back to it in-process (exactly what Lambda does with an ``InvocationType=Event`` call).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
+
+from devtools.lambda_context import FakeLambdaContext
+from devtools.replica import ReplicaSpec, seed_replica
+from devtools.slack_recorder import SlackRecorder
+from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
+from opsbot import dependencies
+from opsbot.config import Settings
+from opsbot.observability import logger
+from opsbot.slack.app import build_app
+from opsbot.slack.credentials import SlackCredentials
+from opsbot.slack.entry import exactly_once
+
+REGION = "af-south-1"
+SIGNING_SECRET = "local-signing-secret-not-for-production"  # noqa: S105 - a throwaway value for the offline stack
+BOT_TOKEN = "xoxb-local-offline-token"  # noqa: S105
+OPS_CHANNEL = "C0OPS"
+ADMIN, OPERATOR, VIEWER, STRANGER = "U0ADMIN", "U0OPERATOR", "U0VIEWER", "U0STRANGER"
+LOCAL_RBAC = {"admin": [ADMIN], "operator": [OPERATOR], "viewer": [VIEWER], "channels": [OPS_CHANNEL]}
+
+
+def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
+    """Environment for the bot against the offline stack (what ``template.yaml`` sets in AWS)."""
+    return {
+        "OPSBOT_ENV": "dev",
+        "OPSBOT_REGION": REGION,
+        "OPSBOT_AWS_ENDPOINT_URL": endpoint,
+        "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
+        "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
+        "SLACK_API_URL": slack_api_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "MyCandidateOpsbot",
+        "POWERTOOLS_SERVICE_NAME": "mycandidate-opsbot",
+    }
+
+
+def create_bot_resources(session: boto3.session.Session, endpoint: str | None, settings: Settings) -> None:
+    """What ``template.yaml`` creates for the bot itself: its two tables and the Slack secret."""
+    dynamodb = session.client("dynamodb", region_name=settings.region, endpoint_url=endpoint)
+    existing = set(dynamodb.list_tables()["TableNames"])
+    if settings.operations_table not in existing:
+        dynamodb.create_table(
+            TableName=settings.operations_table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
+    if settings.idempotency_table not in existing:
+        dynamodb.create_table(
+            TableName=settings.idempotency_table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+    secrets = session.client("secretsmanager", region_name=settings.region, endpoint_url=endpoint)
+    if settings.slack_secret_id:
+        value = json.dumps({"signing_secret": SIGNING_SECRET, "bot_token": BOT_TOKEN})
+        try:
+            secrets.create_secret(Name=settings.slack_secret_id, SecretString=value)
+        except secrets.exceptions.ResourceExistsException:
+            secrets.put_secret_value(SecretId=settings.slack_secret_id, SecretString=value)
+
+
+class _CapturingLambda:
+    """Stands in for the Lambda client: keeps each async self-invocation payload for delivery."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: N803 - boto3 names
+        self.payloads.append(json.loads(Payload))
+        return {"StatusCode": 202}
+
+
+@dataclass
+class LocalBot:
+    """The real Bolt handler with an in-process lazy runner. ``send`` returns the ack; lazy work runs after."""
+
+    settings: Settings
+    clock: Any = None
+    lambda_client: _CapturingLambda = field(default_factory=_CapturingLambda)
+
+    def __post_init__(self) -> None:
+        credentials = SlackCredentials(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
+        kwargs = {"clock": self.clock} if self.clock else {}
+        app = build_app(
+            self.settings,
+            credentials,
+            ports=lambda: dependencies.build_ports(self.settings),
+            once=exactly_once(self.settings),
+            **kwargs,
+        )
+        self.handler = SlackRequestHandler(app)
+        app.listener_runner.lazy_listener_runner = LambdaLazyListenerRunner(logger, lambda_client=self.lambda_client)  # type: ignore[arg-type]
+
+    def send(self, event: dict[str, Any], run_lazy: bool = True) -> dict[str, Any]:
+        response: dict[str, Any] = self.handler.handle(event, FakeLambdaContext())
+        if run_lazy:
+            self.run_lazy()
+        return response
+
+    def run_lazy(self) -> int:
+        delivered = 0
+        while self.lambda_client.payloads:
+            self.handler.handle(self.lambda_client.payloads.pop(0), FakeLambdaContext())
+            delivered += 1
+        return delivered
+
+    def command(self, text: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str, **kw: Any) -> dict[str, Any]:
+        body = slash_command_body(text, user_id=user, channel_id=channel, response_url=response_url)
+        return self.send(api_gateway_event(body, SIGNING_SECRET), **kw)
+
+    def click(self, action_id: str, value: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str) -> dict[str, Any]:
+        body = block_action_body(action_id, value, user_id=user, channel_id=channel, response_url=response_url)
+        return self.send(api_gateway_event(body, SIGNING_SECRET))
+
+
+@dataclass
+class LocalStack:
+    endpoint: str
+    session: boto3.session.Session
+    recorder: SlackRecorder
+    settings: Settings
+    replica: Any
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=REGION, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+    def bot(self, clock: Any = None) -> LocalBot:
+        return LocalBot(self.settings, clock=clock)
+
+    def capacity(self) -> tuple[int, int]:
+        target = self.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[self.settings.scalable_resource_id]
+        )["ScalableTargets"][0]
+        return int(target["MinCapacity"]), int(target["MaxCapacity"])
+
+    def scheduled_actions(self) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = self.client("application-autoscaling").describe_scheduled_actions(
+            ServiceNamespace="ecs", ResourceId=self.settings.scalable_resource_id
+        )["ScheduledActions"]
+        return actions
+
+
+@contextmanager
+def running_stack(spec: ReplicaSpec | None = None, now: datetime | None = None) -> Iterator[LocalStack]:
+    """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    recorder = SlackRecorder()
+    recorder.start()
+    saved = dict(os.environ)
+    try:
+        os.environ.update(local_env(endpoint, recorder.url + "/api/"))
+        dependencies.settings.cache_clear()
+        settings = dependencies.settings()
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)  # noqa: S106
+        replica = seed_replica(session, spec or ReplicaSpec(), endpoint_url=endpoint)
+        create_bot_resources(session, endpoint, settings)
+        yield LocalStack(endpoint=endpoint, session=session, recorder=recorder, settings=settings, replica=replica)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        dependencies.settings.cache_clear()
+        recorder.stop()
+        server.stop()

@@ -1,0 +1,145 @@
+"""In-memory ports for unit tests: they behave like the AWS adapters, including failures on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opsbot.commands.base import Actor, CommandContext, Ports
+from opsbot.config import RbacConfig, Role, Settings
+from opsbot.errors import AwsOperationError, ChangeInProgress
+from opsbot.logic.scaling import Capacity
+from opsbot.ports import AlarmSummary, AuditEntry, ScheduledAction, ServiceState
+
+NOW = datetime(2026, 5, 29, 5, 0, tzinfo=UTC)
+RBAC = RbacConfig(
+    users={"U0VIEW": Role.VIEWER, "U0OPS": Role.OPERATOR, "U0ADMIN": Role.ADMIN},
+    allowed_channels=frozenset({"C0OPS"}),
+)
+
+
+def throttled(operation: str) -> AwsOperationError:
+    return AwsOperationError(operation, "ThrottlingException", "AWS is throttling requests; try again in a minute")
+
+
+@dataclass
+class FakeCapacity:
+    capacity: Capacity = field(default_factory=lambda: Capacity(2, 10))
+    actions: dict[str, ScheduledAction] = field(default_factory=dict)
+    fail_on: set[str] = field(default_factory=set)
+    calls: list[str] = field(default_factory=list)
+
+    def _maybe_fail(self, operation: str) -> None:
+        self.calls.append(operation)
+        if operation in self.fail_on:
+            raise throttled(operation)
+
+    def get_capacity(self) -> Capacity:
+        self._maybe_fail("DescribeScalableTargets")
+        return self.capacity
+
+    def set_capacity(self, capacity: Capacity) -> None:
+        self._maybe_fail("RegisterScalableTarget")
+        self.capacity = capacity
+
+    def schedule_revert(self, at: datetime, capacity: Capacity) -> None:
+        self._maybe_fail("PutScheduledAction")
+        self.actions["opsbot-revert-web"] = ScheduledAction(
+            "opsbot-revert-web", f"at({at:%Y-%m-%dT%H:%M:%S})", at, capacity.min, capacity.max
+        )
+
+    def cancel_revert(self) -> bool:
+        self._maybe_fail("DeleteScheduledAction")
+        return self.actions.pop("opsbot-revert-web", None) is not None
+
+    def scheduled_actions(self) -> list[ScheduledAction]:
+        self._maybe_fail("DescribeScheduledActions")
+        return list(self.actions.values())
+
+
+@dataclass
+class FakeService:
+    state: ServiceState = field(default_factory=lambda: ServiceState(2, 2, 0, "mycandidate-web:7", "v1.4.2"))
+    error: AwsOperationError | None = None
+
+    def describe(self) -> ServiceState:
+        if self.error:
+            raise self.error
+        return self.state
+
+
+@dataclass
+class FakeAlarms:
+    alarms: list[AlarmSummary] = field(default_factory=list)
+
+    def firing(self) -> list[AlarmSummary]:
+        return list(self.alarms)
+
+
+@dataclass
+class FakeSnapshots:
+    latest: datetime | None = NOW - timedelta(hours=3)
+
+    def latest_snapshot_time(self) -> datetime | None:
+        return self.latest
+
+
+@dataclass
+class FakeStore:
+    entries: dict[str, AuditEntry] = field(default_factory=dict)
+    locks: dict[str, str] = field(default_factory=dict)
+    confirmations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries[entry.key] = entry
+
+    def get(self, key: str) -> AuditEntry | None:
+        return self.entries.get(key)
+
+    def latest(self, limit: int) -> list[AuditEntry]:
+        return sorted(self.entries.values(), key=lambda e: e.key, reverse=True)[:limit]
+
+    def acquire(self, resource: str, owner: str, now: datetime) -> None:
+        if resource in self.locks:
+            raise ChangeInProgress(f"another change to {resource} is in progress; try again when it has finished")
+        self.locks[resource] = owner
+
+    def release(self, resource: str, owner: str) -> None:
+        if self.locks.get(resource) == owner:
+            del self.locks[resource]
+
+    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None:
+        self.confirmations[confirmation_id] = payload
+
+    def take(self, confirmation_id: str, now: datetime) -> dict[str, Any] | None:
+        return self.confirmations.pop(confirmation_id, None)
+
+
+@dataclass
+class World:
+    capacity: FakeCapacity = field(default_factory=FakeCapacity)
+    service: FakeService = field(default_factory=FakeService)
+    alarms: FakeAlarms = field(default_factory=FakeAlarms)
+    snapshots: FakeSnapshots = field(default_factory=FakeSnapshots)
+    store: FakeStore = field(default_factory=FakeStore)
+    settings: Settings = field(default_factory=lambda: Settings(rbac=RBAC))
+    _counter: int = 0
+
+    def ports(self) -> Ports:
+        return Ports(self.capacity, self.service, self.alarms, self.snapshots, self.store, self.store, self.store)
+
+    def context(self, user: str = "U0OPS", channel: str = "C0OPS", role: Role | None = None, now: datetime = NOW) -> CommandContext:
+        self._counter += 1
+        resolved = self.settings.rbac.users.get(user, Role.NONE) if role is None else role
+        return CommandContext(
+            actor=Actor(user_id=user, channel_id=channel, role=resolved),
+            settings=self.settings,
+            ports=self.ports(),
+            now=now,
+            request_id=f"trigger-{self._counter}",
+            audit_key=f"{now.isoformat()}#{self._counter:04d}",
+        )
+
+    def audit(self) -> list[AuditEntry]:
+        return sorted(self.store.entries.values(), key=lambda e: e.key)

@@ -1,0 +1,216 @@
+"""`scale`: parsing, guardrails, locking, failure handling, confirmation and Undo — with in-memory ports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import json
+
+import pytest
+
+from opsbot.commands.dispatch import execute_action, execute_command, parse_command
+from opsbot.errors import UsageError
+from opsbot.logic.scaling import Capacity
+from opsbot.slack.views import render
+from tests.fakes import NOW, World
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("scale", "tell me what to scale to"),
+        ("scale abc", "`abc` is not a valid task count"),
+        ("scale -1", "`-1` is not a valid task count; use a whole number (counts are positive)"),
+        ("scale 5 6", "unexpected `6`"),
+        ("scale ４", "`４` is not a valid task count"),
+        ("scale 3.5", "`3.5` is not a valid task count"),
+        ("scale 4 for", "`for` needs a duration"),
+        ("scale 4 for ever", "`ever` is not a duration"),
+        ("scale min=3 min=4", "`min=` is given twice"),
+        ("scale min=3 banana", "unexpected `banana`"),
+        ("scale reset for 2h", "cannot take `for <duration>`"),
+    ],
+)
+def test_bad_scale_text_gets_a_usage_message_naming_the_problem(text: str, names: str) -> None:
+    # Given a malformed scale command / When it is parsed / Then the error names what was wrong, escaped
+    with pytest.raises(UsageError) as raised:
+        parse_command(text)
+    assert names in str(raised.value)
+    assert raised.value.usage.startswith("/mycandidate scale")
+
+
+@pytest.mark.parametrize("payload", ["<@U0BOSS>", "<!channel>", "<https://evil.example|click>", "a&b"])
+def test_user_text_echoed_back_is_escaped_so_it_cannot_ping_or_link(payload: str) -> None:
+    # Given a scale command carrying a Slack mention, broadcast or link
+    world = World()
+    # When it is rendered for Slack
+    message = render(execute_command(f"scale {payload}", world.context()))
+    # Then the echo is escaped and nothing in the message can notify anyone or link anywhere
+    rendered = json.dumps(message)
+    assert payload not in rendered
+    assert payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in rendered
+
+
+def test_slack_dash_conversion_of_dry_run_flag_is_understood() -> None:
+    assert parse_command("scale 4 —dry-run").parsed.dry_run is True
+
+
+def test_scale_raises_the_autoscaling_minimum_and_records_before_and_after() -> None:
+    # Given the service at min 2 / max 10
+    world = World()
+    # When an operator runs `scale 4`
+    outcome = execute_command("scale 4", world.context())
+    # Then the minimum is 4 (max unchanged), the lock is free, and the audit trail holds before -> after
+    assert world.capacity.capacity == Capacity(4, 10)
+    assert outcome.view.kind == "applied"
+    assert outcome.view.undo_key == world.audit()[-1].key
+    entry = world.audit()[-1]
+    assert (entry.verb, entry.decision, entry.result) == ("scale", "allowed", "ok")
+    assert entry.before == {"min": 2, "max": 10} and entry.after == {"min": 4, "max": 10}
+    assert world.store.locks == {}
+
+
+def test_scale_above_the_ceiling_is_refused_and_nothing_changes() -> None:
+    world = World()
+    outcome = execute_command("scale 50", world.context())
+    assert outcome.view.kind == "refused"
+    assert "50 tasks is above the absolute maximum of 20" in outcome.view.message
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert "RegisterScalableTarget" not in world.capacity.calls
+    assert world.audit()[-1].decision == "refused"
+
+
+def test_huge_number_is_refused_by_the_guardrail_not_a_crash() -> None:
+    world = World()
+    outcome = execute_command("scale 99999999999", world.context())
+    assert "99999999999 tasks is above the absolute maximum of 20" in outcome.view.message
+
+
+def test_a_step_larger_than_allowed_is_refused_with_the_limit() -> None:
+    world = World()
+    outcome = execute_command("scale 9", world.context())
+    assert "step of 7; the largest step per command is 6" in outcome.view.message
+    assert world.capacity.capacity == Capacity(2, 10)
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing() -> None:
+    world = World()
+    outcome = execute_command("scale 4 for 6h --dry-run", world.context())
+    assert outcome.view.kind == "dry-run"
+    assert outcome.view.after == Capacity(4, 10)
+    assert outcome.view.revert_at == NOW + timedelta(hours=6)
+    assert world.capacity.capacity == Capacity(2, 10) and world.capacity.actions == {}
+    assert world.audit()[-1].decision == "dry-run"
+
+
+def test_temporary_raise_schedules_a_revert_to_the_previous_bounds() -> None:
+    world = World()
+    execute_command("scale 6 for 6h", world.context())
+    revert = world.capacity.actions["opsbot-revert-web"]
+    assert (revert.at, revert.min, revert.max) == (NOW + timedelta(hours=6), 2, 10)
+
+
+def test_a_second_temporary_raise_still_reverts_to_the_original_bounds() -> None:
+    world = World()
+    execute_command("scale 6 for 6h", world.context())
+    execute_command("scale 8 for 2h", world.context())
+    revert = world.capacity.actions["opsbot-revert-web"]
+    assert (revert.at, revert.min, revert.max) == (NOW + timedelta(hours=2), 2, 10)
+
+
+def test_raise_above_threshold_waits_for_confirmation_then_applies_once() -> None:
+    # Given the service already at min 8 / max 14
+    world = World()
+    world.capacity.capacity = Capacity(8, 14)
+    # When an operator asks for 12 (above the confirmation threshold of 10)
+    outcome = execute_command("scale 12", world.context())
+    # Then nothing changes until Confirm is pressed
+    assert outcome.view.kind == "confirm"
+    assert world.capacity.capacity == Capacity(8, 14)
+    confirmed = execute_action("scale_confirm", outcome.view.confirmation_id, world.context())
+    assert confirmed.view.kind == "applied" and world.capacity.capacity == Capacity(12, 14)
+    # And a second press of the same button does nothing more
+    again = execute_action("scale_confirm", outcome.view.confirmation_id, world.context())
+    assert again.view.kind == "refused" and "expired or was already used" in again.view.message
+
+
+def test_reset_returns_to_baseline_in_one_step_and_cancels_the_revert() -> None:
+    world = World()
+    execute_command("scale 6 for 6h", world.context())
+    execute_command("scale reset", world.context())
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert world.capacity.actions == {}
+
+
+def test_viewer_cannot_scale_and_the_refusal_is_audited() -> None:
+    world = World()
+    outcome = execute_command("scale 4", world.context(user="U0VIEW"))
+    assert outcome.view.kind == "refused"
+    assert outcome.view.message == "`scale` needs the operator role; you have the viewer role"
+    assert world.capacity.capacity == Capacity(2, 10)
+    entry = world.audit()[-1]
+    assert (entry.actor, entry.decision) == ("U0VIEW", "refused")
+
+
+def test_operator_outside_the_ops_channels_is_refused() -> None:
+    world = World()
+    outcome = execute_command("scale 4", world.context(channel="C0RANDOM"))
+    assert "not available in this channel" in outcome.view.message
+    assert world.capacity.capacity == Capacity(2, 10)
+
+
+def test_aws_throttling_is_reported_audited_as_failed_and_the_lock_released() -> None:
+    world = World()
+    world.capacity.fail_on = {"RegisterScalableTarget"}
+    outcome = execute_command("scale 4", world.context())
+    assert outcome.view.kind == "failed"
+    assert "throttling" in outcome.view.message
+    assert world.audit()[-1].result == "failed"
+    assert world.store.locks == {}
+
+
+def test_failure_to_schedule_the_revert_puts_the_capacity_back() -> None:
+    # Given scheduling will fail / When a temporary raise is asked for
+    world = World()
+    world.capacity.fail_on = {"PutScheduledAction"}
+    outcome = execute_command("scale 4 for 6h", world.context())
+    # Then no raise is left behind without its revert, and the user is told
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert "capacity was put back to min 2 / max 10" in outcome.view.message
+    assert world.audit()[-1].result == "failed"
+
+
+def test_a_held_lock_refuses_a_concurrent_change() -> None:
+    world = World()
+    world.store.locks["mycandidate/web"] = "someone-else"
+    outcome = execute_command("scale 4", world.context())
+    assert "another change to mycandidate/web is in progress" in outcome.view.message
+    assert world.capacity.capacity == Capacity(2, 10)
+
+
+def test_undo_restores_the_previous_bounds_and_cancels_the_revert() -> None:
+    world = World()
+    applied = execute_command("scale 6 for 6h", world.context())
+    undone = execute_action("scale_undo", applied.view.undo_key, world.context())
+    assert undone.view.kind == "undone"
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert world.capacity.actions == {}
+    assert world.audit()[-1].after["undoes"] == applied.view.undo_key
+
+
+def test_undo_is_refused_when_capacity_moved_since() -> None:
+    world = World()
+    applied = execute_command("scale 4", world.context())
+    execute_command("scale 6", world.context())
+    undone = execute_action("scale_undo", applied.view.undo_key, world.context())
+    assert undone.view.kind == "refused"
+    assert "capacity has changed since" in undone.view.message
+    assert world.capacity.capacity == Capacity(6, 10)
+
+
+def test_undo_needs_the_operator_role() -> None:
+    world = World()
+    applied = execute_command("scale 4", world.context())
+    refused = execute_action("scale_undo", applied.view.undo_key, world.context(user="U0VIEW"))
+    assert refused.view.kind == "refused"
+    assert world.capacity.capacity == Capacity(4, 10)
