@@ -107,3 +107,19 @@ def resign(event: dict[str, Any], signing_secret: str, *, timestamp: int | None 
         {k: fresh["headers"][k] for k in ("x-slack-request-timestamp", "x-slack-signature")}
     )
     return merged
+
+
+def retarget(event: dict[str, Any], response_base: str, signing_secret: str) -> dict[str, Any]:
+    """Point a stored event's ``response_url`` at ``response_base`` (a recorder) and sign it afresh."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    fields = dict(parse_qsl(event["body"], keep_blank_values=True))
+    if "payload" in fields:
+        payload = json.loads(fields["payload"])
+        payload["response_url"] = response_base.rstrip("/") + urlsplit(payload["response_url"]).path
+        fields["payload"] = json.dumps(payload)
+    else:
+        fields["response_url"] = response_base.rstrip("/") + urlsplit(fields["response_url"]).path
+    moved = json.loads(json.dumps(event))
+    moved["body"] = urlencode(fields)
+    return resign(moved, signing_secret)

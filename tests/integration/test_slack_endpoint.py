@@ -1,0 +1,153 @@
+"""The Slack endpoint in-process: real Bolt handler, signed requests, moto server with the replica, and the
+lazy self-invocation delivered back to the handler as Lambda would."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from devtools.local_stack import OPERATOR, SIGNING_SECRET, STRANGER, VIEWER, LocalStack
+from devtools.slack_requests import api_gateway_event, slash_command_body
+from devtools.transcript import ack_text, message_text
+
+
+def _audit_items(stack: LocalStack) -> list[dict]:
+    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
+    return sorted((i for i in items if i["pk"]["S"] == "AUDIT"), key=lambda i: i["sk"]["S"])
+
+
+def _posts(stack: LocalStack, path: str = "") -> list[str]:
+    return [message_text(c.body) for c in stack.recorder.response_url_posts() if c.path.startswith(path or "/")]
+
+
+def _url(stack: LocalStack, name: str) -> str:
+    return f"{stack.recorder.url}/response/{name}"
+
+
+def test_status_is_acknowledged_at_once_and_answered_through_response_url(stack: LocalStack) -> None:
+    bot = stack.bot()
+    ack = bot.command("status", VIEWER, response_url=_url(stack, "status"), run_lazy=False)
+    assert ack["statusCode"] == 200
+    assert "working on `status`" in ack_text(ack)
+    assert bot.run_lazy() == 1
+    (post,) = _posts(stack, "/response/status")
+    assert "desired 2 · running" in post
+    assert "mycandidate-web:1" in post and "min 2 / max 10" in post
+
+
+def test_scale_changes_the_scalable_target_in_moto_and_undo_restores_it(stack: LocalStack) -> None:
+    bot = stack.bot()
+    bot.command("scale 4", OPERATOR, response_url=_url(stack, "scale"))
+    assert stack.capacity() == (4, 10)
+    (post,) = stack.recorder.response_url_posts()
+    assert "Scaled: min 2 / max 10 → min 4 / max 10" in message_text(post.body)
+    undo = next(e for b in post.body["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert undo["action_id"] == "scale_undo"
+    bot.click("scale_undo", undo["value"], OPERATOR, response_url=_url(stack, "undo"))
+    assert stack.capacity() == (2, 10)
+    assert "Undone" in _posts(stack, "/response/undo")[0]
+    verbs = [(i["verb"]["S"], i["result"]["S"]) for i in _audit_items(stack)]
+    assert verbs == [("scale", "ok"), ("undo", "ok")]
+
+
+def test_a_slack_retry_of_the_same_command_does_not_repeat_the_action(stack: LocalStack) -> None:
+    # Given one slash command body (same trigger_id), delivered, then retried by Slack with X-Slack-Retry-Num
+    bot = stack.bot()
+    body = slash_command_body("scale 4", user_id=OPERATOR, channel_id="C0OPS", response_url=_url(stack, "retry"))
+    bot.send(api_gateway_event(body, SIGNING_SECRET))
+    retry = bot.send(api_gateway_event(body, SIGNING_SECRET, retry_num=1))
+    # Then the retry is acknowledged, but the action, its audit entry and its reply happen once
+    assert retry["statusCode"] == 200
+    assert stack.capacity() == (4, 10)
+    assert len(_audit_items(stack)) == 1
+    assert len(_posts(stack, "/response/retry")) == 1
+
+
+def test_a_repeated_lazy_invocation_does_not_repeat_the_action(stack: LocalStack) -> None:
+    # Given a command whose self-invocation Lambda delivers twice (async retry)
+    bot = stack.bot()
+    bot.command("scale 5", OPERATOR, response_url=_url(stack, "twice"), run_lazy=False)
+    (payload,) = bot.lambda_client.payloads
+    bot.lambda_client.payloads.append(json.loads(json.dumps(payload)))
+    # When both deliveries run
+    assert bot.run_lazy() == 2
+    # Then there is one action and one reply
+    assert stack.capacity() == (5, 10)
+    assert len(_posts(stack, "/response/twice")) == 1
+    assert len(_audit_items(stack)) == 1
+
+
+def test_a_double_click_on_undo_undoes_once(stack: LocalStack) -> None:
+    bot = stack.bot()
+    bot.command("scale 4", OPERATOR, response_url=_url(stack, "s"))
+    undo_key = _audit_items(stack)[0]["sk"]["S"]
+    bot.click("scale_undo", undo_key, OPERATOR, response_url=_url(stack, "u1"))
+    bot.click("scale_undo", undo_key, OPERATOR, response_url=_url(stack, "u2"))
+    assert stack.capacity() == (2, 10)
+    assert [i["verb"]["S"] for i in _audit_items(stack)] == ["scale", "undo"]
+
+
+def test_temporary_raise_creates_a_one_time_scheduled_action_back_to_the_old_bounds(stack: LocalStack) -> None:
+    stack.bot().command("scale 6 for 6h", OPERATOR, response_url=_url(stack, "t"))
+    (action,) = stack.scheduled_actions()
+    assert action["ScheduledActionName"] == "opsbot-revert-web"
+    assert action["Schedule"].startswith("at(")
+    assert action["ScalableTargetAction"] == {"MinCapacity": 2, "MaxCapacity": 10}
+    assert stack.capacity() == (6, 10)
+
+
+def test_usage_errors_are_answered_in_the_ack_and_audited(stack: LocalStack) -> None:
+    bot = stack.bot()
+    ack = bot.command("scale abc", OPERATOR, response_url=_url(stack, "bad"))
+    assert "`abc` is not a valid task count" in ack_text(ack)
+    assert "Usage: `/mycandidate scale" in ack_text(ack)
+    assert _posts(stack, "/response/bad") == []
+    (entry,) = _audit_items(stack)
+    assert (entry["decision"]["S"], entry["arguments"]["S"]) == ("invalid", "scale abc")
+
+
+def test_help_is_answered_in_the_ack_without_any_aws_work(stack: LocalStack) -> None:
+    bot = stack.bot()
+    ack = bot.command("help", STRANGER, response_url=_url(stack, "help"))
+    assert "/mycandidate scale" in ack_text(ack)
+    assert _posts(stack, "/response/help") == []
+    assert _audit_items(stack) == []
+
+
+def test_unauthorised_user_is_refused_ephemerally_and_audited(stack: LocalStack) -> None:
+    stack.bot().command("scale 4", STRANGER, response_url=_url(stack, "who"))
+    (post,) = stack.recorder.response_url_posts()
+    assert post.body["response_type"] == "ephemeral"
+    assert "`scale` needs the operator role; you have no role" in message_text(post.body)
+    assert stack.capacity() == (2, 10)
+    assert _audit_items(stack)[0]["decision"]["S"] == "refused"
+
+
+def test_requests_that_are_unsigned_wrongly_signed_or_stale_get_401_and_no_action(stack: LocalStack) -> None:
+    bot = stack.bot()
+    body = slash_command_body("scale 4", user_id=OPERATOR, channel_id="C0OPS", response_url=_url(stack, "x"))
+    unsigned = api_gateway_event(body, SIGNING_SECRET)
+    del unsigned["headers"]["x-slack-signature"]
+    wrong = api_gateway_event(body, "not-the-secret")
+    stale = api_gateway_event(body, SIGNING_SECRET, timestamp=int(time.time()) - 6 * 60)
+    for event in (unsigned, wrong, stale):
+        assert bot.send(event)["statusCode"] == 401
+    assert bot.lambda_client.payloads == []
+    assert stack.capacity() == (2, 10)
+    assert _audit_items(stack) == []
+
+
+def test_aws_failure_is_reported_audited_as_failed_and_releases_the_lock(stack: LocalStack) -> None:
+    # Given the scalable target has disappeared (deregistered behind the bot's back)
+    stack.client("application-autoscaling").deregister_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/mycandidate/web", ScalableDimension="ecs:service:DesiredCount"
+    )
+    bot = stack.bot()
+    # When an operator scales
+    bot.command("scale 4", OPERATOR, response_url=_url(stack, "fail"))
+    # Then they are told clearly, the attempt is audited as failed, and the lock is not left behind
+    (post,) = _posts(stack, "/response/fail")
+    assert "the service has no scalable target" in post
+    assert _audit_items(stack)[-1]["result"]["S"] == "failed"
+    locks = [i for i in stack.client("dynamodb").scan(TableName="opsbot-operations")["Items"] if i["pk"]["S"].startswith("LOCK")]
+    assert locks == []
