@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -20,3 +22,14 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000)
+
+
+class CapturingLambdaClient:
+    """Stands in for the Lambda client: keeps each async self-invocation payload for delivery."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: N803 - boto3 names
+        self.payloads.append(json.loads(Payload))
+        return {"StatusCode": 202}

@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
-from devtools.lambda_context import FakeLambdaContext
+from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
@@ -82,24 +82,13 @@ def create_bot_resources(session: boto3.session.Session, endpoint: str | None, s
             secrets.put_secret_value(SecretId=settings.slack_secret_id, SecretString=value)
 
 
-class _CapturingLambda:
-    """Stands in for the Lambda client: keeps each async self-invocation payload for delivery."""
-
-    def __init__(self) -> None:
-        self.payloads: list[dict[str, Any]] = []
-
-    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: N803 - boto3 names
-        self.payloads.append(json.loads(Payload))
-        return {"StatusCode": 202}
-
-
 @dataclass
 class LocalBot:
     """The real Bolt handler with an in-process lazy runner. ``send`` returns the ack; lazy work runs after."""
 
     settings: Settings
     clock: Any = None
-    lambda_client: _CapturingLambda = field(default_factory=_CapturingLambda)
+    lambda_client: CapturingLambdaClient = field(default_factory=CapturingLambdaClient)
 
     def __post_init__(self) -> None:
         credentials = SlackCredentials(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)

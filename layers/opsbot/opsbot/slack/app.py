@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from opsbot.commands.base import Actor, CommandContext, Ports
+from opsbot.commands.base import Actor, CommandContext, Outcome, Ports
 from opsbot.commands.dispatch import ACTIONS, execute_action, execute_command, parse_command, usage_error_view
-from opsbot.commands.base import Outcome
 from opsbot.config import Settings
 from opsbot.errors import UsageError
 from opsbot.logic.rbac import resolve_role
@@ -43,14 +43,17 @@ def build_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> App:
     """Wire listeners. ``ports`` is called lazily (first lazy run) so that acks never build AWS clients."""
-    client = WebClient(
-        token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/"
-    )
+    client = WebClient(base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/")
+
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        # Single workspace, known token: no `auth.test` round trip to Slack before the first ack.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=credentials.bot_token)
+
     app = App(
         signing_secret=credentials.signing_secret,
         client=client,
+        authorize=authorize,
         process_before_response=True,  # Lambda freezes after returning: finish the ack before responding
-        token_verification_enabled=False,  # no auth.test call on cold start
         logger=logger,  # type: ignore[arg-type]
     )
     listeners = _Listeners(settings, ports, once, clock)
