@@ -945,7 +945,7 @@ def _seed_service(
 
 
 def _seed_scaling(autoscaling: ApplicationAutoScalingClient, spec: ReplicaSpec) -> str:
-    # Both calls are upserts, in AWS and in moto.
+    # RegisterScalableTarget is an upsert, in AWS and in moto.
     autoscaling.register_scalable_target(
         ServiceNamespace="ecs",
         ResourceId=spec.scalable_resource_id,
@@ -953,19 +953,29 @@ def _seed_scaling(autoscaling: ApplicationAutoScalingClient, spec: ReplicaSpec) 
         MinCapacity=spec.min_capacity,
         MaxCapacity=spec.max_capacity,
     )
+    configuration: Any = {
+        "TargetValue": spec.cpu_target,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        "ScaleInCooldown": spec.scale_in_cooldown,
+        "ScaleOutCooldown": spec.scale_out_cooldown,
+        "DisableScaleIn": False,
+    }
+    existing = autoscaling.describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=spec.scalable_resource_id, PolicyNames=[spec.scaling_policy]
+    )["ScalingPolicies"]
+    if existing:
+        current = existing[0].get("TargetTrackingScalingPolicyConfiguration", {})
+        if all(current.get(key, False) == value for key, value in configuration.items()):
+            # Unchanged: keep it. moto mints a new policy ARN (and new target-tracking alarms) on every
+            # PutScalingPolicy, where AWS updates in place.
+            return existing[0]["PolicyARN"]
     return autoscaling.put_scaling_policy(
         PolicyName=spec.scaling_policy,
         ServiceNamespace="ecs",
         ResourceId=spec.scalable_resource_id,
         ScalableDimension="ecs:service:DesiredCount",
         PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": spec.cpu_target,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
-            "ScaleInCooldown": spec.scale_in_cooldown,
-            "ScaleOutCooldown": spec.scale_out_cooldown,
-            "DisableScaleIn": False,
-        },
+        TargetTrackingScalingPolicyConfiguration=configuration,
     )["PolicyARN"]
 
 

@@ -32,7 +32,7 @@ DOCKERD_LOG=/tmp/opsbot-dockerd.log
 PULL_TIMEOUT=${OPSBOT_PULL_TIMEOUT:-20}
 REBUILD=${OPSBOT_REBUILD:-0}
 PIP_TARGET_FLAGS=(--platform manylinux2014_x86_64 --python-version 3.13 --implementation cp --only-binary=:all:
-                  --no-compile --disable-pip-version-check --no-input --quiet)
+                  --no-compile --disable-pip-version-check --no-input --no-warn-conflicts -qq)
 # Bump when the way the images are built changes; images carry it as a label and are rebuilt on mismatch.
 RECIPE=1
 
@@ -80,8 +80,7 @@ ensure_dockerd() {
     log "dockerd: starting (log $DOCKERD_LOG)"
     # Fully detached: no inherited stdin/stdout/stderr, so callers capturing our output do not hang.
     $SUDO setsid dockerd --storage-driver=overlay2 </dev/null >>"$DOCKERD_LOG" 2>&1 &
-    local i
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
         if docker info >/dev/null 2>&1; then
             return
         fi
