@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## create .venv and install the package with dev extras
 
 demo: setup ## scripted scenario against an embedded moto server, with a Slack transcript
-	$(PY) -m devtools.demo
+	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.demo
 
 local: setup ## keep the offline stack up and send one signed slash command at a time
-	$(PY) -m devtools.cli
+	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.cli
 
 test: setup ## unit + integration tests (no network, no docker)
 	$(PY) -m pytest tests/unit tests/integration
@@ -44,7 +44,7 @@ build: setup
 	$(VENV)/bin/sam build
 
 bench: setup build ## ack latency, cold-start ratio, layer sizes
-	$(PY) -m devtools.bench
+	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.bench
 
 deploy: build ## sam deploy --config-env $(ENV) (needs AWS credentials)
 	$(VENV)/bin/sam deploy --config-env $(ENV)

@@ -6,7 +6,9 @@ are delivered back to it in-process (exactly what Lambda does with an ``Invocati
 from __future__ import annotations
 
 import json
+import logging
 import os
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from opsbot.config import Settings
 from opsbot.observability import logger
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import SlackCredentials
-from opsbot.slack.entry import exactly_once
+from opsbot.slack.entry import current_lambda_context, exactly_once
 
 REGION = "af-south-1"
 SIGNING_SECRET = "local-signing-secret-not-for-production"  # noqa: S105 - a throwaway value for the offline stack
@@ -104,7 +106,7 @@ class LocalBot:
         app.listener_runner.lazy_listener_runner = LambdaLazyListenerRunner(logger, lambda_client=self.lambda_client)  # type: ignore[arg-type]
 
     def send(self, event: dict[str, Any], run_lazy: bool = True) -> dict[str, Any]:
-        response: dict[str, Any] = self.handler.handle(event, FakeLambdaContext())
+        response = self._handle(event)
         if run_lazy:
             self.run_lazy()
         return response
@@ -112,9 +114,17 @@ class LocalBot:
     def run_lazy(self) -> int:
         delivered = 0
         while self.lambda_client.payloads:
-            self.handler.handle(self.lambda_client.payloads.pop(0), FakeLambdaContext())
+            self._handle(self.lambda_client.payloads.pop(0))
             delivered += 1
         return delivered
+
+    def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        token = current_lambda_context.set(FakeLambdaContext())
+        try:
+            response: dict[str, Any] = self.handler.handle(event, current_lambda_context.get())
+        finally:
+            current_lambda_context.reset(token)
+        return response
 
     def command(self, text: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str, **kw: Any) -> dict[str, Any]:
         body = slash_command_body(text, user_id=user, channel_id=channel, response_url=response_url)
@@ -152,13 +162,21 @@ class LocalStack:
         return actions
 
 
+def _reset_moto(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        pass
+
+
 @contextmanager
 def running_stack(spec: ReplicaSpec | None = None, now: datetime | None = None) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    _reset_moto(endpoint)  # moto's backends are process-global: start every stack from nothing
     recorder = SlackRecorder()
     recorder.start()
     saved = dict(os.environ)

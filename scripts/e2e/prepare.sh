@@ -15,6 +15,7 @@
 #   OPSBOT_CACHE          cache dir for the debootstrap rootfs tarball (default ~/.cache/opsbot)
 #   OPSBOT_PIP_PYTHON     python whose pip installs the image contents (default: .venv/bin/python, python3)
 #   OPSBOT_PULL_TIMEOUT   seconds to try `docker pull` of the official Lambda image (default 20)
+#   OPSBOT_DOCKERD_ARGS   arguments for dockerd when it has to be started (default --storage-driver=overlay2)
 #   OPSBOT_REBUILD=1      rebuild the images even if present (the official-name Lambda image included)
 #   DEBIAN_MIRROR         mirror for debootstrap (default http://deb.debian.org/debian)
 set -euo pipefail
@@ -31,6 +32,7 @@ ROOTFS_TAR=$CACHE_DIR/rootfs-$SUITE-minbase-amd64.tar
 DOCKERD_LOG=/tmp/opsbot-dockerd.log
 PULL_TIMEOUT=${OPSBOT_PULL_TIMEOUT:-20}
 REBUILD=${OPSBOT_REBUILD:-0}
+read -r -a DOCKERD_ARGS <<<"${OPSBOT_DOCKERD_ARGS:---storage-driver=overlay2}"
 PIP_TARGET_FLAGS=(--platform manylinux2014_x86_64 --python-version 3.13 --implementation cp --only-binary=:all:
                   --no-compile --disable-pip-version-check --no-input --no-warn-conflicts -qq)
 # Bump when the way the images are built changes; images carry it as a label and are rebuilt on mismatch.
@@ -61,7 +63,7 @@ image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1"
 
 ensure_packages() {
     local missing=()
-    command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+    { command -v dockerd && command -v docker; } >/dev/null 2>&1 || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
     if [ ${#missing[@]} -eq 0 ]; then
         log "packages: present"
@@ -79,7 +81,7 @@ ensure_dockerd() {
     fi
     log "dockerd: starting (log $DOCKERD_LOG)"
     # Fully detached: no inherited stdin/stdout/stderr, so callers capturing our output do not hang.
-    $SUDO setsid dockerd --storage-driver=overlay2 </dev/null >>"$DOCKERD_LOG" 2>&1 &
+    $SUDO setsid dockerd "${DOCKERD_ARGS[@]}" </dev/null >>"$DOCKERD_LOG" 2>&1 &
     for _ in $(seq 1 60); do
         if docker info >/dev/null 2>&1; then
             return
@@ -194,8 +196,14 @@ ensure_lambda_image() {
         log "lambda image: pulled $LAMBDA_IMAGE"
         return
     fi
-    log "lambda image: cannot pull; building $LAMBDA_IMAGE locally"
+    log "lambda image: not pullable (or OPSBOT_REBUILD=1); building $LAMBDA_IMAGE locally"
+    local old
+    old=$(docker image inspect -f '{{.Id}}' "$LAMBDA_IMAGE" 2>/dev/null || true)
     build_lambda_image
+    if [ -n "$old" ]; then
+        # SAM CLI keeps its emulator image built FROM the old base (and skips the check with --skip-pull-image).
+        docker rmi "${LAMBDA_IMAGE%-*}-rapid-${LAMBDA_IMAGE##*-}" "$old" >/dev/null 2>&1 || true
+    fi
 }
 
 ensure_moto_image() {
@@ -230,7 +238,8 @@ ensure_recorder_image() {
     fi
     log "recorder image: building $RECORDER_IMAGE"
     # Same rootfs as moto (stdlib only is needed); add the recorder and commit with another command.
-    local ctr
+    local ctr old
+    old=$(docker image inspect -f '{{.Id}}' "$RECORDER_IMAGE" 2>/dev/null || true)
     ctr=$(docker create "$MOTO_IMAGE")
     mkdir -p "$WORK/recorder/devtools"
     : >"$WORK/recorder/devtools/__init__.py"
@@ -243,6 +252,8 @@ ensure_recorder_image() {
         -c 'CMD ["python3", "-m", "devtools.slack_recorder", "--host", "0.0.0.0", "--port", "5000"]' \
         "$ctr" "$RECORDER_IMAGE" >/dev/null
     docker rm -f "$ctr" >/dev/null
+    # Drop the previous build if nothing uses it any more (fails harmlessly otherwise).
+    if [ -n "$old" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
 }
 
 ensure_network() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +14,10 @@ from opsbot import dependencies
 from opsbot.config import Settings
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import load_credentials
+
+
+# The Lambda context of the invocation being handled, so idempotency records expire with the invocation.
+current_lambda_context: ContextVar[Any] = ContextVar("current_lambda_context", default=None)
 
 
 def exactly_once(settings: Settings) -> Callable[[str, Callable[[], None]], None]:
@@ -33,6 +38,9 @@ def exactly_once(settings: Settings) -> Callable[[str, Callable[[], None]], None
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=24 * 3600)
 
     def once(key: str, work: Callable[[], None]) -> None:
+        if current_lambda_context.get() is not None:
+            config.register_lambda_context(current_lambda_context.get())
+
         @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
         def run_once(request: dict[str, str]) -> dict[str, str]:
             work()
@@ -88,5 +96,9 @@ class _RegionalLazyRunner(LambdaLazyListenerRunner):
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result: dict[str, Any] = lambda_handler().handle(event, context)
+    token = current_lambda_context.set(context)
+    try:
+        result: dict[str, Any] = lambda_handler().handle(event, context)
+    finally:
+        current_lambda_context.reset(token)
     return result

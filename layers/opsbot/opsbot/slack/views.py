@@ -161,7 +161,7 @@ def _audit(view: AuditView) -> tuple[str, list[dict[str, Any]]]:
             change = f" · {_brief(entry.before)} → {_brief(entry.after)}"
         error = f" · {entry.error[:120]}" if entry.error else ""
         lines.append(
-            f"`{_when(entry.at)}` <@{esc(entry.actor)}> `{esc(entry.verb)} {esc(entry.arguments)}`".rstrip()
+            f"`{_when(entry.at)}` <@{esc(entry.actor)}> `{esc(f'{entry.verb} {entry.arguments}'.strip())}`"
             + f" — {esc(entry.decision)}/{esc(entry.result)}{esc(change)}{esc(error)}"
         )
     text = f"Last {len(view.entries)} recorded actions"
