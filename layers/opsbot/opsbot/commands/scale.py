@@ -64,8 +64,9 @@ def parse(args: list[str]) -> ScaleRequest:
         return ScaleRequest(kind="reset", dry_run=dry_run)
     if _BOUND.fullmatch(words[0]):
         return _parse_bounds(words, duration, dry_run)
+    tasks = _count(words[0], "task count")
     _no_extra(words[1:])
-    return ScaleRequest(kind="tasks", tasks=_count(words[0], "task count"), duration=duration, dry_run=dry_run)
+    return ScaleRequest(kind="tasks", tasks=tasks, duration=duration, dry_run=dry_run)
 
 
 def _parse_bounds(words: list[str], duration: Any, dry_run: bool) -> ScaleRequest:

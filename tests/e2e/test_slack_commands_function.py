@@ -1,0 +1,134 @@
+"""`sam local invoke` of SlackCommandsFunction with every Slack event in `events/`, against moto and a Slack
+recorder in containers: the ack body, then the lazy self-invocation (captured by the recorder, invoked again as
+Lambda would) and its effect on moto's state and on what Slack is told."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from devtools.events import EVENTS_DIR, load_event
+from devtools.local_stack import LOCAL_RBAC, SIGNING_SECRET, create_bot_resources
+from devtools.replica import seed_replica
+from devtools.slack_requests import resign
+from devtools.transcript import ack_text, message_text
+from opsbot.config import Settings
+
+FUNCTION = "SlackCommandsFunction"
+
+
+@dataclass(frozen=True)
+class Expect:
+    ack: str  # text the ack must contain
+    reply: str | None  # text the response_url post must contain; None: no post
+    capacity: tuple[int, int] = (2, 10)
+    audit: str | None = None  # decision of the audit entry written, None: none
+
+
+EXPECTED = {
+    "slack_command_help.json": Expect(ack="/mycandidate scale", reply=None),
+    "slack_command_status.json": Expect(ack="working on `status`", reply="desired 2", audit="allowed"),
+    "slack_command_scale.json": Expect(
+        ack="working on `scale`", reply="Scaled: min 2 / max 10 → min 4 / max 10", capacity=(4, 10), audit="allowed"
+    ),
+    "slack_command_scale_dry_run.json": Expect(ack="working on `scale`", reply="Dry run", audit="dry-run"),
+    "slack_command_scale_refused.json": Expect(
+        ack="working on `scale`", reply="50 tasks is above the absolute maximum of 20", audit="refused"
+    ),
+    "slack_command_scale_bad_input.json": Expect(
+        ack="`&lt;@U0BOSS&gt;` is not a valid task count", reply=None, audit="invalid"
+    ),
+    "slack_command_unauthorised.json": Expect(
+        ack="working on `scale`", reply="needs the operator role; you have no role", audit="refused"
+    ),
+    "slack_command_audit.json": Expect(ack="working on `audit`", reply="recorded actions", audit="allowed"),
+    "slack_action_cancel_expired.json": Expect(ack="", reply="expired or was already used", audit="refused"),
+}
+SETTINGS = Settings(operations_table="opsbot-operations", idempotency_table="opsbot-idempotency",
+                    slack_secret_id="mycandidate-opsbot/dev/slack")
+
+
+def test_every_slack_event_file_has_an_expectation() -> None:
+    assert {p.name for p in EVENTS_DIR.glob("slack_*.json")} == set(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def seeded(offline_stack: Any, moto_session: Any) -> Any:
+    seed_replica(moto_session, endpoint_url=offline_stack.moto.host_url)
+    create_bot_resources(moto_session, offline_stack.moto.host_url, SETTINGS)
+    return offline_stack
+
+
+@pytest.fixture
+def function_env(seeded: Any) -> dict[str, str]:
+    return {
+        "OPSBOT_OPERATIONS_TABLE": SETTINGS.operations_table,
+        "OPSBOT_IDEMPOTENCY_TABLE": SETTINGS.idempotency_table,
+        "OPSBOT_SLACK_SECRET_ID": SETTINGS.slack_secret_id,
+        "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+
+
+def _capacity(aws_client: Callable[[str], Any]) -> tuple[int, int]:
+    target = aws_client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=["service/mycandidate/web"]
+    )["ScalableTargets"][0]
+    return int(target["MinCapacity"]), int(target["MaxCapacity"])
+
+
+def _audit(aws_client: Callable[[str], Any]) -> list[dict[str, Any]]:
+    items = aws_client("dynamodb").scan(TableName=SETTINGS.operations_table)["Items"]
+    return sorted((i for i in items if i["pk"]["S"] == "AUDIT"), key=lambda i: i["sk"]["S"])
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_slack_event_under_sam_local_invoke(
+    name: str, seeded: Any, sam_invoke: Any, aws_client: Callable[[str], Any], function_env: dict[str, str]
+) -> None:
+    expect = EXPECTED[name]
+    # Given the service at its baseline and an empty recorder
+    aws_client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/mycandidate/web",
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=10,
+    )
+    seeded.clear_recorder()
+    audit_before = len(_audit(aws_client))
+
+    # When Slack's signed request reaches the function
+    ack = sam_invoke(FUNCTION, resign(load_event(name), SIGNING_SECRET), function_env)
+
+    # Then it is acknowledged with the expected body
+    assert ack.status == 200, ack.stderr[-3000:]
+    assert expect.ack in (ack_text(ack.payload) if "&lt;" not in expect.ack else ack.payload["body"])
+    # And its lazy self-invocation, delivered as Lambda would, has the expected effect
+    invocations = [c for c in seeded.recorder_calls() if c.kind == "lambda_invoke"]
+    assert len(invocations) == 1, "exactly one asynchronous self-invocation per request"
+    lazy = sam_invoke(FUNCTION, invocations[0].body, function_env)
+    assert lazy.status == 200, lazy.stderr[-3000:]
+    posts = [message_text(c.body) for c in seeded.recorder_calls() if c.kind == "response_url"]
+    if expect.reply is None:
+        assert posts == []
+    else:
+        assert len(posts) == 1 and expect.reply in posts[0], posts
+    assert _capacity(aws_client) == expect.capacity
+    entries = _audit(aws_client)
+    if expect.audit is None:
+        assert len(entries) == audit_before
+    else:
+        assert len(entries) == audit_before + 1, "one audit entry per attempt"
+        assert entries[-1]["decision"]["S"] == expect.audit
+
+
+def test_stale_signature_is_rejected_with_401_and_no_work(
+    seeded: Any, sam_invoke: Any, function_env: dict[str, str]
+) -> None:
+    seeded.clear_recorder()
+    event = load_event("slack_command_scale.json")  # its stored signature is long expired
+    result = sam_invoke(FUNCTION, event, function_env)
+    assert result.status == 401
+    assert seeded.recorder_calls() == []
