@@ -15,7 +15,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import api_gateway_event, slash_command_body
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-signing-secret"  # noqa: S105
+SECRET = "bench-signing-secret"
 TARGET_P99_MS = 20.0
 TARGET_COLD_RATIO = 1.3
 TARGET_LAYERS_MB = 40.0
@@ -33,23 +32,22 @@ TARGET_LAYERS_MB = 40.0
 
 def _percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def warm_ack(requests: int) -> dict[str, dict[str, float]]:
-    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-    from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
-
     from opsbot.config import Settings
     from opsbot.observability import logger
     from opsbot.slack.app import build_app
     from opsbot.slack.credentials import SlackCredentials
+    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+    from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
     def no_aws() -> Any:
         raise AssertionError("the ack path must not touch AWS")
 
     settings = Settings.from_env({})
-    app = build_app(settings, SlackCredentials(SECRET, "xoxb-bench"), ports=no_aws, once=lambda key, work: None)
+    app = build_app(settings, SlackCredentials(SECRET, "xoxb-bench"), ports=no_aws, once=lambda _key, _work: None)
     handler = SlackRequestHandler(app)
     captured = CapturingLambdaClient()
     app.listener_runner.lazy_listener_runner = LambdaLazyListenerRunner(logger, lambda_client=captured)  # type: ignore[arg-type]
@@ -65,7 +63,7 @@ def warm_ack(requests: int) -> dict[str, dict[str, float]]:
         samples = []
         for index, event in enumerate(events):
             started = time.perf_counter()
-            response = handler.handle(event, FakeLambdaContext())
+            response = handler.handle(event, FakeLambdaContext())  # type: ignore[no-untyped-call]
             elapsed = (time.perf_counter() - started) * 1000
             assert response["statusCode"] == 200, response
             if index >= 50:  # the first requests warm caches
@@ -113,7 +111,9 @@ def cold_start(runs: int) -> dict[str, float]:
         code = _COLD_APP.format(function=str(ROOT / "functions/slack_commands"), layer=str(ROOT / "layers/opsbot"))
         app_ms, base_ms = [], []
         for _ in range(runs):  # interleaved, so background noise hits both sides alike
-            body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url="http://127.0.0.1:9/r")
+            body = slash_command_body(
+                "status", user_id="U0VIEWER", channel_id="C0OPS", response_url="http://127.0.0.1:9/r"
+            )
             app_ms.append(_run_fresh(code, env, json.dumps(api_gateway_event(body, SECRET))))
             base_ms.append(_run_fresh(_COLD_BASELINE, env))
         invoked = len(recorder.lambda_invocations())
@@ -146,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     for text, figures in warm_ack(args.requests).items():
         ok = figures["p99"] <= TARGET_P99_MS
         failures += [] if ok else [f"ack p99 of {text}"]
-        print(f"    {text:<8} p50 {figures['p50']:6.2f} ms   p99 {figures['p99']:6.2f} ms   (target p99 <= {TARGET_P99_MS} ms) {'ok' if ok else 'MISSED'}")
+        verdict = "ok" if ok else "MISSED"
+        print(
+            f"    {text:<8} p50 {figures['p50']:6.2f} ms   p99 {figures['p99']:6.2f} ms"
+            f"   (target p99 <= {TARGET_P99_MS} ms) {verdict}"
+        )
 
-    with tempfile.TemporaryDirectory():
-        cold = cold_start(args.cold_runs)
+    cold = cold_start(args.cold_runs)
     ok = cold["ratio"] <= TARGET_COLD_RATIO
     failures += [] if ok else ["cold-start ratio"]
     print(f"\n(b) cold start, median of {cold['runs']} fresh processes")

@@ -39,7 +39,10 @@ class Demo:
         ack = self.bot.command(text, user, response_url=response_url, run_lazy=False)
         elapsed_ms = (time.perf_counter() - started) * 1000
         shown = ack_text(ack)
-        print(f"bot (HTTP {ack['statusCode']} ack in {elapsed_ms:.0f} ms)> " + (shown.splitlines()[0] if shown else "(empty)"))
+        print(
+            f"bot (HTTP {ack['statusCode']} ack in {elapsed_ms:.0f} ms)> "
+            + (shown.splitlines()[0] if shown else "(empty)")
+        )
         if shown and len(shown.splitlines()) > 1:
             print(indent("\n".join(shown.splitlines()[1:]), " " * 6))
         self.bot.run_lazy()
@@ -82,7 +85,8 @@ def main() -> int:
         print(demo.state("now"))
         demo.expect(stack.capacity() == (4, 10), "scale 4 sets min 4 / max 10")
         undo_value = next(
-            (e["value"] for p in posts for b in p.get("blocks", []) if b["type"] == "actions" for e in b["elements"]), ""
+            (e["value"] for p in posts for b in p.get("blocks", []) if b["type"] == "actions" for e in b["elements"]),
+            "",
         )
 
         demo.step("3. Someone asks for 50 tasks: refused by the guardrails", OPERATOR, "scale 50")

@@ -13,9 +13,7 @@ from typing import Any
 class FakeLambdaContext:
     function_name: str = "mycandidate-opsbot-slack-commands"
     memory_limit_in_mb: int = 512
-    invoked_function_arn: str = (
-        "arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-slack-commands"
-    )
+    invoked_function_arn: str = "arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-slack-commands"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     timeout_seconds: float = 30.0
     _started: float = field(default_factory=time.monotonic)
@@ -30,6 +28,6 @@ class CapturingLambdaClient:
     def __init__(self) -> None:
         self.payloads: list[dict[str, Any]] = []
 
-    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: N803 - boto3 names
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: ARG002 - boto3 signature
         self.payloads.append(json.loads(Payload))
         return {"StatusCode": 202}

@@ -12,11 +12,16 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from opsbot import dependencies
+from opsbot.config import Settings
+from opsbot.observability import logger
+from opsbot.slack.app import build_app
+from opsbot.slack.credentials import SlackCredentials
+from opsbot.slack.entry import current_lambda_context, exactly_once
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
@@ -24,16 +29,10 @@ from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
-from opsbot import dependencies
-from opsbot.config import Settings
-from opsbot.observability import logger
-from opsbot.slack.app import build_app
-from opsbot.slack.credentials import SlackCredentials
-from opsbot.slack.entry import current_lambda_context, exactly_once
 
 REGION = "af-south-1"
-SIGNING_SECRET = "local-signing-secret-not-for-production"  # noqa: S105 - a throwaway value for the offline stack
-BOT_TOKEN = "xoxb-local-offline-token"  # noqa: S105
+SIGNING_SECRET = "local-signing-secret-not-for-production"
+BOT_TOKEN = "xoxb-local-offline-token"
 OPS_CHANNEL = "C0OPS"
 ADMIN, OPERATOR, VIEWER, STRANGER = "U0ADMIN", "U0OPERATOR", "U0VIEWER", "U0STRANGER"
 LOCAL_RBAC = {"admin": [ADMIN], "operator": [OPERATOR], "viewer": [VIEWER], "channels": [OPS_CHANNEL]}
@@ -49,7 +48,7 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
         "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
         "SLACK_API_URL": slack_api_url,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "MyCandidateOpsbot",
@@ -65,7 +64,10 @@ def create_bot_resources(session: boto3.session.Session, endpoint: str | None, s
         dynamodb.create_table(
             TableName=settings.operations_table,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         )
     if settings.idempotency_table not in existing:
@@ -121,16 +123,20 @@ class LocalBot:
     def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
         token = current_lambda_context.set(FakeLambdaContext())
         try:
-            response: dict[str, Any] = self.handler.handle(event, current_lambda_context.get())
+            response: dict[str, Any] = self.handler.handle(event, current_lambda_context.get())  # type: ignore[no-untyped-call]
         finally:
             current_lambda_context.reset(token)
         return response
 
-    def command(self, text: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str, **kw: Any) -> dict[str, Any]:
+    def command(
+        self, text: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str, **kw: Any
+    ) -> dict[str, Any]:
         body = slash_command_body(text, user_id=user, channel_id=channel, response_url=response_url)
         return self.send(api_gateway_event(body, SIGNING_SECRET), **kw)
 
-    def click(self, action_id: str, value: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str) -> dict[str, Any]:
+    def click(
+        self, action_id: str, value: str, user: str, channel: str = OPS_CHANNEL, *, response_url: str
+    ) -> dict[str, Any]:
         body = block_action_body(action_id, value, user_id=user, channel_id=channel, response_url=response_url)
         return self.send(api_gateway_event(body, SIGNING_SECRET))
 
@@ -169,7 +175,7 @@ def _reset_moto(endpoint: str) -> None:
 
 
 @contextmanager
-def running_stack(spec: ReplicaSpec | None = None, now: datetime | None = None) -> Iterator[LocalStack]:
+def running_stack(spec: ReplicaSpec | None = None) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -184,7 +190,9 @@ def running_stack(spec: ReplicaSpec | None = None, now: datetime | None = None) 
         os.environ.update(local_env(endpoint, recorder.url + "/api/"))
         dependencies.settings.cache_clear()
         settings = dependencies.settings()
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)  # noqa: S106
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
         replica = seed_replica(session, spec or ReplicaSpec(), endpoint_url=endpoint)
         create_bot_resources(session, endpoint, settings)
         yield LocalStack(endpoint=endpoint, session=session, recorder=recorder, settings=settings, replica=replica)

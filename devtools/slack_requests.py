@@ -69,7 +69,9 @@ def block_action_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
-def api_gateway_event(body: str, signing_secret: str, *, timestamp: int | None = None, retry_num: int = 0) -> dict[str, Any]:
+def api_gateway_event(
+    body: str, signing_secret: str, *, timestamp: int | None = None, retry_num: int = 0
+) -> dict[str, Any]:
     """An HTTP API (payload v2) event carrying ``body`` signed with ``signing_secret``."""
     ts = int(time.time()) if timestamp is None else timestamp
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=str(ts), body=body)
@@ -102,10 +104,8 @@ def api_gateway_event(body: str, signing_secret: str, *, timestamp: int | None =
 def resign(event: dict[str, Any], signing_secret: str, *, timestamp: int | None = None) -> dict[str, Any]:
     """Return a copy of a stored event with a fresh timestamp and signature (stored events go stale in 5 min)."""
     fresh = api_gateway_event(event["body"], signing_secret, timestamp=timestamp)
-    merged = json.loads(json.dumps(event))
-    merged["headers"].update(
-        {k: fresh["headers"][k] for k in ("x-slack-request-timestamp", "x-slack-signature")}
-    )
+    merged: dict[str, Any] = json.loads(json.dumps(event))
+    merged["headers"].update({k: fresh["headers"][k] for k in ("x-slack-request-timestamp", "x-slack-signature")})
     return merged
 
 

@@ -129,7 +129,9 @@ class World:
     def ports(self) -> Ports:
         return Ports(self.capacity, self.service, self.alarms, self.snapshots, self.store, self.store, self.store)
 
-    def context(self, user: str = "U0OPS", channel: str = "C0OPS", role: Role | None = None, now: datetime = NOW) -> CommandContext:
+    def context(
+        self, user: str = "U0OPS", channel: str = "C0OPS", role: Role | None = None, now: datetime = NOW
+    ) -> CommandContext:
         self._counter += 1
         resolved = self.settings.rbac.users.get(user, Role.NONE) if role is None else role
         return CommandContext(

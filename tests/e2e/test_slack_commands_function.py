@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from opsbot.config import Settings
 
 from devtools.events import EVENTS_DIR, load_event
 from devtools.local_stack import LOCAL_RBAC, SIGNING_SECRET, create_bot_resources
 from devtools.replica import seed_replica
 from devtools.slack_requests import resign
 from devtools.transcript import ack_text, message_text
-from opsbot.config import Settings
 
 FUNCTION = "SlackCommandsFunction"
 
@@ -48,8 +48,11 @@ EXPECTED = {
     "slack_command_audit.json": Expect(ack="working on `audit`", reply="recorded actions", audit="allowed"),
     "slack_action_cancel_expired.json": Expect(ack="", reply="expired or was already used", audit="refused"),
 }
-SETTINGS = Settings(operations_table="opsbot-operations", idempotency_table="opsbot-idempotency",
-                    slack_secret_id="mycandidate-opsbot/dev/slack")
+SETTINGS = Settings(
+    operations_table="opsbot-operations",
+    idempotency_table="opsbot-idempotency",
+    slack_secret_id="mycandidate-opsbot/dev/slack",
+)
 
 
 def test_every_slack_event_file_has_an_expectation() -> None:
@@ -93,8 +96,11 @@ def test_slack_event_under_sam_local_invoke(
     expect = EXPECTED[name]
     # Given the service at its baseline and an empty recorder
     aws_client("application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs", ResourceId="service/mycandidate/web",
-        ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=10,
+        ServiceNamespace="ecs",
+        ResourceId="service/mycandidate/web",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=2,
+        MaxCapacity=10,
     )
     seeded.clear_recorder()
     audit_before = len(_audit(aws_client))
@@ -114,7 +120,8 @@ def test_slack_event_under_sam_local_invoke(
     if expect.reply is None:
         assert posts == []
     else:
-        assert len(posts) == 1 and expect.reply in posts[0], posts
+        assert len(posts) == 1, posts
+        assert expect.reply in posts[0]
     assert _capacity(aws_client) == expect.capacity
     entries = _audit(aws_client)
     if expect.audit is None:

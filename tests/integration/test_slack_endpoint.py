@@ -32,7 +32,8 @@ def test_status_is_acknowledged_at_once_and_answered_through_response_url(stack:
     assert bot.run_lazy() == 1
     (post,) = _posts(stack, "/response/status")
     assert "desired 2 · running" in post
-    assert "mycandidate-web:1" in post and "min 2 / max 10" in post
+    assert "mycandidate-web:1" in post
+    assert "min 2 / max 10" in post
 
 
 def test_scale_changes_the_scalable_target_in_moto_and_undo_restores_it(stack: LocalStack) -> None:
@@ -149,5 +150,9 @@ def test_aws_failure_is_reported_audited_as_failed_and_releases_the_lock(stack: 
     (post,) = _posts(stack, "/response/fail")
     assert "the service has no scalable target" in post
     assert _audit_items(stack)[-1]["result"]["S"] == "failed"
-    locks = [i for i in stack.client("dynamodb").scan(TableName="opsbot-operations")["Items"] if i["pk"]["S"].startswith("LOCK")]
+    locks = [
+        i
+        for i in stack.client("dynamodb").scan(TableName="opsbot-operations")["Items"]
+        if i["pk"]["S"].startswith("LOCK")
+    ]
     assert locks == []

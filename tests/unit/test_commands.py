@@ -8,6 +8,7 @@ from opsbot.commands import REGISTRY
 from opsbot.commands.dispatch import execute_command
 from opsbot.ports import AlarmSummary, Deployment, ServiceState
 from opsbot.slack.views import esc, render
+
 from tests.fakes import NOW, World, throttled
 
 
@@ -34,7 +35,12 @@ def test_unknown_verb_suggests_the_closest_command_and_is_audited_as_invalid() -
 def test_status_shows_counts_capacity_alarms_and_snapshot_age() -> None:
     world = World()
     world.service.state = ServiceState(
-        4, 3, 1, "mycandidate-web:8", "v1.5.0", (Deployment("ecs-svc/123", "PRIMARY", "IN_PROGRESS", "mycandidate-web:8"),)
+        4,
+        3,
+        1,
+        "mycandidate-web:8",
+        "v1.5.0",
+        (Deployment("ecs-svc/123", "PRIMARY", "IN_PROGRESS", "mycandidate-web:8"),),
     )
     world.alarms.alarms = [AlarmSummary("mycandidate-ecs-cpu-high", "CPUUtilization", NOW)]
     message = render(execute_command("status", world.context(user="U0VIEW")))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from opsbot.config import Role, Settings
 from opsbot.errors import ConfigError
 
@@ -18,7 +17,9 @@ def test_defaults_follow_the_mycandidate_architecture() -> None:
 
 
 def test_rbac_maps_users_and_groups_and_the_highest_role_wins() -> None:
-    rbac = json.dumps({"viewer": ["U0ANN", "S0SRE"], "operator": ["U0ANN"], "admin": ["S0LEADS"], "channels": ["C0OPS"]})
+    rbac = json.dumps(
+        {"viewer": ["U0ANN", "S0SRE"], "operator": ["U0ANN"], "admin": ["S0LEADS"], "channels": ["C0OPS"]}
+    )
     settings = Settings.from_env({"OPSBOT_RBAC": rbac})
     assert settings.rbac.users == {"U0ANN": Role.OPERATOR}
     assert settings.rbac.groups == {"S0SRE": Role.VIEWER, "S0LEADS": Role.ADMIN}

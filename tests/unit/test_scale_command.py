@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-import json
-
 import pytest
-
 from opsbot.commands.dispatch import execute_action, execute_command, parse_command
 from opsbot.errors import UsageError
 from opsbot.logic.scaling import Capacity
 from opsbot.slack.views import render
+
 from tests.fakes import NOW, World
 
 
@@ -66,7 +65,8 @@ def test_scale_raises_the_autoscaling_minimum_and_records_before_and_after() -> 
     assert outcome.view.undo_key == world.audit()[-1].key
     entry = world.audit()[-1]
     assert (entry.verb, entry.decision, entry.result) == ("scale", "allowed", "ok")
-    assert entry.before == {"min": 2, "max": 10} and entry.after == {"min": 4, "max": 10}
+    assert entry.before == {"min": 2, "max": 10}
+    assert entry.after == {"min": 4, "max": 10}
     assert world.store.locks == {}
 
 
@@ -99,7 +99,8 @@ def test_dry_run_shows_the_plan_and_changes_nothing() -> None:
     assert outcome.view.kind == "dry-run"
     assert outcome.view.after == Capacity(4, 10)
     assert outcome.view.revert_at == NOW + timedelta(hours=6)
-    assert world.capacity.capacity == Capacity(2, 10) and world.capacity.actions == {}
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert world.capacity.actions == {}
     assert world.audit()[-1].decision == "dry-run"
 
 
@@ -128,10 +129,12 @@ def test_raise_above_threshold_waits_for_confirmation_then_applies_once() -> Non
     assert outcome.view.kind == "confirm"
     assert world.capacity.capacity == Capacity(8, 14)
     confirmed = execute_action("scale_confirm", outcome.view.confirmation_id, world.context())
-    assert confirmed.view.kind == "applied" and world.capacity.capacity == Capacity(12, 14)
+    assert confirmed.view.kind == "applied"
+    assert world.capacity.capacity == Capacity(12, 14)
     # And a second press of the same button does nothing more
     again = execute_action("scale_confirm", outcome.view.confirmation_id, world.context())
-    assert again.view.kind == "refused" and "expired or was already used" in again.view.message
+    assert again.view.kind == "refused"
+    assert "expired or was already used" in again.view.message
 
 
 def test_reset_returns_to_baseline_in_one_step_and_cancels_the_revert() -> None:

@@ -63,9 +63,7 @@ class UnknownVerb(UsageError):
 
 
 def usage_error_view(exc: UsageError) -> ErrorView:
-    return ErrorView(
-        kind="usage", message=str(exc), usage=exc.usage, suggestions=getattr(exc, "suggestions", ())
-    )
+    return ErrorView(kind="usage", message=str(exc), usage=exc.usage, suggestions=getattr(exc, "suggestions", ()))
 
 
 def execute_command(text: str, ctx: CommandContext) -> Outcome:
@@ -74,10 +72,16 @@ def execute_command(text: str, ctx: CommandContext) -> Outcome:
     try:
         command = parse_command(text)
     except UsageError as exc:
-        return _finish(ctx, verb, text, Outcome(view=usage_error_view(exc), audit=AuditOutcome("invalid", "refused", error=str(exc))))
+        return _finish(
+            ctx,
+            verb,
+            text,
+            Outcome(view=usage_error_view(exc), audit=AuditOutcome("invalid", "refused", error=str(exc))),
+        )
     spec = command.spec
-    return _guarded(ctx, spec.name, " ".join(command.args), spec.required_role, spec.mutating,
-                    lambda: spec.run(command.parsed, ctx))
+    return _guarded(
+        ctx, spec.name, " ".join(command.args), spec.required_role, spec.mutating, lambda: spec.run(command.parsed, ctx)
+    )
 
 
 # Button actions: action_id -> (verb for the audit trail, required role, handler taking the button value).
@@ -108,9 +112,13 @@ def _guarded(
         outcome = _refusal(exc)
     except AwsOperationError as exc:
         logger.warning("command failed", extra={"verb": verb, "operation": exc.operation, "code": exc.code})
-        outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc)))
+        outcome = Outcome(
+            view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc))
+        )
     except OpsbotError as exc:
-        outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc)))
+        outcome = Outcome(
+            view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc))
+        )
     return _finish(ctx, verb, arguments, outcome)
 
 

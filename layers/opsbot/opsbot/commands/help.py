@@ -45,7 +45,7 @@ def build_help(topic: str | None = None) -> HelpView:
     return HelpView(entries=tuple(entries))
 
 
-def run(topic: str | None, ctx: CommandContext) -> Outcome:
+def run(topic: str | None, _ctx: CommandContext | None) -> Outcome:
     return Outcome(view=build_help(topic), audit=None)
 
 

@@ -116,15 +116,23 @@ def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
     plan = _plan(request, ctx, ctx.ports.capacity.get_capacity())
     if plan.is_noop:
         view = ScaleView(kind="noop", before=plan.before, after=plan.after)
-        return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(plan.before), after=_state(plan.after)))
+        return Outcome(
+            view=view, audit=AuditOutcome(result="noop", before=_state(plan.before), after=_state(plan.after))
+        )
     if request.dry_run:
         view = ScaleView(kind="dry-run", before=plan.before, after=plan.after, revert_at=plan.revert_at)
-        return Outcome(view=view, audit=AuditOutcome(decision="dry-run", before=_state(plan.before), after=_state(plan.after)))
+        return Outcome(
+            view=view, audit=AuditOutcome(decision="dry-run", before=_state(plan.before), after=_state(plan.after))
+        )
     if plan.needs_confirmation:
         confirmation_id = uuid.uuid4().hex
         ctx.ports.confirmations.put(confirmation_id, {"request": describe(request), "by": ctx.actor.user_id}, ctx.now)
         view = ScaleView(
-            kind="confirm", before=plan.before, after=plan.after, revert_at=plan.revert_at, confirmation_id=confirmation_id
+            kind="confirm",
+            before=plan.before,
+            after=plan.after,
+            revert_at=plan.revert_at,
+            confirmation_id=confirmation_id,
         )
         return Outcome(
             view=view,
@@ -149,9 +157,13 @@ def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
         after = _apply_plan(plan, revert_to, ctx)
     finally:
         locks.release(resource, ctx.request_id)
-    view = ScaleView(kind="applied", before=plan.before, after=plan.after, revert_at=plan.revert_at, undo_key=ctx.audit_key)
+    view = ScaleView(
+        kind="applied", before=plan.before, after=plan.after, revert_at=plan.revert_at, undo_key=ctx.audit_key
+    )
     if pending and not plan.revert_at and not plan.cancels_pending_revert:
-        view = ScaleView(**{**view.__dict__, "note": f"an automatic revert is still scheduled for {pending['revert_at']}"})
+        view = ScaleView(
+            **{**view.__dict__, "note": f"an automatic revert is still scheduled for {pending['revert_at']}"}
+        )
     return Outcome(view=view, audit=AuditOutcome(before=before, after=after))
 
 

@@ -107,9 +107,7 @@ def _check_step(current: Capacity, after: Capacity, g: Guardrails) -> None:
             )
 
 
-def _revert_time(
-    duration: timedelta, current: Capacity, after: Capacity, g: Guardrails, now: datetime
-) -> datetime:
+def _revert_time(duration: timedelta, current: Capacity, after: Capacity, g: Guardrails, now: datetime) -> datetime:
     if after.min <= current.min and after.max <= current.max:
         raise GuardrailViolation("`for <duration>` only applies to a raise; a reduction is already the safe direction")
     if duration < g.min_temporary:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -89,7 +89,7 @@ class _Listeners:
         ack()
 
     # lazy work ------------------------------------------------------------------------------------------
-    def run_command(self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def run_command(self, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         text = str(body.get("text", ""))
         key = f"command:{body.get('trigger_id') or body.get('command', '')}:{body.get('user_id')}"
 

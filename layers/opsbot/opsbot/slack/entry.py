@@ -15,7 +15,6 @@ from opsbot.config import Settings
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import load_credentials
 
-
 # The Lambda context of the invocation being handled, so idempotency records expire with the invocation.
 current_lambda_context: ContextVar[Any] = ContextVar("current_lambda_context", default=None)
 
@@ -41,7 +40,7 @@ def exactly_once(settings: Settings) -> Callable[[str, Callable[[], None]], None
         if current_lambda_context.get() is not None:
             config.register_lambda_context(current_lambda_context.get())
 
-        @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+        @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
         def run_once(request: dict[str, str]) -> dict[str, str]:
             work()
             return {"done": request["key"]}
@@ -98,7 +97,7 @@ class _RegionalLazyRunner(LambdaLazyListenerRunner):
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     token = current_lambda_context.set(context)
     try:
-        result: dict[str, Any] = lambda_handler().handle(event, context)
+        result: dict[str, Any] = lambda_handler().handle(event, context)  # type: ignore[no-untyped-call]
     finally:
         current_lambda_context.reset(token)
     return result
