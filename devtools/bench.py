@@ -36,12 +36,13 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 
 def warm_ack(requests: int) -> dict[str, dict[str, float]]:
+    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+    from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
+
     from opsbot.config import Settings
     from opsbot.observability import logger
     from opsbot.slack.app import build_app
     from opsbot.slack.credentials import SlackCredentials
-    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-    from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
     def no_aws() -> Any:
         raise AssertionError("the ack path must not touch AWS")

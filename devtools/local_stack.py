@@ -16,12 +16,6 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
-from opsbot import dependencies
-from opsbot.config import Settings
-from opsbot.observability import logger
-from opsbot.slack.app import build_app
-from opsbot.slack.credentials import SlackCredentials
-from opsbot.slack.entry import current_lambda_context, exactly_once
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
@@ -29,6 +23,12 @@ from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
+from opsbot import dependencies
+from opsbot.config import Settings
+from opsbot.observability import logger
+from opsbot.slack.app import build_app
+from opsbot.slack.credentials import SlackCredentials
+from opsbot.slack.entry import current_lambda_context, exactly_once
 
 REGION = "af-south-1"
 SIGNING_SECRET = "local-signing-secret-not-for-production"

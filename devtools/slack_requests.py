@@ -123,3 +123,21 @@ def retarget(event: dict[str, Any], response_base: str, signing_secret: str) -> 
     moved = json.loads(json.dumps(event))
     moved["body"] = urlencode(fields)
     return resign(moved, signing_secret)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m devtools.slack_requests events/slack_command_status.json > /tmp/signed.json`` re-signs an event
+    with the local signing secret, for a manual ``sam local invoke -e /tmp/signed.json``."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Re-sign a stored Slack event so it is valid for five minutes.")
+    parser.add_argument("event", type=Path)
+    parser.add_argument("--secret", default="local-signing-secret-not-for-production")
+    args = parser.parse_args(argv)
+    print(json.dumps(resign(json.loads(args.event.read_text()), args.secret), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from opsbot.config import Settings
 
 from devtools.events import EVENTS_DIR, load_event
 from devtools.local_stack import LOCAL_RBAC, SIGNING_SECRET, create_bot_resources
 from devtools.replica import seed_replica
 from devtools.slack_requests import resign
 from devtools.transcript import ack_text, message_text
+from opsbot.config import Settings
 
 FUNCTION = "SlackCommandsFunction"
 

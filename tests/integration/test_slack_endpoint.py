@@ -156,3 +156,28 @@ def test_aws_failure_is_reported_audited_as_failed_and_releases_the_lock(stack: 
         if i["pk"]["S"].startswith("LOCK")
     ]
     assert locks == []
+
+
+def test_a_large_raise_waits_for_confirm_and_the_confirm_applies_it_once(stack: LocalStack) -> None:
+    # Given the service already at min 8
+    stack.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/mycandidate/web",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=8,
+        MaxCapacity=14,
+    )
+    bot = stack.bot()
+    # When an operator asks for 12 (above the confirmation threshold)
+    bot.command("scale 12", OPERATOR, response_url=_url(stack, "ask"))
+    (ask,) = stack.recorder.response_url_posts()
+    buttons = {e["action_id"]: e["value"] for b in ask.body["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert set(buttons) == {"scale_confirm", "scale_cancel"}
+    assert stack.capacity() == (8, 14)
+    # Then Confirm applies it, and a second Confirm does nothing more
+    bot.click("scale_confirm", buttons["scale_confirm"], OPERATOR, response_url=_url(stack, "yes"))
+    bot.click("scale_confirm", buttons["scale_confirm"], OPERATOR, response_url=_url(stack, "yes-again"))
+    assert stack.capacity() == (12, 14)
+    assert "Scaled: min 8 / max 14 → min 12 / max 14" in _posts(stack, "/response/yes")[0]
+    decisions = [(i["decision"]["S"], i["result"]["S"]) for i in _audit_items(stack)]
+    assert decisions == [("awaiting-confirmation", "pending"), ("allowed", "ok")]

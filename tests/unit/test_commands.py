@@ -8,7 +8,6 @@ from opsbot.commands import REGISTRY
 from opsbot.commands.dispatch import execute_command
 from opsbot.ports import AlarmSummary, Deployment, ServiceState
 from opsbot.slack.views import esc, render
-
 from tests.fakes import NOW, World, throttled
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from opsbot.config import Role, Settings
 from opsbot.errors import ConfigError
 

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
+
 from opsbot.commands.dispatch import execute_action, execute_command, parse_command
 from opsbot.errors import UsageError
 from opsbot.logic.scaling import Capacity
 from opsbot.slack.views import render
-
 from tests.fakes import NOW, World
 
 
