@@ -181,3 +181,13 @@ def test_a_large_raise_waits_for_confirm_and_the_confirm_applies_it_once(stack: 
     assert "Scaled: min 8 / max 14 → min 12 / max 14" in _posts(stack, "/response/yes")[0]
     decisions = [(i["decision"]["S"], i["result"]["S"]) for i in _audit_items(stack)]
     assert decisions == [("awaiting-confirmation", "pending"), ("allowed", "ok")]
+
+
+def test_status_lists_only_the_alarms_that_are_in_alarm(stack: LocalStack) -> None:
+    stack.client("cloudwatch").set_alarm_state(
+        AlarmName="mycandidate-ecs-cpu-high", StateValue="ALARM", StateReason="CPU 91% > 80% for 3 periods"
+    )
+    stack.bot().command("status", VIEWER, response_url=_url(stack, "alarms"))
+    (post,) = _posts(stack, "/response/alarms")
+    assert "`mycandidate-ecs-cpu-high`" in post
+    assert "mycandidate-ecs-memory-high" not in post

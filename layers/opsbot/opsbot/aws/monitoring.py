@@ -22,6 +22,8 @@ class AlarmsGateway:
                 StateValue="ALARM", AlarmNamePrefix=self._prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
             ):
                 for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                    if alarm.get("StateValue") != "ALARM":  # some emulators ignore StateValue with a name prefix
+                        continue
                     alarms.append(
                         AlarmSummary(
                             name=str(alarm["AlarmName"]),
