@@ -27,10 +27,11 @@ class Expect:
     reply: str | None  # text the response_url post must contain; None: no post
     capacity: tuple[int, int] = (2, 10)
     audit: str | None = None  # decision of the audit entry written, None: none
+    lazy: bool = True  # whether the ack hands work to an asynchronous self-invocation
 
 
 EXPECTED = {
-    "slack_command_help.json": Expect(ack="/mycandidate scale", reply=None),
+    "slack_command_help.json": Expect(ack="/mycandidate scale", reply=None, lazy=False),
     "slack_command_status.json": Expect(ack="working on `status`", reply="desired 2", audit="allowed"),
     "slack_command_scale.json": Expect(
         ack="working on `scale`", reply="Scaled: min 2 / max 10 → min 4 / max 10", capacity=(4, 10), audit="allowed"
@@ -113,9 +114,10 @@ def test_slack_event_under_sam_local_invoke(
     assert expect.ack in (ack_text(ack.payload) if "&lt;" not in expect.ack else ack.payload["body"])
     # And its lazy self-invocation, delivered as Lambda would, has the expected effect
     invocations = [c for c in seeded.recorder_calls() if c.kind == "lambda_invoke"]
-    assert len(invocations) == 1, "exactly one asynchronous self-invocation per request"
-    lazy = sam_invoke(FUNCTION, invocations[0].body, function_env)
-    assert lazy.status == 200, lazy.stderr[-3000:]
+    assert len(invocations) == int(expect.lazy), "one asynchronous self-invocation per request that needs AWS"
+    if expect.lazy:
+        lazy = sam_invoke(FUNCTION, invocations[0].body, function_env)
+        assert lazy.status == 200, lazy.stderr[-3000:]
     posts = [message_text(c.body) for c in seeded.recorder_calls() if c.kind == "response_url"]
     if expect.reply is None:
         assert posts == []

@@ -109,8 +109,9 @@ def test_usage_errors_are_answered_in_the_ack_and_audited(stack: LocalStack) -> 
 
 def test_help_is_answered_in_the_ack_without_any_aws_work(stack: LocalStack) -> None:
     bot = stack.bot()
-    ack = bot.command("help", STRANGER, response_url=_url(stack, "help"))
+    ack = bot.command("help", STRANGER, response_url=_url(stack, "help"), run_lazy=False)
     assert "/mycandidate scale" in ack_text(ack)
+    assert bot.lambda_client.payloads == [], "help needs no self-invocation"
     assert _posts(stack, "/response/help") == []
     assert _audit_items(stack) == []
 

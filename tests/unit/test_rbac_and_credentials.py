@@ -49,8 +49,10 @@ def test_group_membership_is_read_from_slack_and_cached() -> None:
 
 def test_local_runs_may_use_environment_credentials_but_say_what_is_missing() -> None:
     with pytest.raises(ConfigError) as raised:
-        load_credentials(Settings(), env={"SLACK_SIGNING_SECRET": "x"})
+        load_credentials(Settings(), env={"OPSBOT_SLACK_SIGNING_SECRET": "x"})
     assert "OPSBOT_SLACK_SECRET_ID" in str(raised.value)
-    credentials = load_credentials(Settings(), env={"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"})
+    credentials = load_credentials(
+        Settings(), env={"OPSBOT_SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_BOT_TOKEN": "xoxb-1"}
+    )
     assert credentials.bot_token == "xoxb-1"
     assert "xoxb" not in repr(credentials)

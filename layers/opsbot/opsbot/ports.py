@@ -7,21 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from opsbot.logic.scaling import Capacity
 
 
-@dataclass(frozen=True)
-class Deployment:
+class Deployment(NamedTuple):
     id: str
     status: str
     rollout_state: str
     task_definition: str
 
 
-@dataclass(frozen=True)
-class ServiceState:
+class ServiceState(NamedTuple):
     desired: int
     running: int
     pending: int
@@ -37,8 +35,7 @@ class ServiceState:
         return None
 
 
-@dataclass(frozen=True)
-class ScheduledAction:
+class ScheduledAction(NamedTuple):
     name: str
     schedule: str
     at: datetime | None
@@ -46,8 +43,7 @@ class ScheduledAction:
     max: int | None
 
 
-@dataclass(frozen=True)
-class AlarmSummary:
+class AlarmSummary(NamedTuple):
     name: str
     metric: str
     since: datetime | None

@@ -7,7 +7,7 @@ Every attempt is recorded: who, where, what, the decision, before → after, and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from opsbot.commands.base import CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
@@ -20,8 +20,7 @@ DEFAULT_COUNT = 10
 MAX_COUNT = 50
 
 
-@dataclass(frozen=True)
-class AuditView:
+class AuditView(NamedTuple):
     entries: tuple[AuditEntry, ...]
     requested: int
 

@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from opsbot.config import Role, Settings
 from opsbot.ports import AlarmsPort, AuditPort, CapacityPort, ConfirmationPort, LockPort, ServicePort, SnapshotsPort
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     user_id: str
     channel_id: str
     role: Role = Role.NONE
 
 
-@dataclass(frozen=True)
-class Ports:
+class Ports(NamedTuple):
     """Adapters a command may use; built by ``opsbot.dependencies`` or handed in by tests."""
 
     capacity: CapacityPort
@@ -31,8 +29,7 @@ class Ports:
     confirmations: ConfirmationPort
 
 
-@dataclass(frozen=True)
-class CommandContext:
+class CommandContext(NamedTuple):
     actor: Actor
     settings: Settings
     ports: Ports
@@ -59,8 +56,7 @@ class Outcome:
     public: bool = False
 
 
-@dataclass(frozen=True)
-class CommandSpec:
+class CommandSpec(NamedTuple):
     """A command module's declaration. Its module docstring is the help text (first line = summary)."""
 
     name: str

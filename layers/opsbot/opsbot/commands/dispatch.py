@@ -6,10 +6,8 @@ Every attempt except `help` leaves exactly one audit entry, whatever happens. Mu
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from opsbot.commands import REGISTRY, scale
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
@@ -29,16 +27,14 @@ from opsbot.observability import logger
 from opsbot.ports import AuditEntry
 
 
-@dataclass(frozen=True)
-class ErrorView:
+class ErrorView(NamedTuple):
     kind: str  # usage | refused | failed
     message: str
     usage: str = ""
     suggestions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ParsedCommand:
+class ParsedCommand(NamedTuple):
     spec: CommandSpec
     args: list[str]
     parsed: Any
@@ -50,6 +46,8 @@ def parse_command(text: str) -> ParsedCommand:
     verb = words[0].lower() if words else "help"
     spec = REGISTRY.get(verb)
     if spec is None:
+        import difflib  # only needed for a typo; keeps it off the cold-start path
+
         suggestions = difflib.get_close_matches(verb, REGISTRY, n=2, cutoff=0.5)
         hint = f"; did you mean {' or '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
         raise UnknownVerb(f"I don't know `{echo(verb)}`{hint}", tuple(suggestions))
@@ -151,7 +149,3 @@ def _record(ctx: CommandContext, verb: str, arguments: str, audit: AuditOutcome)
             error=audit.error[:500],
         )
     )
-
-
-def with_audit_key(ctx: CommandContext, key: str) -> CommandContext:
-    return replace(ctx, audit_key=key)

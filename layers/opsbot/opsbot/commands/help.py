@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from opsbot.commands.base import CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
@@ -15,8 +15,7 @@ from opsbot.logic.text import echo
 USAGE = "/mycandidate help [command]"
 
 
-@dataclass(frozen=True)
-class HelpView:
+class HelpView(NamedTuple):
     entries: tuple[tuple[str, str, str], ...]  # (usage, summary, details)
     unknown_verb: str = ""
     suggestions: tuple[str, ...] = ()

@@ -8,9 +8,8 @@ Ephemeral by default; `/mycandidate status public` posts it to the channel.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from opsbot.commands.base import CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
@@ -23,16 +22,14 @@ USAGE = "/mycandidate status [public]"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Section(Generic[T]):
+class Section(NamedTuple, Generic[T]):
     """One part of the status; ``error`` is set instead of ``value`` when that part could not be read."""
 
     value: T | None = None
     error: str = ""
 
 
-@dataclass(frozen=True)
-class StatusView:
+class StatusView(NamedTuple):
     service_name: str
     service: Section[ServiceState]
     capacity: Section[Capacity]

@@ -7,17 +7,15 @@ autoscaler run at least 4 tasks while still letting it scale out further under l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from opsbot.config import Guardrails
 from opsbot.errors import GuardrailViolation
 from opsbot.logic.durations import format_duration
 
 
-@dataclass(frozen=True)
-class Capacity:
+class Capacity(NamedTuple):
     """The scalable target's bounds."""
 
     min: int
@@ -27,8 +25,7 @@ class Capacity:
         return f"min {self.min} / max {self.max}"
 
 
-@dataclass(frozen=True)
-class ScaleRequest:
+class ScaleRequest(NamedTuple):
     """What the user asked for, already parsed."""
 
     kind: Literal["tasks", "bounds", "reset"]
@@ -39,8 +36,7 @@ class ScaleRequest:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
-class ScalePlan:
+class ScalePlan(NamedTuple):
     """The change to apply, and what to do afterwards."""
 
     before: Capacity

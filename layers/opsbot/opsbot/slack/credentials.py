@@ -2,7 +2,8 @@
 
 Deployed stages read one Secrets Manager secret (JSON ``{"signing_secret": …, "bot_token": …}``) through
 Powertools Parameters with caching; only local runs (``OPSBOT_ENV=dev`` without a secret id) may use the
-``SLACK_SIGNING_SECRET`` / ``SLACK_BOT_TOKEN`` environment variables.
+``OPSBOT_SLACK_SIGNING_SECRET`` / ``OPSBOT_SLACK_BOT_TOKEN`` environment variables (not Bolt's own ``SLACK_*`` names,
+which Bolt would silently pick up as well).
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ def load_credentials(settings: Settings, env: Mapping[str, str] | None = None) -
     env = os.environ if env is None else env
     if settings.slack_secret_id:
         return _from_secrets_manager(settings)
-    signing_secret = env.get("SLACK_SIGNING_SECRET", "")
-    bot_token = env.get("SLACK_BOT_TOKEN", "")
+    signing_secret = env.get("OPSBOT_SLACK_SIGNING_SECRET", "")
+    bot_token = env.get("OPSBOT_SLACK_BOT_TOKEN", "")
     if not signing_secret or not bot_token:
-        raise ConfigError("set OPSBOT_SLACK_SECRET_ID, or for local runs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
+        raise ConfigError(
+            "set OPSBOT_SLACK_SECRET_ID, or for local runs OPSBOT_SLACK_SIGNING_SECRET and OPSBOT_SLACK_BOT_TOKEN"
+        )
     return SlackCredentials(signing_secret=signing_secret, bot_token=bot_token)
 
 
