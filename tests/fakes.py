@@ -90,8 +90,14 @@ class FakeStore:
     entries: dict[str, AuditEntry] = field(default_factory=dict)
     locks: dict[str, str] = field(default_factory=dict)
     confirmations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records_before_failure: int | None = None  # fail every audit write after this many
+    fail_release: bool = False
+    records: int = 0
 
     def record(self, entry: AuditEntry) -> None:
+        self.records += 1
+        if self.records_before_failure is not None and self.records > self.records_before_failure:
+            raise throttled("PutItem (audit)")
         self.entries[entry.key] = entry
 
     def get(self, key: str) -> AuditEntry | None:
@@ -106,6 +112,8 @@ class FakeStore:
         self.locks[resource] = owner
 
     def release(self, resource: str, owner: str) -> None:
+        if self.fail_release:
+            raise throttled("DeleteItem (lock)")
         if self.locks.get(resource) == owner:
             del self.locks[resource]
 

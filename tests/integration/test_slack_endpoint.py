@@ -4,7 +4,10 @@ lazy self-invocation delivered back to the handler as Lambda would."""
 from __future__ import annotations
 
 import json
+import logging
 import time
+
+import pytest
 
 from devtools.local_stack import OPERATOR, SIGNING_SECRET, STRANGER, VIEWER, LocalStack
 from devtools.slack_requests import api_gateway_event, slash_command_body
@@ -192,3 +195,34 @@ def test_status_lists_only_the_alarms_that_are_in_alarm(stack: LocalStack) -> No
     (post,) = _posts(stack, "/response/alarms")
     assert "`mycandidate-ecs-cpu-high`" in post
     assert "mycandidate-ecs-memory-high" not in post
+
+
+def test_a_button_refused_once_works_when_pressed_again(stack: LocalStack) -> None:
+    # Given an applied change and another change holding the service lock
+    bot = stack.bot()
+    bot.command("scale 4", OPERATOR, response_url=_url(stack, "s"))
+    undo_key = _audit_items(stack)[0]["sk"]["S"]
+    lock = {"pk": {"S": "LOCK#mycandidate/web"}, "sk": {"S": "LOCK"}, "owner": {"S": "other"}}
+    lock["expires_at"] = {"N": str(int(time.time()) + 300)}
+    stack.client("dynamodb").put_item(TableName="opsbot-operations", Item=lock)
+    # When Undo is pressed, refused, the lock goes away, and Undo is pressed again
+    bot.click("scale_undo", undo_key, OPERATOR, response_url=_url(stack, "u1"))
+    assert "in progress" in _posts(stack, "/response/u1")[0]
+    stack.client("dynamodb").delete_item(TableName="opsbot-operations", Key={"pk": lock["pk"], "sk": lock["sk"]})
+    bot.click("scale_undo", undo_key, OPERATOR, response_url=_url(stack, "u2"))
+    # Then the second press is answered and applied
+    assert "Undone" in _posts(stack, "/response/u2")[0]
+    assert stack.capacity() == (2, 10)
+
+
+def test_a_badly_signed_request_leaves_no_slack_payload_in_the_logs(
+    stack: LocalStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = slash_command_body(
+        "scale 4 ward-19100003", user_id=OPERATOR, channel_id="C0OPS", response_url=_url(stack, "x")
+    )
+    assert stack.bot().send(api_gateway_event(body, "wrong-secret"))["statusCode"] == 401
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "ward-19100003" not in logged
+    assert "response_url" not in logged

@@ -10,6 +10,7 @@ import pytest
 from opsbot.commands.dispatch import execute_action, execute_command, parse_command
 from opsbot.errors import UsageError
 from opsbot.logic.scaling import Capacity
+from opsbot.ports import ScheduledAction
 from opsbot.slack.views import render
 from tests.fakes import NOW, World
 
@@ -28,6 +29,7 @@ from tests.fakes import NOW, World
         ("scale min=3 min=4", "`min=` is given twice"),
         ("scale min=3 banana", "unexpected `banana`"),
         ("scale reset for 2h", "cannot take `for <duration>`"),
+        ("scale min=", "`min=` needs a number after it"),
     ],
 )
 def test_bad_scale_text_gets_a_usage_message_naming_the_problem(text: str, names: str) -> None:
@@ -217,3 +219,90 @@ def test_undo_needs_the_operator_role() -> None:
     refused = execute_action("scale_undo", applied.view.undo_key, world.context(user="U0VIEW"))
     assert refused.view.kind == "refused"
     assert world.capacity.capacity == Capacity(4, 10)
+
+
+def test_a_change_whose_audit_record_fails_is_still_reported_as_applied_with_a_warning() -> None:
+    # Given the audit table accepts the pending entry, then starts throttling
+    world = World()
+    world.store.records_before_failure = 1
+    # When an operator scales
+    outcome = execute_command("scale 4", world.context())
+    # Then the user is told what actually happened, and that it is not in the audit trail
+    assert world.capacity.capacity == Capacity(4, 10)
+    assert outcome.view.kind == "applied"
+    assert "not recorded in the audit trail" in outcome.warning
+    assert "not recorded in the audit trail" in json.dumps(render(outcome))
+
+
+def test_when_the_audit_trail_is_down_nothing_is_changed() -> None:
+    world = World()
+    world.store.records_before_failure = 0
+    outcome = execute_command("scale 4", world.context())
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert "audit trail is unavailable, so nothing was changed" in outcome.view.message
+
+
+def test_a_failed_lock_release_does_not_hide_a_change_that_happened() -> None:
+    world = World()
+    world.store.fail_release = True
+    outcome = execute_command("scale 4", world.context())
+    assert outcome.view.kind == "applied"
+    assert world.audit()[-1].result == "ok"
+
+
+def test_undo_that_cannot_restore_the_revert_puts_capacity_back_and_says_so() -> None:
+    # Given a temporary raise was reset (cancelling its revert)
+    world = World()
+    execute_command("scale 6 for 6h", world.context())
+    reset = execute_command("scale reset", world.context())
+    # When Undo of the reset cannot re-create the revert
+    world.capacity.fail_on = {"PutScheduledAction"}
+    outcome = execute_action("scale_undo", reset.view.undo_key, world.context())
+    # Then the bounds are not left half-restored, and the message and audit say where things stand
+    assert world.capacity.capacity == Capacity(2, 10)
+    assert "capacity was put back to min 2 / max 10" in outcome.view.message
+    entry = world.audit()[-1]
+    assert entry.result == "failed"
+    assert entry.after == {"min": 2, "max": 10}
+
+
+def test_a_revert_that_already_ran_is_not_treated_as_pending() -> None:
+    # Given a revert from yesterday still listed by Application Auto Scaling
+    world = World()
+    world.capacity.actions["opsbot-revert-web"] = ScheduledAction(
+        "opsbot-revert-web", "at(2026-05-28T05:00:00)", NOW - timedelta(days=1), 2, 10
+    )
+    world.capacity.capacity = Capacity(4, 10)
+    # When a new temporary raise is made
+    execute_command("scale 6 for 1h", world.context())
+    # Then it reverts to the bounds it found (4..10), not to yesterday's target
+    revert = world.capacity.actions["opsbot-revert-web"]
+    assert (revert.min, revert.max) == (4, 10)
+
+
+def test_a_second_undo_says_it_is_already_undone() -> None:
+    world = World()
+    applied = execute_command("scale 4", world.context())
+    execute_action("scale_undo", applied.view.undo_key, world.context())
+    again = execute_action("scale_undo", applied.view.undo_key, world.context())
+    assert again.view.message == "already undone: capacity is min 2 / max 10"
+
+
+def test_confirm_refused_by_a_held_lock_stays_usable() -> None:
+    world = World()
+    world.capacity.capacity = Capacity(8, 14)
+    asked = execute_command("scale 12", world.context())
+    world.store.locks["mycandidate/web"] = "someone-else"
+    refused = execute_action("scale_confirm", asked.view.confirmation_id, world.context())
+    assert "in progress" in refused.view.message
+    del world.store.locks["mycandidate/web"]
+    confirmed = execute_action("scale_confirm", asked.view.confirmation_id, world.context())
+    assert confirmed.view.kind == "applied"
+    assert world.capacity.capacity == Capacity(12, 14)
+
+
+def test_reset_at_the_baseline_changes_nothing() -> None:
+    world = World()
+    outcome = execute_command("scale reset", world.context())
+    assert outcome.view.kind == "noop"
+    assert "RegisterScalableTarget" not in world.capacity.calls

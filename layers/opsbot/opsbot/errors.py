@@ -42,3 +42,12 @@ class AwsOperationError(OpsbotError):
         super().__init__(f"AWS {operation} failed: {reason} ({code})")
         self.operation = operation
         self.code = code
+
+
+class ActionFailed(OpsbotError):
+    """A change failed part-way; the message says exactly what state AWS was left in."""
+
+    def __init__(self, message: str, before: dict[str, object] | None = None, now: dict[str, object] | None = None):
+        super().__init__(message)
+        self.before = before or {}
+        self.now = now or {}

@@ -15,7 +15,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+# Worst case per call: 3 attempts x (2 s connect + 5 s read) plus backoff, so a command of several calls fits
+# the function's 60 s timeout and a stuck call is reported instead of freezing the change lock.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
 def client(service: str, region: str) -> Any:

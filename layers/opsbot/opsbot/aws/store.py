@@ -70,41 +70,41 @@ class OperationsStore:
 
     # change lock -----------------------------------------------------------------------------------------
     def acquire(self, resource: str, owner: str, now: datetime) -> None:
-        """Take the lock, or raise ``ChangeInProgress`` naming who holds it. A lock past its TTL is stale."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": f"LOCK#{resource}"},
-                    "sk": {"S": "LOCK"},
-                    "owner": {"S": owner},
-                    "since": {"S": now.isoformat()},
-                    "expires_at": {"N": str(int((now + self._lock_ttl).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                with aws_call("PutItem (lock)"):
-                    raise
-            raise ChangeInProgress(
-                f"another change to {resource} is in progress; try again when it has finished"
-            ) from exc
+        """Take the lock, or raise ``ChangeInProgress``. A lock past its TTL is stale and may be taken over."""
+        with aws_call("PutItem (lock)"):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        "pk": {"S": f"LOCK#{resource}"},
+                        "sk": {"S": "LOCK"},
+                        "owner": {"S": owner},
+                        "since": {"S": now.isoformat()},
+                        "expires_at": {"N": str(int((now + self._lock_ttl).timestamp()))},
+                    },
+                    ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                    ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    raise ChangeInProgress(
+                        f"another change to {resource} is in progress; try again when it has finished"
+                    ) from exc
+                raise
 
     def release(self, resource: str, owner: str) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key={"pk": {"S": f"LOCK#{resource}"}, "sk": {"S": "LOCK"}},
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":owner": {"S": owner}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":  # already expired and retaken
-                with aws_call("DeleteItem (lock)"):
-                    raise
+        with aws_call("DeleteItem (lock)"):
+            try:
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": f"LOCK#{resource}"}, "sk": {"S": "LOCK"}},
+                    ConditionExpression="#owner = :owner",
+                    ExpressionAttributeNames={"#owner": "owner"},
+                    ExpressionAttributeValues={":owner": {"S": owner}},
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise  # otherwise it expired and someone else holds it now: nothing to release
 
     # confirmations ---------------------------------------------------------------------------------------
     def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None:

@@ -54,6 +54,7 @@ class Outcome:
     view: Any
     audit: AuditOutcome | None = field(default_factory=AuditOutcome)
     public: bool = False
+    warning: str = ""  # shown under the result, e.g. when the audit trail could not be written
 
 
 class CommandSpec(NamedTuple):

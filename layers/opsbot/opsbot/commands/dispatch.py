@@ -7,12 +7,14 @@ Every attempt except `help` leaves exactly one audit entry, whatever happens. Mu
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from opsbot.commands import REGISTRY, scale
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import (
+    ActionFailed,
     AwsOperationError,
     ChangeInProgress,
     ConfirmationExpired,
@@ -103,11 +105,19 @@ def _guarded(
     except NotAuthorised as exc:
         return _finish(ctx, verb, arguments, _refusal(exc))
     if mutating:
-        _record(ctx, verb, arguments, AuditOutcome(result="pending"))
+        try:
+            _record(ctx, verb, arguments, AuditOutcome(result="pending"))
+        except OpsbotError as exc:  # no trace, no action
+            message = f"the audit trail is unavailable, so nothing was changed: {exc}"
+            return Outcome(view=ErrorView(kind="failed", message=message), audit=None)
     try:
         outcome = body()
     except (UsageError, GuardrailViolation, ChangeInProgress, ConfirmationExpired) as exc:
         outcome = _refusal(exc)
+    except ActionFailed as exc:
+        logger.warning("action failed part-way", extra={"verb": verb})
+        audit = AuditOutcome(result="failed", before=dict(exc.before), after=dict(exc.now), error=str(exc))
+        outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=audit)
     except AwsOperationError as exc:
         logger.warning("command failed", extra={"verb": verb, "operation": exc.operation, "code": exc.code})
         outcome = Outcome(
@@ -128,8 +138,15 @@ def _refusal(exc: OpsbotError) -> Outcome:
 
 
 def _finish(ctx: CommandContext, verb: str, arguments: str, outcome: Outcome) -> Outcome:
-    if outcome.audit is not None and verb != "help":
+    """Record the outcome. If that write fails the outcome still reaches the user, with a warning: what was
+    done was done, and saying "nothing changed" would be a lie."""
+    if outcome.audit is None or verb == "help":
+        return outcome
+    try:
         _record(ctx, verb, arguments, outcome.audit)
+    except OpsbotError as exc:
+        logger.error("audit entry not written", extra={"verb": verb, "audit_key": ctx.audit_key})
+        return replace(outcome, warning=f"this was not recorded in the audit trail ({exc})")
     return outcome
 
 
@@ -140,7 +157,7 @@ def _record(ctx: CommandContext, verb: str, arguments: str, audit: AuditOutcome)
             at=ctx.now,
             actor=ctx.actor.user_id,
             channel=ctx.actor.channel_id,
-            verb=verb,
+            verb=echo(verb),
             arguments=arguments[:200],
             decision=audit.decision,
             result=audit.result,

@@ -12,16 +12,26 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
-from opsbot.errors import AwsOperationError, ConfirmationExpired, GuardrailViolation, UsageError
+from opsbot.errors import (
+    ActionFailed,
+    AwsOperationError,
+    ChangeInProgress,
+    ConfirmationExpired,
+    GuardrailViolation,
+    UsageError,
+)
 from opsbot.logic.durations import parse_duration
 from opsbot.logic.scaling import Capacity, ScalePlan, ScaleRequest, plan_scale
 from opsbot.logic.text import echo
+from opsbot.observability import logger
 
 USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--dry-run]"
 # Slack clients may turn a typed "--" into an en or em dash.
@@ -85,6 +95,8 @@ def _parse_bounds(words: list[str], duration: Any, dry_run: bool) -> ScaleReques
 
 
 def _count(word: str, what: str) -> int:
+    if not word:
+        raise UsageError(f"`{what}=` needs a number after it, e.g. `{what}=4`", USAGE)
     if not _COUNT.fullmatch(word):
         hint = " (counts are positive)" if word.startswith("-") else ""
         raise UsageError(f"`{echo(word)}` is not a valid {what}; use a whole number{hint}", USAGE)
@@ -145,29 +157,49 @@ def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
 
 def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
     """Apply under the per-service lock, re-planning from the capacity read inside the lock."""
-    locks = ctx.ports.locks
-    resource = ctx.settings.service_key
-    locks.acquire(resource, ctx.request_id, ctx.now)
-    try:
+    with service_lock(ctx):
         capacity = ctx.ports.capacity
         plan = _plan(request, ctx, capacity.get_capacity())
         pending = _pending_revert(ctx)
+        if plan.before == plan.after and not (plan.cancels_pending_revert and pending):
+            view = ScaleView(kind="noop", before=plan.before, after=plan.after)
+            return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(plan.before)))
         before = _state(plan.before, pending)
+        # A second temporary raise still returns to the bounds from before the first one.
         revert_to = Capacity(pending["revert_min"], pending["revert_max"]) if pending else plan.before
-        after = _apply_plan(plan, revert_to, ctx)
-    finally:
-        locks.release(resource, ctx.request_id)
+        after = _apply_plan(plan, revert_to, ctx, before)
+    note = ""
+    if pending and plan.revert_at is not None:
+        note = f"this replaces the automatic revert that was due at {_hhmm(pending['revert_at'])}"
+    elif pending and not plan.cancels_pending_revert:
+        note = f"the automatic revert at {_hhmm(pending['revert_at'])} is still scheduled"
     view = ScaleView(
-        kind="applied", before=plan.before, after=plan.after, revert_at=plan.revert_at, undo_key=ctx.audit_key
+        kind="applied",
+        before=plan.before,
+        after=plan.after,
+        revert_at=plan.revert_at,
+        undo_key=ctx.audit_key,
+        note=note,
     )
-    if pending and not plan.revert_at and not plan.cancels_pending_revert:
-        view = ScaleView(
-            **{**view.__dict__, "note": f"an automatic revert is still scheduled for {pending['revert_at']}"}
-        )
     return Outcome(view=view, audit=AuditOutcome(before=before, after=after))
 
 
-def _apply_plan(plan: ScalePlan, revert_to: Capacity, ctx: CommandContext) -> dict[str, Any]:
+@contextmanager
+def service_lock(ctx: CommandContext) -> Iterator[None]:
+    """Hold the per-service change lock. A failed release is logged, not raised: the lock expires by itself,
+    and raising here would hide the outcome of a change that did happen."""
+    resource = ctx.settings.service_key
+    ctx.ports.locks.acquire(resource, ctx.request_id, ctx.now)
+    try:
+        yield
+    finally:
+        try:
+            ctx.ports.locks.release(resource, ctx.request_id)
+        except AwsOperationError as exc:
+            logger.warning("change lock not released; it will expire", extra={"resource": resource, "code": exc.code})
+
+
+def _apply_plan(plan: ScalePlan, revert_to: Capacity, ctx: CommandContext, before: dict[str, Any]) -> dict[str, Any]:
     capacity = ctx.ports.capacity
     capacity.set_capacity(plan.after)
     try:
@@ -177,19 +209,29 @@ def _apply_plan(plan: ScalePlan, revert_to: Capacity, ctx: CommandContext) -> di
             capacity.cancel_revert()
     except AwsOperationError as exc:
         # Never leave a temporary raise without its revert: put the bounds back, then report.
-        try:
-            capacity.set_capacity(plan.before)
-        except AwsOperationError as undo_exc:
-            raise AwsOperationError(
-                exc.operation,
-                exc.code,
-                f"{exc}; capacity is now {plan.after} and could NOT be put back ({undo_exc.code}) — run `scale reset`",
-            ) from undo_exc
-        raise AwsOperationError(exc.operation, exc.code, f"{exc}; capacity was put back to {plan.before}") from exc
+        _put_back(capacity, plan.before, plan.after, exc, before)
     after = _state(plan.after)
     if plan.revert_at is not None:
         after.update(_revert_fields(plan.revert_at, revert_to))
     return after
+
+
+def _put_back(
+    capacity: Any, previous: Capacity, changed: Capacity, cause: AwsOperationError, before: dict[str, Any]
+) -> None:
+    try:
+        capacity.set_capacity(previous)
+    except AwsOperationError as undo_exc:
+        raise ActionFailed(
+            f"{cause}; capacity is now {changed} and could NOT be put back ({undo_exc.code}) — run `scale reset`",
+            before=before,
+            now=_state(changed),
+        ) from undo_exc
+    raise ActionFailed(f"{cause}; capacity was put back to {previous}", before=before, now=_state(previous)) from cause
+
+
+def _hhmm(iso: str) -> str:
+    return f"{datetime.fromisoformat(iso):%H:%M} UTC"
 
 
 def _plan(request: ScaleRequest, ctx: CommandContext, current: Capacity) -> ScalePlan:
@@ -198,8 +240,11 @@ def _plan(request: ScaleRequest, ctx: CommandContext, current: Capacity) -> Scal
 
 
 def _pending_revert(ctx: CommandContext) -> dict[str, Any]:
+    """The bot's revert, if it is still due. One-time actions stay listed after they ran: those are ignored."""
     for action in ctx.ports.capacity.scheduled_actions():
-        if action.name == revert_action_name(ctx) and action.at and action.min is not None and action.max is not None:
+        if action.name != revert_action_name(ctx) or action.min is None or action.max is None:
+            continue
+        if action.at is not None and action.at > ctx.now:
             return _revert_fields(action.at, Capacity(action.min, action.max))
     return {}
 
@@ -225,7 +270,11 @@ def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
     if pending is None:
         raise ConfirmationExpired("this confirmation has expired or was already used; run the command again")
     request = parse(str(pending["request"]).split())
-    return apply(request, ctx)
+    try:
+        return apply(request, ctx)
+    except ChangeInProgress:
+        ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)  # the button stays usable
+        raise
 
 
 def cancel(confirmation_id: str, ctx: CommandContext) -> Outcome:
@@ -244,23 +293,23 @@ def undo(audit_key: str, ctx: CommandContext) -> Outcome:
     entry = ctx.ports.audit.get(audit_key)
     if entry is None or entry.verb != "scale" or entry.result != "ok" or entry.decision != "allowed":
         raise GuardrailViolation("there is no applied scale change to undo here")
-    locks = ctx.ports.locks
-    resource = ctx.settings.service_key
-    locks.acquire(resource, ctx.request_id, ctx.now)
-    try:
+    restore = Capacity(entry.before["min"], entry.before["max"])
+    changed_to = Capacity(entry.after["min"], entry.after["max"])
+    with service_lock(ctx):
         capacity = ctx.ports.capacity
         current = capacity.get_capacity()
-        changed_to = Capacity(entry.after["min"], entry.after["max"])
+        if current == restore and current != changed_to:
+            raise GuardrailViolation(f"already undone: capacity is {current}")
         if current != changed_to:
             raise GuardrailViolation(
                 f"capacity has changed since that action (now {current}, it set {changed_to}); "
                 "use `scale` to set what you need"
             )
-        restore = Capacity(entry.before["min"], entry.before["max"])
         capacity.set_capacity(restore)
-        revert_note = _restore_revert(entry.before, ctx)
-    finally:
-        locks.release(resource, ctx.request_id)
+        try:
+            revert_note = _restore_revert(entry.before, ctx)
+        except AwsOperationError as exc:
+            _put_back(capacity, current, restore, exc, _state(current))
     view = ScaleView(kind="undone", before=current, after=restore, note=revert_note)
     return Outcome(
         view=view, audit=AuditOutcome(before=_state(current), after={**_state(restore), "undoes": audit_key})

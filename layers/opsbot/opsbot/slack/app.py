@@ -9,6 +9,7 @@ an action.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -20,7 +21,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackClientError
 
 from opsbot.commands.base import Actor, CommandContext, Outcome, Ports
 from opsbot.commands.dispatch import ACTIONS, execute_action, execute_command, parse_command, usage_error_view
@@ -32,6 +33,10 @@ from opsbot.slack import views
 from opsbot.slack.credentials import SlackCredentials
 
 Once = Callable[[str, Callable[[], None]], None]
+# Bolt logs whole request bodies (user, channel, text, response_url) at INFO/DEBUG, e.g. on a bad signature.
+# Those must not reach the logs, whatever POWERTOOLS_LOG_LEVEL says: Bolt only gets to log warnings.
+_BOLT_LOGGER = logging.getLogger("opsbot.bolt")
+_BOLT_LOGGER.setLevel(logging.WARNING)
 _GROUP_CACHE_SECONDS = 300
 
 
@@ -55,7 +60,7 @@ def build_app(
         client=client,
         authorize=authorize,
         process_before_response=True,  # Lambda freezes after returning: finish the ack before responding
-        logger=logger,  # type: ignore[arg-type]
+        logger=_BOLT_LOGGER,
     )
     listeners = _Listeners(settings, ports, once, clock)
     command = os.environ.get("OPSBOT_SLASH_COMMAND", "/mycandidate")
@@ -113,7 +118,10 @@ class _Listeners:
     def run_action(self, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         action = body["actions"][0]
         action_id, value = str(action["action_id"]), str(action.get("value", ""))
-        key = f"action:{action_id}:{value}"  # a double click on Undo undoes once
+        # Each click has its own trigger_id (a Slack retry of the same click repeats it). Pressing a button
+        # again after a refusal must work; repeating an action is prevented by the action itself
+        # (confirmations are consumed once, Undo checks capacity has not moved).
+        key = f"action:{body.get('trigger_id') or action_id + ':' + value}"
 
         def work() -> None:
             user = body["user"]["id"]
@@ -149,14 +157,18 @@ class _Listeners:
         """User-group membership of the configured groups, cached for five minutes per container."""
         if time.monotonic() - self._groups_read_at > _GROUP_CACHE_SECONDS:
             members: dict[str, frozenset[str]] = {}
+            complete = True
             for group in self._settings.rbac.groups:
                 try:
                     response = client.usergroups_users_list(usergroup=group)
-                except SlackApiError as exc:  # fail closed: no group role, but say why in the log
-                    logger.warning("cannot read user group", extra={"group": group, "error": exc.response.get("error")})
+                except (SlackClientError, OSError) as exc:  # fail closed: no role from this group this time
+                    logger.warning("cannot read user group", extra={"group": group, "error": type(exc).__name__})
+                    complete = False
                     continue
                 members[group] = frozenset(response.get("users", []))
-            self._groups, self._groups_read_at = members, time.monotonic()
+            self._groups = members
+            if complete:  # a failed read is retried on the next request, not cached for five minutes
+                self._groups_read_at = time.monotonic()
         return frozenset(group for group, users in self._groups.items() if user_id in users)
 
 

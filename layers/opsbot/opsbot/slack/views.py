@@ -22,6 +22,8 @@ def render(outcome: Outcome) -> Message:
     view = outcome.view
     renderer = _RENDERERS[type(view)]
     text, blocks = renderer(view)
+    if outcome.warning:
+        blocks = [*blocks, _context(f":warning: {esc(outcome.warning)}")]
     return {"text": text, "blocks": blocks, "response_type": "in_channel" if outcome.public else "ephemeral"}
 
 
