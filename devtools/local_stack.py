@@ -25,10 +25,10 @@ from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
 from opsbot import dependencies
 from opsbot.config import Settings
+from opsbot.idempotency import current_lambda_context, exactly_once
 from opsbot.observability import logger
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import SlackCredentials
-from opsbot.slack.entry import current_lambda_context, exactly_once
 
 REGION = "af-south-1"
 SIGNING_SECRET = "local-signing-secret-not-for-production"

@@ -134,8 +134,19 @@ class World:
     settings: Settings = field(default_factory=lambda: Settings(rbac=RBAC))
     _counter: int = 0
 
+    remediation: FakeRemediationState = field(default_factory=lambda: FakeRemediationState())
+
     def ports(self) -> Ports:
-        return Ports(self.capacity, self.service, self.alarms, self.snapshots, self.store, self.store, self.store)
+        return Ports(
+            self.capacity,
+            self.service,
+            self.alarms,
+            self.snapshots,
+            self.store,
+            self.store,
+            self.store,
+            self.remediation,
+        )
 
     def context(
         self, user: str = "U0OPS", channel: str = "C0OPS", role: Role | None = None, now: datetime = NOW
@@ -153,3 +164,100 @@ class World:
 
     def audit(self) -> list[AuditEntry]:
         return sorted(self.store.entries.values(), key=lambda e: e.key)
+
+
+@dataclass
+class FakeRemediationState:
+    enabled: bool = True
+    mutes: dict[str, datetime] = field(default_factory=dict)
+    cooldowns: dict[str, datetime] = field(default_factory=dict)
+    budget_used: int = 0
+    history: dict[str, list[datetime]] = field(default_factory=dict)
+    incidents: dict[str, Any] = field(default_factory=dict)
+    window: timedelta = timedelta(minutes=10)
+
+    def autoremediation_enabled(self) -> bool:
+        return self.enabled
+
+    def set_autoremediation(self, enabled: bool, by: str, now: datetime) -> None:
+        self.enabled = enabled
+
+    def muted_until(self, alarm: str, now: datetime) -> datetime | None:
+        until = self.mutes.get(alarm)
+        return until if until and until > now else None
+
+    def mute(self, alarm: str, until: datetime, by: str) -> None:
+        self.mutes[alarm] = until
+
+    def unmute(self, alarm: str) -> None:
+        self.mutes.pop(alarm, None)
+
+    def claim_cooldown(self, scope: str, until: datetime, now: datetime) -> datetime | None:
+        current = self.cooldowns.get(scope)
+        if current and current > now:
+            return current
+        self.cooldowns[scope] = until
+        return None
+
+    def release_cooldown(self, scope: str) -> None:
+        self.cooldowns.pop(scope, None)
+
+    def count_action(self, service: str, limit: int, now: datetime) -> bool:
+        if self.budget_used >= limit:
+            return False
+        self.budget_used += 1
+        return True
+
+    def record_transition(self, alarm: str, at: datetime, state: str) -> int:
+        self.history.setdefault(alarm, []).append(at)
+        return sum(1 for t in self.history[alarm] if at - self.window <= t <= at)
+
+    def open_incident(self, incident: Any) -> None:
+        self.incidents[incident.alarm] = incident
+
+    def get_incident(self, alarm: str) -> Any:
+        return self.incidents.get(alarm)
+
+    def close_incident(self, alarm: str) -> Any:
+        return self.incidents.pop(alarm, None)
+
+
+@dataclass
+class FakeDeployments:
+    in_progress: str | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def in_progress_deployment(self) -> str | None:
+        return self.in_progress
+
+    def stop_deployment(self, deployment_arn: str) -> None:
+        self.calls.append(f"StopServiceDeployment {deployment_arn}")
+        self.in_progress = None
+
+    def force_new_deployment(self) -> None:
+        self.calls.append("UpdateService forceNewDeployment")
+
+
+@dataclass
+class FakeSnapshotMaker:
+    created: list[str] = field(default_factory=list)
+
+    def create_snapshot(self, identifier: str, reason: str) -> None:
+        self.created.append(identifier)
+
+
+@dataclass
+class FakeNotifier:
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    replies: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def post(self, message: dict[str, Any]) -> tuple[str, str]:
+        self.posts.append(message)
+        return "C0OPS", f"1780000000.{len(self.posts):06d}"
+
+    def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        self.updates.append((channel, ts, message))
+
+    def reply(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        self.replies.append((channel, ts, message))

@@ -81,14 +81,16 @@ def test_a_repeated_lazy_invocation_does_not_repeat_the_action(stack: LocalStack
     assert len(_audit_items(stack)) == 1
 
 
-def test_a_double_click_on_undo_undoes_once(stack: LocalStack) -> None:
+def test_a_double_click_on_undo_undoes_once_and_says_so(stack: LocalStack) -> None:
     bot = stack.bot()
     bot.command("scale 4", OPERATOR, response_url=_url(stack, "s"))
     undo_key = _audit_items(stack)[0]["sk"]["S"]
     bot.click("scale_undo", undo_key, OPERATOR, response_url=_url(stack, "u1"))
     bot.click("scale_undo", undo_key, OPERATOR, response_url=_url(stack, "u2"))
     assert stack.capacity() == (2, 10)
-    assert [i["verb"]["S"] for i in _audit_items(stack)] == ["scale", "undo"]
+    assert "already undone" in _posts(stack, "/response/u2")[0]
+    results = [(i["verb"]["S"], i["result"]["S"]) for i in _audit_items(stack)]
+    assert results == [("scale", "ok"), ("undo", "ok"), ("undo", "refused")]
 
 
 def test_temporary_raise_creates_a_one_time_scheduled_action_back_to_the_old_bounds(stack: LocalStack) -> None:
@@ -184,7 +186,8 @@ def test_a_large_raise_waits_for_confirm_and_the_confirm_applies_it_once(stack: 
     assert stack.capacity() == (12, 14)
     assert "Scaled: min 8 / max 14 → min 12 / max 14" in _posts(stack, "/response/yes")[0]
     decisions = [(i["decision"]["S"], i["result"]["S"]) for i in _audit_items(stack)]
-    assert decisions == [("awaiting-confirmation", "pending"), ("allowed", "ok")]
+    assert decisions == [("awaiting-confirmation", "pending"), ("allowed", "ok"), ("refused", "refused")]
+    assert "expired or was already used" in _posts(stack, "/response/yes-again")[0]
 
 
 def test_status_lists_only_the_alarms_that_are_in_alarm(stack: LocalStack) -> None:

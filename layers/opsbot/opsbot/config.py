@@ -117,6 +117,11 @@ class Settings:
     slack_channel: str = ""
     slack_secret_id: str = ""
     endpoint_override: bool = False
+    remediation_dry_run: bool = False
+    flap_changes: int = 4
+    flap_window: timedelta = timedelta(minutes=10)
+    hourly_action_budget: int = 6
+    runbooks_parameter: str = ""
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -141,6 +146,12 @@ class Settings:
                 problems.append(f"{name} must be a whole number, got {text!r}")
                 return default
             return int(text)
+
+        def flag(name: str) -> bool:
+            text = env.get(name, "").strip().lower()
+            if text not in {"", "true", "false", "1", "0", "yes", "no"}:
+                problems.append(f"{name} must be true or false, got {env.get(name)!r}")
+            return text in {"true", "1", "yes"}
 
         guardrails = Guardrails(
             floor=integer("OPSBOT_CAPACITY_FLOOR", 2),
@@ -168,6 +179,11 @@ class Settings:
             slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
             endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
+            remediation_dry_run=flag("OPSBOT_REMEDIATION_DRY_RUN"),
+            flap_changes=integer("OPSBOT_FLAP_CHANGES", 4),
+            flap_window=timedelta(minutes=integer("OPSBOT_FLAP_WINDOW_MINUTES", 10)),
+            hourly_action_budget=integer("OPSBOT_HOURLY_ACTION_BUDGET", 6),
+            runbooks_parameter=env.get("OPSBOT_RUNBOOKS_PARAMETER", ""),
             rbac=rbac,
             guardrails=guardrails,
         )

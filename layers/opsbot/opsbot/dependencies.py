@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from opsbot.commands.base import Ports
 from opsbot.config import Settings
+
+if TYPE_CHECKING:
+    from opsbot.alarms.remediation import RemediationPorts, Remediator
+    from opsbot.alarms.runbooks import Runbook
+    from opsbot.aws.remediation_store import RemediationStore
+    from opsbot.ports import IncidentNotifierPort
 
 
 @lru_cache(maxsize=1)
@@ -40,4 +47,63 @@ def build_ports(config: Settings) -> Ports:
         audit=store,
         locks=store,
         confirmations=store,
+        remediation=remediation_state(config),
+    )
+
+
+def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | None) -> RemediationPorts:
+    from opsbot.alarms.remediation import RemediationPorts
+    from opsbot.aws.clients import client
+    from opsbot.aws.ecs import EcsServiceGateway
+    from opsbot.aws.monitoring import SnapshotMaker
+
+    return RemediationPorts(
+        commands=build_ports(config),
+        deployments=EcsServiceGateway(client("ecs", config.region), config.cluster, config.service),
+        snapshots=SnapshotMaker(client("rds", config.region), config.db_instance),
+        state=remediation_state(config),
+        notifier=notifier,
+    )
+
+
+def remediation_state(config: Settings) -> RemediationStore:
+    from opsbot.aws.clients import client
+    from opsbot.aws.remediation_store import RemediationStore
+
+    return RemediationStore(client("dynamodb", config.region), config.operations_table, config.flap_window)
+
+
+def load_runbooks(config: Settings) -> tuple[Runbook, ...]:
+    """The repository's runbooks, or the SSM parameter that overrides them; validated, or ``ConfigError``."""
+    from opsbot.alarms.runbooks import load_default_text, parse_runbooks
+
+    text = load_default_text()
+    if config.runbooks_parameter:
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+        from opsbot.aws.clients import client
+
+        text = str(SSMProvider(boto3_client=client("ssm", config.region)).get(config.runbooks_parameter, max_age=300))
+    placeholders = {"cluster": config.cluster, "service": config.service, "db_instance": config.db_instance}
+    return parse_runbooks(text, placeholders)
+
+
+def build_remediator(config: Settings) -> Remediator:
+    from datetime import UTC, datetime
+
+    from slack_sdk import WebClient
+
+    from opsbot.alarms.remediation import Remediator
+    from opsbot.slack.credentials import load_credentials
+    from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery
+
+    credentials = load_credentials(config)
+    web = WebClient(token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/")
+    return Remediator(
+        config,
+        load_runbooks(config),
+        build_remediation_ports(config, SlackIncidentNotifier(web, config.slack_channel)),
+        clock=lambda: datetime.now(UTC),
+        render=render_incident,
+        render_recovery=render_recovery,
     )

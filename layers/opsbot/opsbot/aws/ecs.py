@@ -40,6 +40,25 @@ class EcsServiceGateway:
             ),
         )
 
+    def in_progress_deployment(self) -> str | None:
+        """The ARN of the service's ECS deployment in progress, if any (ECS-native service deployments)."""
+        with aws_call("ListServiceDeployments"):
+            response = self._client.list_service_deployments(
+                cluster=self._cluster, service=self._service, status=["IN_PROGRESS", "PENDING"]
+            )
+        deployments = response.get("serviceDeployments", [])
+        return str(deployments[0]["serviceDeploymentArn"]) if deployments else None
+
+    def stop_deployment(self, deployment_arn: str) -> None:
+        """Roll the deployment back: ECS shifts traffic back to the previous revision."""
+        with aws_call("StopServiceDeployment"):
+            self._client.stop_service_deployment(serviceDeploymentArn=deployment_arn, stopType="ROLLBACK")
+
+    def force_new_deployment(self) -> None:
+        """Replace every task with a fresh one of the same revision."""
+        with aws_call("UpdateService"):
+            self._client.update_service(cluster=self._cluster, service=self._service, forceNewDeployment=True)
+
     def _image_tag(self, task_definition_arn: str) -> str:
         if not task_definition_arn:
             return "unknown"

@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from opsbot.config import Role, Settings
-from opsbot.ports import AlarmsPort, AuditPort, CapacityPort, ConfirmationPort, LockPort, ServicePort, SnapshotsPort
+from opsbot.ports import (
+    AlarmsPort,
+    AuditPort,
+    CapacityPort,
+    ConfirmationPort,
+    LockPort,
+    RemediationStatePort,
+    ServicePort,
+    SnapshotsPort,
+)
 
 
 class Actor(NamedTuple):
@@ -27,6 +36,7 @@ class Ports(NamedTuple):
     audit: AuditPort
     locks: LockPort
     confirmations: ConfirmationPort
+    remediation: RemediationStatePort | None = None  # kill switch and mutes, for the remediation commands
 
 
 class CommandContext(NamedTuple):

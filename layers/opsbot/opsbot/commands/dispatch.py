@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from opsbot.commands import REGISTRY, scale
+from opsbot.commands import REGISTRY, remediation, scale
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import (
@@ -89,6 +89,8 @@ ACTIONS: dict[str, tuple[str, Role, Callable[[str, CommandContext], Outcome]]] =
     "scale_confirm": ("scale", Role.OPERATOR, scale.confirm),
     "scale_cancel": ("scale", Role.OPERATOR, scale.cancel),
     "scale_undo": ("undo", Role.OPERATOR, scale.undo),
+    "incident_ack": ("acknowledge", Role.OPERATOR, remediation.acknowledge),
+    "alarm_mute": ("mute", Role.OPERATOR, remediation.mute_for_an_hour),
 }
 
 
@@ -112,7 +114,7 @@ def _guarded(
             return Outcome(view=ErrorView(kind="failed", message=message), audit=None)
     try:
         outcome = body()
-    except (UsageError, GuardrailViolation, ChangeInProgress, ConfirmationExpired) as exc:
+    except (UsageError, GuardrailViolation, ChangeInProgress, ConfirmationExpired, NotAuthorised) as exc:
         outcome = _refusal(exc)
     except ActionFailed as exc:
         logger.warning("action failed part-way", extra={"verb": verb})

@@ -291,7 +291,9 @@ def cancel(confirmation_id: str, ctx: CommandContext) -> Outcome:
 def undo(audit_key: str, ctx: CommandContext) -> Outcome:
     """The Undo button: restore the bounds (and pending revert) recorded before a change, if nothing moved since."""
     entry = ctx.ports.audit.get(audit_key)
-    if entry is None or entry.verb != "scale" or entry.result != "ok" or entry.decision != "allowed":
+    # Changes by `scale` and by alarm remediation (`remediate`, scale_out) record bounds and can be undone.
+    undoable = entry is not None and entry.verb in {"scale", "remediate"} and "min" in entry.before
+    if entry is None or not undoable or entry.result != "ok" or entry.decision != "allowed":
         raise GuardrailViolation("there is no applied scale change to undo here")
     restore = Capacity(entry.before["min"], entry.before["max"])
     changed_to = Capacity(entry.after["min"], entry.after["max"])

@@ -32,7 +32,7 @@ from opsbot.observability import logger
 from opsbot.slack import views
 from opsbot.slack.credentials import SlackCredentials
 
-Once = Callable[[str, Callable[[], None]], None]
+Once = Callable[[str, Callable[[], None]], object]
 # Bolt logs whole request bodies (user, channel, text, response_url) at INFO/DEBUG, e.g. on a bad signature.
 # Those must not reach the logs, whatever POWERTOOLS_LOG_LEVEL says: Bolt only gets to log warnings.
 _BOLT_LOGGER = logging.getLogger("opsbot.bolt")

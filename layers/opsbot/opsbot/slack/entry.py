@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -12,45 +11,9 @@ from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListene
 
 from opsbot import dependencies
 from opsbot.config import Settings
+from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import load_credentials
-
-# The Lambda context of the invocation being handled, so idempotency records expire with the invocation.
-current_lambda_context: ContextVar[Any] = ContextVar("current_lambda_context", default=None)
-
-
-def exactly_once(settings: Settings) -> Callable[[str, Callable[[], None]], None]:
-    """Run ``work`` at most once per key, using the Powertools idempotency table."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
-    from opsbot.aws.clients import client
-    from opsbot.observability import logger
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=client("dynamodb", settings.region)
-    )
-    config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=24 * 3600)
-
-    def once(key: str, work: Callable[[], None]) -> None:
-        if current_lambda_context.get() is not None:
-            config.register_lambda_context(current_lambda_context.get())
-
-        @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
-        def run_once(request: dict[str, str]) -> dict[str, str]:
-            work()
-            return {"done": request["key"]}
-
-        try:
-            run_once(request={"key": key})
-        except IdempotencyAlreadyInProgressError:
-            logger.info("duplicate delivery while the first is still running; skipped", extra={"key": key})
-
-    return once
 
 
 @lru_cache(maxsize=1)
@@ -67,9 +30,9 @@ def lambda_handler() -> SlackRequestHandler:
     return handler
 
 
-def _lazy_once(settings: Settings) -> Callable[[str, Callable[[], None]], None]:
+def _lazy_once(settings: Settings) -> Callable[[str, Callable[[], None]], object]:
     # Built on first use: the ack path of a cold start must not pay for DynamoDB clients.
-    holder: list[Callable[[str, Callable[[], None]], None]] = []
+    holder: list[Once] = []
 
     def once(key: str, work: Callable[[], None]) -> None:
         if not holder:

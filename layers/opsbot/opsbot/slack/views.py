@@ -10,6 +10,7 @@ from opsbot.commands.audit import AuditView
 from opsbot.commands.base import Outcome
 from opsbot.commands.dispatch import ErrorView
 from opsbot.commands.help import HelpView
+from opsbot.commands.remediation import RemediationView
 from opsbot.commands.scale import ScaleView
 from opsbot.commands.status import Section, StatusView
 from opsbot.logic.durations import format_duration
@@ -180,7 +181,24 @@ def _when(at: datetime) -> str:
     return f"{at:%m-%d %H:%M:%S}"
 
 
+def _remediation(view: RemediationView) -> tuple[str, list[dict[str, Any]]]:
+    if view.kind == "status" or view.kind == "switched":
+        state = "ON" if view.enabled else "OFF"
+        mode = " (dry-run: decisions are reported, nothing is changed)" if view.dry_run else ""
+        prefix = ":white_check_mark:" if view.enabled else ":octagonal_sign:"
+        text = f"{prefix} Automatic remediation is {state}{mode}"
+    elif view.kind == "muted":
+        assert view.until is not None
+        text = f":mute: `{esc(view.alarm)}` muted until {view.until:%Y-%m-%d %H:%M} UTC by <@{esc(view.by)}>"
+    elif view.kind == "unmuted":
+        text = f":loud_sound: `{esc(view.alarm)}` is no longer muted"
+    else:
+        text = f":eyes: `{esc(view.alarm)}` acknowledged by <@{esc(view.by)}>"
+    return text, [_section(text)]
+
+
 _RENDERERS: dict[type, Any] = {
+    RemediationView: _remediation,
     HelpView: _help,
     ErrorView: _error,
     StatusView: _status,

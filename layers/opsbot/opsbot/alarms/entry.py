@@ -1,0 +1,77 @@
+"""The alarm function's one call: parse every delivery path, then remediate each state change exactly once."""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+from typing import Any
+
+from opsbot import dependencies
+from opsbot.alarms.model import AlarmTransition, Rejection
+from opsbot.alarms.parsing import parse_delivery
+from opsbot.alarms.remediation import Decision, Remediator
+from opsbot.idempotency import Once, current_lambda_context, exactly_once
+from opsbot.observability import logger, metrics
+
+
+@lru_cache(maxsize=1)
+def _runtime() -> tuple[Remediator, Once]:
+    settings = dependencies.settings()
+    return dependencies.build_remediator(settings), exactly_once(settings, local_cache=True)
+
+
+def handle(event: object, context: Any) -> dict[str, Any]:
+    """Returns counts, for the logs and for tests; raising is reserved for failures the DLQ must keep."""
+    token = current_lambda_context.set(context)
+    try:
+        remediator, once = _runtime()
+        return process(event, remediator, once)
+    finally:
+        current_lambda_context.reset(token)
+
+
+def process(event: object, remediator: Remediator, once: Once) -> dict[str, Any]:
+    parsed = parse_delivery(event)
+    summary = {"transitions": len(parsed.transitions), "acted": 0, "duplicates": 0, "ignored": 0, "rejected": 0}
+    for rejection in parsed.rejections:
+        _reject(rejection, summary)
+    for transition in parsed.transitions:
+        ran, result = once(transition.dedupe_key, partial(_handle_one, remediator, transition))
+        if not ran:
+            summary["duplicates"] += 1
+            logger.info(
+                "duplicate delivery ignored", extra={"alarm": transition.alarm_name, "source": transition.source}
+            )
+        elif result == "rejected":
+            summary["rejected"] += 1
+        elif result == "acted":
+            summary["acted"] += 1
+        else:
+            summary["ignored"] += 1
+    for key, value in summary.items():
+        metrics.add_metric(name=f"alarm_{key}", unit="Count", value=value)
+    return summary
+
+
+def _handle_one(remediator: Remediator, transition: AlarmTransition) -> str:
+    outcome = remediator.handle(transition)
+    if isinstance(outcome, Rejection):
+        logger.warning("alarm rejected", extra={"alarm": outcome.alarm_name, "reason": outcome.reason})
+        return "rejected"
+    if isinstance(outcome, Decision):
+        logger.info(
+            "alarm handled",
+            extra={
+                "alarm": transition.alarm_name,
+                "action": outcome.action,
+                "acted": outcome.acted,
+                "reason": outcome.reason,
+                "error": outcome.error,
+            },
+        )
+        return "acted" if outcome.acted else "decided"
+    return "ignored"
+
+
+def _reject(rejection: Rejection, summary: dict[str, Any]) -> None:
+    summary["rejected"] += 1
+    logger.warning("delivery rejected", extra={"reason": rejection.reason, "source": rejection.source})

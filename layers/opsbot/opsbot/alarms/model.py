@@ -1,0 +1,67 @@
+"""The normalised alarm state change, whatever path delivered it (EventBridge, SNS, Lambda alarm action)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    EVENTBRIDGE = "eventbridge"
+    SNS = "sns"
+    LAMBDA_ACTION = "lambda-action"
+
+
+class AlarmKind(StrEnum):
+    METRIC = "metric"
+    METRIC_MATH = "metric-math"
+    ANOMALY_DETECTION = "anomaly-detection"
+    COMPOSITE = "composite"
+    UNKNOWN = "unknown"  # parsed enough to identify the alarm, not its shape: notify only
+
+
+@dataclass(frozen=True)
+class AlarmTransition:
+    """One alarm entering a state. ``changed_at`` is CloudWatch's state-change time, identical on every path,
+    so ``dedupe_key`` is the same whichever path (or how many times) it arrived."""
+
+    source: Source
+    alarm_name: str
+    alarm_arn: str
+    account: str
+    region: str
+    kind: AlarmKind
+    new_state: str  # ALARM | OK | INSUFFICIENT_DATA
+    old_state: str  # "" when the path does not say
+    reason: str
+    changed_at: datetime  # timezone-aware UTC
+    namespace: str | None = None
+    metric: str | None = None
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    statistic: str | None = None
+    threshold: float | None = None
+    comparison: str | None = None  # e.g. GreaterThanThreshold, LessThanLowerOrGreaterThanUpperThreshold
+    value: float | None = None  # the most recent datapoint, when the path carries it
+    period_seconds: int | None = None
+
+    @property
+    def dedupe_key(self) -> str:
+        identity = self.alarm_arn or f"{self.region}:{self.account}:{self.alarm_name}"
+        return f"{identity}|{self.new_state}|{self.changed_at.isoformat(timespec='milliseconds')}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A delivery that is not acted on, and why (logged; never an exception)."""
+
+    reason: str
+    source: str = ""
+    alarm_name: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedDelivery:
+    transitions: tuple[AlarmTransition, ...] = ()
+    rejections: tuple[Rejection, ...] = ()

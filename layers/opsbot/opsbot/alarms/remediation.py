@@ -1,0 +1,307 @@
+"""Apply the right runbook to one alarm state change, inside the guardrails, and tell Slack.
+
+Order of decisions for an alarm entering ALARM: scope (region, service, dimensions) -> runbook match ->
+mute -> kill switch -> flapping -> choose action (rollback falls through when no deployment is in progress) ->
+dry run -> cooldown -> hourly budget -> act under the per-service change lock -> audit -> Slack incident.
+OK closes the incident (updated in place with the duration); INSUFFICIENT_DATA <-> OK is noise and ignored.
+Exactly-once across paths and retries is the caller's job (idempotency on ``AlarmTransition.dedupe_key``);
+cooldowns and the budget are conditional writes, so even a concurrent double delivery cannot act twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from opsbot.alarms.model import AlarmKind, AlarmTransition, Rejection
+from opsbot.alarms.runbooks import Runbook, match
+from opsbot.commands import scale
+from opsbot.commands.base import Actor, CommandContext, Ports
+from opsbot.config import Role, Settings
+from opsbot.errors import ActionFailed, AwsOperationError, ChangeInProgress, GuardrailViolation, OpsbotError
+from opsbot.logic.durations import format_duration
+from opsbot.logic.scaling import ScaleRequest
+from opsbot.observability import logger
+from opsbot.ports import (
+    AuditEntry,
+    DeploymentsPort,
+    Incident,
+    IncidentNotifierPort,
+    RemediationStatePort,
+    SnapshotMakerPort,
+)
+
+
+@dataclass(frozen=True)
+class RemediationPorts:
+    commands: Ports  # capacity, audit, locks… shared with the Slack commands
+    deployments: DeploymentsPort
+    snapshots: SnapshotMakerPort
+    state: RemediationStatePort
+    notifier: IncidentNotifierPort | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened for one transition; rendered into the Slack incident and recorded in the audit trail."""
+
+    transition: AlarmTransition
+    runbook: str = ""
+    action: str = "notify"
+    acted: bool = False
+    dry_run: bool = False
+    reason: str = ""
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    undo_key: str = ""
+    error: str = ""
+
+    @property
+    def result(self) -> str:
+        if self.error:
+            return "failed"
+        return "ok" if self.acted else "noop"
+
+
+class _FallThrough(Exception):
+    """rollback_deployment with nothing to roll back: try the next matching runbook."""
+
+
+class Remediator:
+    def __init__(
+        self,
+        settings: Settings,
+        runbooks: Sequence[Runbook],
+        ports: RemediationPorts,
+        clock: Callable[[], datetime],
+        render: Callable[[Decision], dict[str, Any]],
+        render_recovery: Callable[[Incident, AlarmTransition], dict[str, Any]],
+    ) -> None:
+        self._settings = settings
+        self._runbooks = runbooks
+        self._ports = ports
+        self._clock = clock
+        self._render = render
+        self._render_recovery = render_recovery
+
+    # entry ----------------------------------------------------------------------------------------------------
+    def handle(self, transition: AlarmTransition) -> Decision | Rejection | None:
+        """``None`` means deliberately ignored noise (e.g. INSUFFICIENT_DATA <-> OK)."""
+        rejection = self._out_of_scope(transition)
+        if rejection is not None:
+            return rejection
+        changes = self._ports.state.record_transition(
+            transition.alarm_name, transition.changed_at, transition.new_state
+        )
+        if transition.new_state == "OK":
+            self._recover(transition)
+            return None
+        if transition.new_state != "ALARM":
+            return None  # INSUFFICIENT_DATA: no data is not a reason to act, and not worth a page
+        outcome = match(transition, self._runbooks)
+        if not outcome.runbooks and outcome.missing_dimensions:
+            return Rejection(
+                reason=f"alarm lacks dimensions {', '.join(outcome.missing_dimensions)} that its runbook requires",
+                source=transition.source,
+                alarm_name=transition.alarm_name,
+            )
+        decision = self._decide(transition, outcome.runbooks, changes)
+        self._audit(decision)
+        self._announce(decision)
+        return decision
+
+    # scope ----------------------------------------------------------------------------------------------------
+    def _out_of_scope(self, t: AlarmTransition) -> Rejection | None:
+        settings = self._settings
+        if t.region and t.region != settings.region:
+            return Rejection(f"alarm is in {t.region}; this bot serves {settings.region}", t.source, t.alarm_name)
+        expected = {"ClusterName": settings.cluster, "ServiceName": settings.service}
+        for key, value in expected.items():
+            if key in t.dimensions and t.dimensions[key] != value:
+                return Rejection(f"alarm is about {key}={t.dimensions[key]}, not {value}", t.source, t.alarm_name)
+        if not t.alarm_name.startswith(settings.alarm_prefix):
+            return Rejection(f"alarm name does not start with {settings.alarm_prefix!r}", t.source, t.alarm_name)
+        return None
+
+    # decision -------------------------------------------------------------------------------------------------
+    def _decide(self, t: AlarmTransition, runbooks: Sequence[Runbook], changes: int) -> Decision:
+        now = self._clock()
+        state = self._ports.state
+        base = Decision(transition=t)
+        if not runbooks or t.kind is AlarmKind.UNKNOWN:
+            why = "no runbook matches" if not runbooks else "alarm shape not recognised"
+            return replace(base, reason=f"{why}; notify only")
+        muted = state.muted_until(t.alarm_name, now)
+        if muted is not None:
+            return replace(base, runbook=runbooks[0].name, reason=f"muted until {muted:%H:%M} UTC; no action")
+        if not state.autoremediation_enabled():
+            return replace(base, runbook=runbooks[0].name, reason="automatic remediation is switched off")
+        if changes > self._settings.flap_changes:
+            window = format_duration(self._settings.flap_window)
+            return replace(
+                base,
+                runbook=runbooks[0].name,
+                reason=f"flapping: {changes} state changes in {window}; automatic action paused for this alarm",
+            )
+        for runbook in runbooks:
+            try:
+                return self._try(runbook, replace(base, runbook=runbook.name, action=runbook.action), now)
+            except _FallThrough:
+                continue
+        return replace(base, reason="no deployment in progress to roll back, and no other runbook applies")
+
+    def _try(self, runbook: Runbook, decision: Decision, now: datetime) -> Decision:
+        if runbook.action == "notify":
+            return replace(decision, reason=f"runbook {runbook.name}: notify only")
+        deployment = None
+        if runbook.action == "rollback_deployment":
+            deployment = self._ports.deployments.in_progress_deployment()
+            if deployment is None:
+                raise _FallThrough
+        if self._settings.remediation_dry_run:
+            return replace(decision, dry_run=True, reason=f"dry run: would {_describe(runbook)}; nothing was changed")
+        scope = f"{self._settings.service_key}#{runbook.action}"
+        busy_until = self._ports.state.claim_cooldown(scope, now + runbook.cooldown, now)
+        if busy_until is not None:
+            return replace(
+                decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
+            )
+        if not self._ports.state.count_action(self._settings.service_key, self._settings.hourly_action_budget, now):
+            self._ports.state.release_cooldown(scope)
+            limit = self._settings.hourly_action_budget
+            return replace(decision, reason=f"hourly limit of {limit} automatic actions reached; no action")
+        try:
+            return self._act(runbook, decision, deployment, now)
+        except (ChangeInProgress, GuardrailViolation) as exc:
+            self._ports.state.release_cooldown(scope)
+            return replace(decision, reason=f"no action: {exc}")
+        except (ActionFailed, AwsOperationError) as exc:
+            logger.warning(
+                "remediation failed", extra={"alarm": decision.transition.alarm_name, "action": runbook.action}
+            )
+            before = dict(exc.before) if isinstance(exc, ActionFailed) else {}
+            after = dict(exc.now) if isinstance(exc, ActionFailed) else {}
+            return replace(decision, error=str(exc), reason=f"{runbook.action} failed", before=before, after=after)
+
+    def _act(self, runbook: Runbook, decision: Decision, deployment: str | None, now: datetime) -> Decision:
+        ctx = self._command_context(decision, now)
+        t = decision.transition
+        if runbook.action == "scale_out":
+            current = ctx.ports.capacity.get_capacity()
+            target = min(current.min + int(runbook.params["step"]), self._settings.guardrails.ceiling)
+            if target <= current.min:
+                return replace(decision, reason=f"already at the ceiling of {self._settings.guardrails.ceiling} tasks")
+            request = ScaleRequest(kind="tasks", tasks=target, duration=runbook.expires)
+            outcome = scale.apply(request, ctx)
+            audit = outcome.audit
+            assert audit is not None
+            revert = f", reverting at {outcome.view.revert_at:%H:%M} UTC" if outcome.view.revert_at else ""
+            return replace(
+                decision,
+                acted=outcome.view.kind == "applied",
+                reason=f"raised the minimum {outcome.view.before.min} → {outcome.view.after.min}{revert}",
+                before=audit.before,
+                after=audit.after,
+                undo_key=ctx.audit_key if outcome.view.kind == "applied" else "",
+            )
+        with scale.service_lock(ctx):
+            if runbook.action == "replace_tasks":
+                self._ports.deployments.force_new_deployment()
+                return replace(
+                    decision,
+                    acted=True,
+                    reason="forced a new deployment: every task is being replaced",
+                    after={"deployment": "forced"},
+                )
+            if runbook.action == "rollback_deployment":
+                assert deployment is not None
+                self._ports.deployments.stop_deployment(deployment)
+                return replace(
+                    decision,
+                    acted=True,
+                    reason="rolling back the deployment in progress",
+                    before={"deployment": deployment},
+                    after={"deployment": deployment, "stop": "ROLLBACK"},
+                )
+        if runbook.action == "snapshot":
+            identifier = f"opsbot-{t.alarm_name}-{now:%Y%m%d-%H%M%S}"[:255]
+            self._ports.snapshots.create_snapshot(identifier, f"alarm {t.alarm_name} entered ALARM")
+            return replace(
+                decision, acted=True, reason=f"took manual snapshot {identifier}", after={"snapshot": identifier}
+            )
+        raise AssertionError(f"unhandled action {runbook.action}")  # validated when runbooks load
+
+    def _command_context(self, decision: Decision, now: datetime) -> CommandContext:
+        t = decision.transition
+        return CommandContext(
+            actor=Actor(user_id=f"alarm:{t.alarm_name}", channel_id="", role=Role.ADMIN),
+            settings=self._settings,
+            ports=self._ports.commands,
+            now=now,
+            request_id=t.dedupe_key,
+            audit_key=_audit_key(t),
+        )
+
+    # audit and Slack ------------------------------------------------------------------------------------------
+    def _audit(self, decision: Decision) -> None:
+        t = decision.transition
+        decided = "dry-run" if decision.dry_run else ("allowed" if decision.acted or decision.error else "skipped")
+        entry = AuditEntry(
+            key=decision.undo_key or _audit_key(t),
+            at=self._clock(),
+            actor=f"alarm:{t.alarm_name}",
+            channel=self._settings.slack_channel,
+            verb="remediate",
+            arguments=f"{decision.runbook or '-'} {decision.action} ({t.source})",
+            decision=decided,
+            result=decision.result,
+            before=decision.before,
+            after=decision.after,
+            error=(decision.error or ("" if decision.acted else decision.reason))[:500],
+        )
+        try:
+            self._ports.commands.audit.record(entry)
+        except OpsbotError:
+            logger.error("remediation not recorded in the audit trail", extra={"alarm": t.alarm_name})
+
+    def _announce(self, decision: Decision) -> None:
+        notifier = self._ports.notifier
+        if notifier is None or decision.reason.startswith("muted"):
+            return
+        t = decision.transition
+        try:
+            channel, ts = notifier.post(self._render(decision))
+            summary = decision.reason if not decision.error else f"{decision.action} failed"
+            self._ports.state.open_incident(Incident(t.alarm_name, channel, ts, t.changed_at, summary))
+        except OpsbotError:
+            logger.error("incident not posted to Slack", extra={"alarm": t.alarm_name})
+
+    def _recover(self, t: AlarmTransition) -> None:
+        if t.old_state == "INSUFFICIENT_DATA":
+            return  # data came back: noise
+        incident = self._ports.state.close_incident(t.alarm_name)
+        notifier = self._ports.notifier
+        if incident is None or notifier is None:
+            return
+        message = self._render_recovery(incident, t)
+        try:
+            notifier.update(incident.channel, incident.ts, message)
+            notifier.reply(incident.channel, incident.ts, {"text": message["text"]})
+        except OpsbotError:
+            logger.error("recovery not posted to Slack", extra={"alarm": t.alarm_name})
+
+
+def _audit_key(t: AlarmTransition) -> str:
+    """Deterministic per transition: every delivery of the same state change names the same audit entry."""
+    digest = hashlib.sha256(t.dedupe_key.encode()).hexdigest()[:8]
+    return f"{t.changed_at:%Y-%m-%dT%H:%M:%S.%f}Z#alarm-{digest}"
+
+
+def _describe(runbook: Runbook) -> str:
+    if runbook.action == "scale_out":
+        expires = runbook.params.get("expires", "")
+        return f"raise the minimum by {runbook.params['step']} for {expires}"
+    return runbook.action.replace("_", " ")

@@ -1,0 +1,322 @@
+"""The remediation engine with in-memory ports: runbooks, guardrails, incidents, recovery."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from opsbot.alarms.model import AlarmKind, AlarmTransition, Rejection, Source
+from opsbot.alarms.remediation import Decision, RemediationPorts, Remediator
+from opsbot.alarms.runbooks import load_default_text, parse_runbooks
+from opsbot.config import Settings
+from opsbot.errors import ConfigError
+from opsbot.logic.scaling import Capacity
+from opsbot.slack.incidents import render_incident, render_recovery
+from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSnapshotMaker, World, throttled
+
+PLACEHOLDERS = {"cluster": "mycandidate", "service": "web", "db_instance": "mycandidate-db"}
+ECS_DIMENSIONS = {"ClusterName": "mycandidate", "ServiceName": "web"}
+
+
+def transition(
+    name: str = "mycandidate-ecs-cpu-high", state: str = "ALARM", at: datetime = NOW, **kw: Any
+) -> AlarmTransition:
+    fields: dict[str, Any] = {
+        "source": Source.EVENTBRIDGE,
+        "alarm_name": name,
+        "alarm_arn": f"arn:aws:cloudwatch:af-south-1:123456789012:alarm:{name}",
+        "account": "123456789012",
+        "region": "af-south-1",
+        "kind": AlarmKind.METRIC,
+        "new_state": state,
+        "old_state": "OK" if state == "ALARM" else "ALARM",
+        "reason": "Threshold Crossed",
+        "changed_at": at,
+        "namespace": "AWS/ECS",
+        "metric": "CPUUtilization",
+        "dimensions": ECS_DIMENSIONS,
+        "threshold": 80.0,
+        "comparison": "GreaterThanThreshold",
+        "value": 93.5,
+    }
+    fields.update(kw)
+    return AlarmTransition(**fields)
+
+
+@dataclass
+class Bench:
+    world: World = field(default_factory=World)
+    deployments: FakeDeployments = field(default_factory=FakeDeployments)
+    snapshots: FakeSnapshotMaker = field(default_factory=FakeSnapshotMaker)
+    notifier: FakeNotifier = field(default_factory=FakeNotifier)
+    settings: Settings = field(default_factory=lambda: Settings(rbac=RBAC, slack_channel="C0OPS"))
+    now: datetime = NOW
+    runbook_text: str = field(default_factory=load_default_text)
+
+    def remediator(self) -> Remediator:
+        ports = RemediationPorts(
+            commands=self.world.ports(),
+            deployments=self.deployments,
+            snapshots=self.snapshots,
+            state=self.world.remediation,
+            notifier=self.notifier,
+        )
+        runbooks = parse_runbooks(self.runbook_text, PLACEHOLDERS)
+        return Remediator(self.settings, runbooks, ports, lambda: self.now, render_incident, render_recovery)
+
+    def handle(self, t: AlarmTransition) -> Decision | Rejection | None:
+        return self.remediator().handle(t)
+
+
+@pytest.fixture
+def bench() -> Bench:
+    return Bench()
+
+
+def test_cpu_alarm_raises_the_minimum_with_an_expiry_and_opens_an_incident_with_undo(bench: Bench) -> None:
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.acted
+    assert bench.world.capacity.capacity == Capacity(4, 10)
+    revert = bench.world.capacity.actions["opsbot-revert-web"]
+    assert (revert.at, revert.min) == (NOW + timedelta(hours=2), 2)
+    (post,) = bench.notifier.posts
+    text = json.dumps(post, ensure_ascii=False)
+    assert "mycandidate-ecs-cpu-high" in text
+    assert "Threshold* > 80" in text
+    assert "Current* 93.5" in text
+    assert "min 2 / max 10 → min 4 / max 10" in text
+    actions = {e["action_id"]: e["value"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert set(actions) == {"scale_undo", "incident_ack", "alarm_mute"}
+    entry = bench.world.store.entries[actions["scale_undo"]]
+    assert (entry.verb, entry.result, entry.actor) == ("remediate", "ok", "alarm:mycandidate-ecs-cpu-high")
+
+
+def test_unhealthy_hosts_roll_back_a_deployment_in_progress(bench: Bench) -> None:
+    bench.deployments.in_progress = "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/abc"
+    decision = bench.handle(
+        transition(
+            "mycandidate-alb-unhealthy-hosts",
+            namespace="AWS/ApplicationELB",
+            metric="UnHealthyHostCount",
+            dimensions={},
+        )
+    )
+    assert isinstance(decision, Decision)
+    assert decision.action == "rollback_deployment"
+    assert bench.deployments.calls == [f"StopServiceDeployment {decision.before['deployment']}"]
+
+
+def test_unhealthy_hosts_without_a_deployment_fall_through_to_replacing_tasks(bench: Bench) -> None:
+    decision = bench.handle(
+        transition(
+            "mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions={}
+        )
+    )
+    assert isinstance(decision, Decision)
+    assert (decision.runbook, decision.action, decision.acted) == ("unhealthy-tasks-replace", "replace_tasks", True)
+    assert bench.deployments.calls == ["UpdateService forceNewDeployment"]
+
+
+def test_replacing_tasks_happens_at_most_once_per_window(bench: Bench) -> None:
+    t = transition(
+        "mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions={}
+    )
+    bench.handle(t)
+    bench.now = NOW + timedelta(minutes=5)
+    second = bench.handle(replace(t, changed_at=NOW + timedelta(minutes=5)))
+    assert isinstance(second, Decision)
+    assert not second.acted
+    assert second.reason.startswith("cooldown: replace_tasks already ran; next allowed 05:30 UTC")
+    assert bench.deployments.calls == ["UpdateService forceNewDeployment"]
+
+
+def test_data_tier_alarms_only_notify_with_their_figures(bench: Bench) -> None:
+    decision = bench.handle(
+        transition(
+            "mycandidate-rds-connections-high",
+            namespace="AWS/RDS",
+            metric="DatabaseConnections",
+            dimensions={"DBInstanceIdentifier": "mycandidate-db"},
+            threshold=300.0,
+            value=341.0,
+        )
+    )
+    assert isinstance(decision, Decision)
+    assert not decision.acted
+    assert "notify only" in decision.reason
+    assert "Current* 341" in json.dumps(bench.notifier.posts[0])
+    assert bench.world.capacity.calls == []
+
+
+def test_recovery_updates_the_incident_in_place_with_the_duration(bench: Bench) -> None:
+    bench.handle(transition())
+    bench.handle(transition(state="OK", at=NOW + timedelta(minutes=12)))
+    ((channel, ts, message),) = bench.notifier.updates
+    assert (channel, ts) == ("C0OPS", "1780000000.000001")
+    assert "recovered after 12m" in message["text"]
+    assert len(bench.notifier.replies) == 1
+    assert bench.world.remediation.incidents == {}
+
+
+def test_insufficient_data_and_back_is_noise(bench: Bench) -> None:
+    assert bench.handle(transition(state="INSUFFICIENT_DATA", old_state="OK")) is None
+    assert bench.handle(transition(state="OK", old_state="INSUFFICIENT_DATA", at=NOW + timedelta(minutes=1))) is None
+    assert bench.notifier.posts == []
+    assert bench.notifier.updates == []
+
+
+def test_flapping_alarm_stops_automatic_action_and_says_so(bench: Bench) -> None:
+    for minute in range(4):
+        bench.world.remediation.record_transition("mycandidate-ecs-cpu-high", NOW - timedelta(minutes=minute + 1), "OK")
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert not decision.acted
+    assert decision.reason.startswith("flapping: 5 state changes in 10m")
+    assert bench.world.capacity.capacity == Capacity(2, 10)
+
+
+def test_kill_switch_off_means_report_but_no_action(bench: Bench) -> None:
+    bench.world.remediation.enabled = False
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.reason == "automatic remediation is switched off"
+    assert bench.world.capacity.capacity == Capacity(2, 10)
+    assert len(bench.notifier.posts) == 1
+
+
+def test_a_muted_alarm_gets_no_action_and_no_incident_but_is_audited(bench: Bench) -> None:
+    bench.world.remediation.mutes["mycandidate-ecs-cpu-high"] = NOW + timedelta(hours=1)
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.reason.startswith("muted until 06:00 UTC")
+    assert bench.notifier.posts == []
+    assert bench.world.audit()[-1].verb == "remediate"
+
+
+def test_dry_run_environment_decides_and_reports_without_acting(bench: Bench) -> None:
+    bench.settings = replace(bench.settings, remediation_dry_run=True)
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.dry_run
+    assert "dry run: would raise the minimum by 2 for 2h" in decision.reason
+    assert bench.world.capacity.capacity == Capacity(2, 10)
+    assert bench.world.audit()[-1].decision == "dry-run"
+
+
+def test_hourly_budget_stops_further_actions(bench: Bench) -> None:
+    bench.world.remediation.budget_used = bench.settings.hourly_action_budget
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.reason == "hourly limit of 6 automatic actions reached; no action"
+    assert bench.world.remediation.cooldowns == {}  # the unused cooldown was given back
+
+
+def test_remediation_waits_for_no_one_when_a_change_holds_the_lock(bench: Bench) -> None:
+    bench.world.store.locks["mycandidate/web"] = "operator-scale"
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.reason.startswith("no action: another change to mycandidate/web is in progress")
+    assert bench.world.remediation.cooldowns == {}
+
+
+def test_aws_failure_mid_action_is_reported_audited_and_the_lock_released(bench: Bench) -> None:
+    bench.world.capacity.fail_on = {"PutScheduledAction"}
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.error
+    assert bench.world.capacity.capacity == Capacity(2, 10)  # put back: nothing half-applied
+    assert bench.world.audit()[-1].result == "failed"
+    assert bench.world.store.locks == {}
+    assert "Action failed" in json.dumps(bench.notifier.posts[0])
+
+
+def test_other_region_other_service_and_missing_dimensions_are_rejected_with_reasons(bench: Bench) -> None:
+    other_region = bench.handle(transition(region="eu-west-1"))
+    other_service = bench.handle(transition(dimensions={"ClusterName": "mycandidate", "ServiceName": "admin"}))
+    missing = bench.handle(transition(dimensions={}))
+    assert isinstance(other_region, Rejection)
+    assert "eu-west-1" in other_region.reason
+    assert isinstance(other_service, Rejection)
+    assert "ServiceName=admin" in other_service.reason
+    assert isinstance(missing, Rejection)
+    assert "lacks dimensions ClusterName, ServiceName" in missing.reason
+    assert bench.world.capacity.calls == []
+
+
+def test_unknown_alarm_shape_is_notify_only(bench: Bench) -> None:
+    decision = bench.handle(transition(kind=AlarmKind.UNKNOWN))
+    assert isinstance(decision, Decision)
+    assert not decision.acted
+    assert "alarm shape not recognised" in decision.reason
+
+
+def test_undo_from_the_incident_restores_the_bounds(bench: Bench) -> None:
+    from opsbot.commands.dispatch import execute_action
+
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    undone = execute_action("scale_undo", decision.undo_key, bench.world.context())
+    assert undone.view.kind == "undone"
+    assert bench.world.capacity.capacity == Capacity(2, 10)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("version: 2\nrunbooks: []", "version: 1"),
+        ("version: 1\nrunbooks:\n  - {name: a, match: {alarm: x}, action: scale-out}", "unknown action 'scale-out'"),
+        ("version: 1\nrunbooks:\n  - {name: a, match: {alarm: '('}, action: notify}", "not a valid regular expression"),
+        (
+            "version: 1\nrunbooks:\n  - {name: a, match: {alarm: x}, action: scale_out, params: {step: 0}}",
+            "step must be",
+        ),
+        ("version: 1\nrunbooks:\n  - {name: a, match: {alarm: x}, action: notify, cooldown: soon}", "not a duration"),
+        (
+            "version: 1\nrunbooks:\n  - {name: a, match: {alarm: x, colour: red}, action: notify}",
+            "unknown keys: colour",
+        ),
+        ("version: 1\nrunbooks:\n  - {name: a, match: {dimensions: {A: '{nope}'}}, action: notify}", "placeholder"),
+        (
+            "version: 1\nrunbooks: [{name: a, match: {alarm: x}, action: notify},"
+            " {name: a, match: {alarm: y}, action: notify}]",
+            "unique",
+        ),
+        ("{{{", "not valid YAML"),
+    ],
+)
+def test_invalid_runbooks_are_refused_with_a_clear_error(yaml_text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_runbooks(yaml_text, PLACEHOLDERS)
+    assert message in str(raised.value)
+
+
+def test_snapshot_action_tags_the_snapshot_with_the_alarm(bench: Bench) -> None:
+    bench.runbook_text = (
+        "version: 1\nrunbooks:\n  - {name: snap, match: {alarm: 'mycandidate-rds-.*'}, action: snapshot}"
+    )
+    decision = bench.handle(
+        transition(
+            "mycandidate-rds-free-storage-low",
+            namespace="AWS/RDS",
+            metric="FreeStorageSpace",
+            dimensions={"DBInstanceIdentifier": "mycandidate-db"},
+        )
+    )
+    assert isinstance(decision, Decision)
+    assert decision.acted
+    assert bench.snapshots.created == ["opsbot-mycandidate-rds-free-storage-low-20260529-050000"]
+
+
+def test_aws_error_while_checking_for_a_deployment_is_reported() -> None:
+    class BrokenDeployments(FakeDeployments):
+        def in_progress_deployment(self) -> str | None:
+            raise throttled("ListServiceDeployments")
+
+    bench = Bench(deployments=BrokenDeployments())
+    with pytest.raises(Exception, match="ListServiceDeployments"):
+        bench.handle(transition("mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="X", dimensions={}))
