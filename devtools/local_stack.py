@@ -19,6 +19,7 @@ from moto.server import ThreadedMotoServer
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
+from devtools import moto_ecs
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.slack_recorder import SlackRecorder
@@ -46,6 +47,7 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
         "OPSBOT_AWS_ENDPOINT_URL": endpoint,
         "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
         "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
+        "OPSBOT_SLACK_CHANNEL": OPS_CHANNEL,
         "SLACK_API_URL": slack_api_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -178,6 +180,7 @@ def _reset_moto(endpoint: str) -> None:
 def running_stack(spec: ReplicaSpec | None = None) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
+    moto_ecs.install()  # ECS service deployments, which moto lacks
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

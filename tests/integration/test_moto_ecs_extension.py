@@ -295,7 +295,7 @@ def test_invalid_requests_are_refused(ecs: Any) -> None:
     # And a required member missing is caught by botocore, or by the extension when botocore does not check
     with pytest.raises(ParamValidationError):
         ecs.stop_service_deployment(stopType="ROLLBACK")
-    unchecked = boto3.client("ecs", region_name=REGION, config=Config(parameter_validation=False))
+    unchecked: Any = boto3.client("ecs", region_name=REGION, config=Config(parameter_validation=False))
     with pytest.raises(ClientError) as missing:
         unchecked.stop_service_deployment(stopType="ROLLBACK")
     assert error_code(missing) == "InvalidParameterException"
