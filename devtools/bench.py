@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, size in sizes.items():
         print(f"    {name:<18} {size:6.2f} MB")
     print(f"    total              {total:6.2f} MB (target <= {TARGET_LAYERS_MB} MB) {'ok' if ok else 'MISSED'}")
+    from devtools.storm import report, run_storm
+
+    failures += report(run_storm())
     if failures:
         print(f"\nMISSED TARGETS: {', '.join(failures)}")
         return 1

@@ -66,7 +66,9 @@ class Bench:
             notifier=self.notifier,
         )
         runbooks = parse_runbooks(self.runbook_text, PLACEHOLDERS)
-        return Remediator(self.settings, runbooks, ports, lambda: self.now, render_incident, render_recovery)
+        return Remediator(
+            self.settings, runbooks, ports, lambda: self.now, render_incident, render_recovery, lock_wait=0.2
+        )
 
     def handle(self, t: AlarmTransition) -> Decision | Rejection | None:
         return self.remediator().handle(t)
@@ -216,7 +218,7 @@ def test_hourly_budget_stops_further_actions(bench: Bench) -> None:
     assert bench.world.remediation.cooldowns == {}  # the unused cooldown was given back
 
 
-def test_remediation_waits_for_no_one_when_a_change_holds_the_lock(bench: Bench) -> None:
+def test_remediation_waits_briefly_for_a_held_lock_then_says_why_it_did_not_act(bench: Bench) -> None:
     bench.world.store.locks["mycandidate/web"] = "operator-scale"
     decision = bench.handle(transition())
     assert isinstance(decision, Decision)

@@ -24,9 +24,12 @@ def handle(event: object, context: Any) -> dict[str, Any]:
     token = current_lambda_context.set(context)
     try:
         remediator, once = _runtime()
-        return process(event, remediator, once)
+        summary = process(event, remediator, once)
     finally:
         current_lambda_context.reset(token)
+    for key, value in summary.items():  # flushed by @metrics.log_metrics on the handler
+        metrics.add_metric(name=f"alarm_{key}", unit="Count", value=value)
+    return summary
 
 
 def process(event: object, remediator: Remediator, once: Once) -> dict[str, Any]:
@@ -47,8 +50,6 @@ def process(event: object, remediator: Remediator, once: Once) -> dict[str, Any]
             summary["acted"] += 1
         else:
             summary["ignored"] += 1
-    for key, value in summary.items():
-        metrics.add_metric(name=f"alarm_{key}", unit="Count", value=value)
     return summary
 
 

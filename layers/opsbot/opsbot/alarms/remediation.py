@@ -66,6 +66,11 @@ class Decision:
         return "ok" if self.acted else "noop"
 
 
+# A concurrent change (another alarm's action, or a person's `scale`) usually finishes in well under a second;
+# remediation waits for it rather than dropping the action. People are refused at once instead.
+_LOCK_WAIT_SECONDS = 20.0
+
+
 class _FallThrough(Exception):
     """rollback_deployment with nothing to roll back: try the next matching runbook."""
 
@@ -79,7 +84,9 @@ class Remediator:
         clock: Callable[[], datetime],
         render: Callable[[Decision], dict[str, Any]],
         render_recovery: Callable[[Incident, AlarmTransition], dict[str, Any]],
+        lock_wait: float = _LOCK_WAIT_SECONDS,
     ) -> None:
+        self._lock_wait = lock_wait
         self._settings = settings
         self._runbooks = runbooks
         self._ports = ports
@@ -164,19 +171,21 @@ class Remediator:
         if self._settings.remediation_dry_run:
             return replace(decision, dry_run=True, reason=f"dry run: would {_describe(runbook)}; nothing was changed")
         scope = f"{self._settings.service_key}#{runbook.action}"
-        busy_until = self._ports.state.claim_cooldown(scope, now + runbook.cooldown, now)
+        busy_until = self._ports.state.claim_cooldown(scope, now + runbook.cooldown, now) if runbook.cooldown else None
         if busy_until is not None:
             return replace(
                 decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
             )
         if not self._ports.state.count_action(self._settings.service_key, self._settings.hourly_action_budget, now):
-            self._ports.state.release_cooldown(scope)
+            if runbook.cooldown:
+                self._ports.state.release_cooldown(scope)
             limit = self._settings.hourly_action_budget
             return replace(decision, reason=f"hourly limit of {limit} automatic actions reached; no action")
         try:
             return self._act(runbook, decision, deployment, now)
         except (ChangeInProgress, GuardrailViolation) as exc:
-            self._ports.state.release_cooldown(scope)
+            if runbook.cooldown:
+                self._ports.state.release_cooldown(scope)
             return replace(decision, reason=f"no action: {exc}")
         except (ActionFailed, AwsOperationError) as exc:
             logger.warning(
@@ -195,7 +204,7 @@ class Remediator:
             if target <= current.min:
                 return replace(decision, reason=f"already at the ceiling of {self._settings.guardrails.ceiling} tasks")
             request = ScaleRequest(kind="tasks", tasks=target, duration=runbook.expires)
-            outcome = scale.apply(request, ctx)
+            outcome = scale.apply(request, ctx, lock_wait=self._lock_wait)
             audit = outcome.audit
             assert audit is not None
             revert = f", reverting at {outcome.view.revert_at:%H:%M} UTC" if outcome.view.revert_at else ""
@@ -207,7 +216,7 @@ class Remediator:
                 after=audit.after,
                 undo_key=ctx.audit_key if outcome.view.kind == "applied" else "",
             )
-        with scale.service_lock(ctx):
+        with scale.service_lock(ctx, self._lock_wait):
             if runbook.action == "replace_tasks":
                 self._ports.deployments.force_new_deployment()
                 return replace(

@@ -10,7 +10,9 @@ guardrails; two changes to the service never interleave. The result has an Undo 
 
 from __future__ import annotations
 
+import random
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,9 +157,9 @@ def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
     return apply(request, ctx)
 
 
-def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
+def apply(request: ScaleRequest, ctx: CommandContext, lock_wait: float = 0.0) -> Outcome:
     """Apply under the per-service lock, re-planning from the capacity read inside the lock."""
-    with service_lock(ctx):
+    with service_lock(ctx, lock_wait):
         capacity = ctx.ports.capacity
         plan = _plan(request, ctx, capacity.get_capacity())
         pending = _pending_revert(ctx)
@@ -185,11 +187,20 @@ def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
 
 
 @contextmanager
-def service_lock(ctx: CommandContext) -> Iterator[None]:
-    """Hold the per-service change lock. A failed release is logged, not raised: the lock expires by itself,
-    and raising here would hide the outcome of a change that did happen."""
+def service_lock(ctx: CommandContext, wait: float = 0.0) -> Iterator[None]:
+    """Hold the per-service change lock. People are refused at once (``wait=0``); automatic remediation waits up
+    to ``wait`` seconds for a concurrent change to finish. A failed release is logged, not raised: the lock
+    expires by itself, and raising here would hide the outcome of a change that did happen."""
     resource = ctx.settings.service_key
-    ctx.ports.locks.acquire(resource, ctx.request_id, ctx.now)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            ctx.ports.locks.acquire(resource, ctx.request_id, ctx.now)
+            break
+        except ChangeInProgress:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05 + random.random() * 0.1)
     try:
         yield
     finally:
