@@ -1,7 +1,9 @@
 """`make demo`: the bot's main job, end to end, on an embedded AWS emulator — with a readable transcript.
 
 Starts moto on 127.0.0.1, seeds the MyCandidate replica, then drives the real Slack handler with signed
-requests exactly as Slack would: status, scale 4, a refused scale 50, a dry run, an unauthorised user and Undo.
+requests exactly as Slack would: status, scale 4, a refused scale 50, a dry run, an unauthorised user and Undo;
+then the alarm loop: the CPU alarm fires (scale-out and an incident), the duplicate delivery is ignored, the
+alarm recovers (the incident is updated in place) and the scale-out is undone from the incident's button.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import time
 from itertools import count
 from typing import Any
 
+from devtools.events import load_event
+from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import OPERATOR, STRANGER, VIEWER, LocalBot, LocalStack, running_stack
 from devtools.transcript import ack_text, indent, message_text
 
@@ -72,6 +76,61 @@ class Demo:
             print(f"!! expected: {what}")
 
 
+def run_alarm_scenario(demo: Demo) -> None:
+    """The alarm loop: CPU alarm fires -> scale-out; the duplicate is ignored; OK -> recovery; Undo."""
+    from opsbot import dependencies
+    from opsbot.alarms.entry import process
+    from opsbot.idempotency import current_lambda_context, exactly_once
+
+    stack = demo.stack
+    remediator = dependencies.build_remediator(stack.settings)
+    once = exactly_once(stack.settings, local_cache=True)
+
+    def deliver(title: str, event_file: str) -> None:
+        print(f"\n{_RULE}\n{title}\n{_RULE}")
+        before = len(stack.recorder.api_calls())
+        token = current_lambda_context.set(FakeLambdaContext(function_name="mycandidate-opsbot-alarm-remediation"))
+        try:
+            summary = process(load_event(event_file), remediator, once)
+        finally:
+            current_lambda_context.reset(token)
+        print(f"alarm function ({event_file})> {summary}")
+        for call in stack.recorder.api_calls()[before:]:
+            where = "thread reply" if (call.body or {}).get("thread_ts") else call.api_method
+            print(f"bot ({where} in #{call.body.get('channel')})> " + indent(message_text(call.body), " " * 6).lstrip())
+        print(demo.state("now"))
+
+    cloudwatch = stack.client("cloudwatch")
+    cloudwatch.set_alarm_state(
+        AlarmName="mycandidate-ecs-cpu-high", StateValue="ALARM", StateReason="Threshold Crossed: 93.5 > 80.0"
+    )
+    deliver("8. The CPU alarm fires (EventBridge delivers the state change)", "alarm_eventbridge_cpu_high.json")
+    demo.expect(stack.capacity() == (4, 10), "CPU alarm raises the minimum by 2")
+    incident = stack.recorder.api_calls("chat.postMessage")[-1].body
+    undo_value = next(
+        (
+            e["value"]
+            for b in incident.get("blocks", [])
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "scale_undo"
+        ),
+        "",
+    )
+
+    deliver("9. The same state change arrives again, through SNS", "alarm_sns_cpu_high.json")
+    demo.expect(stack.capacity() == (4, 10), "duplicate delivery changes nothing")
+    demo.expect(len(stack.recorder.api_calls("chat.postMessage")) == 1, "one incident message")
+
+    cloudwatch.set_alarm_state(AlarmName="mycandidate-ecs-cpu-high", StateValue="OK", StateReason="back to 61.2")
+    deliver("10. CPU recovers: the alarm returns to OK", "alarm_eventbridge_cpu_ok.json")
+    demo.expect(len(stack.recorder.api_calls("chat.update")) == 1, "the incident is updated in place")
+
+    demo.click("11. The operator presses Undo on the incident", OPERATOR, "scale_undo", undo_value)
+    print(demo.state("after"))
+    demo.expect(stack.capacity() == (2, 10), "Undo restores min 2 / max 10")
+
+
 def main() -> int:
     print("Starting the offline stack: moto on 127.0.0.1, MyCandidate replica in af-south-1 …")
     with running_stack() as stack:
@@ -102,7 +161,9 @@ def main() -> int:
         print(demo.state("after"))
         demo.expect(stack.capacity() == (2, 10), "Undo restores min 2 / max 10")
 
-        demo.step("7. The audit trail", VIEWER, "audit 8")
+        run_alarm_scenario(demo)
+
+        demo.step("12. The audit trail", VIEWER, "audit 10")
     if demo.failures:
         print(f"\nDEMO FAILED: {len(demo.failures)} expectation(s) not met", file=sys.stderr)
         return 1

@@ -6,8 +6,10 @@
 #   2. start dockerd (overlay2) if `docker info` fails
 #   3. the Lambda emulation image public.ecr.aws/lambda/python:3.13-x86_64: pulled if possible,
 #      otherwise built from a debootstrapped Debian trixie (Python 3.13) + awslambdaric + boto3
-#   4. opsbot-e2e-moto:latest (moto_server on 0.0.0.0:5000) and opsbot-e2e-recorder:latest
-#      (devtools/slack_recorder.py on 0.0.0.0:5000), built from the same rootfs
+#   4. opsbot-e2e-moto-base:latest (the rootfs + moto[server], pinned to the versions in .venv when there is one),
+#      then from it opsbot-e2e-moto:latest (devtools/moto_server.py: moto's server on 0.0.0.0:5000 with the ECS
+#      extension devtools/moto_ecs.py installed; rebuilt whenever those files change) and
+#      opsbot-e2e-recorder:latest (devtools/slack_recorder.py on 0.0.0.0:5000)
 #   5. the user-defined docker network opsbot-e2e
 # See docs/DESIGN.md section 6 for why (no registry access for images, --docker-network host does not work).
 #
@@ -23,7 +25,10 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE_DIR=${OPSBOT_CACHE:-${HOME:-/root}/.cache/opsbot}
 LAMBDA_IMAGE=public.ecr.aws/lambda/python:3.13-x86_64
+MOTO_BASE_IMAGE=opsbot-e2e-moto-base:latest
 MOTO_IMAGE=opsbot-e2e-moto:latest
+# What the moto image adds to the base: moto's server with the project's ECS extension (test support only).
+MOTO_EXTENSION=(devtools/moto_ecs.py devtools/moto_server.py)
 RECORDER_IMAGE=opsbot-e2e-recorder:latest
 NETWORK=opsbot-e2e
 SUITE=trixie
@@ -206,26 +211,88 @@ ensure_lambda_image() {
     fi
 }
 
-ensure_moto_image() {
-    if [ "$REBUILD" != 1 ] && have_image "$MOTO_IMAGE" && [ "$(image_label "$MOTO_IMAGE" org.opsbot.e2e.recipe)" = "$RECIPE" ]; then
-        log "moto image: present $MOTO_IMAGE"
+# Versions of moto, boto3 and botocore in the project's venv (the ECS extension is tested against them), as
+# pip requirements; empty if there is no venv.
+moto_requirements() {
+    local venv_python=$REPO_ROOT/.venv/bin/python
+    [ -x "$venv_python" ] || return 0
+    "$venv_python" - <<'EOF' 2>/dev/null || true
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    print(" ".join(f"{name}=={version(name)}" for name in ("moto", "boto3", "botocore")))
+except PackageNotFoundError:
+    pass
+EOF
+}
+
+ensure_moto_base_image() {
+    local requirements key
+    requirements=$(moto_requirements)
+    key="$RECIPE-$(printf '%s' "$requirements" | sha1sum | cut -c1-12)"
+    if [ "$REBUILD" != 1 ] && have_image "$MOTO_BASE_IMAGE" \
+        && [ "$(image_label "$MOTO_BASE_IMAGE" org.opsbot.e2e.moto-base)" = "$key" ]; then
+        log "moto base image: present $MOTO_BASE_IMAGE (${requirements:-moto unpinned})"
         return
     fi
-    log "moto image: building $MOTO_IMAGE"
+    log "moto base image: building $MOTO_BASE_IMAGE (${requirements:-moto unpinned})"
     ensure_rootfs
-    local root
+    local root old name
+    local -a specs=()
+    old=$(docker image inspect -f '{{.Id}}' "$MOTO_BASE_IMAGE" 2>/dev/null || true)
+    if [ -n "$requirements" ]; then
+        for name in $requirements; do
+            case $name in moto==*) specs+=("moto[server]==${name#moto==}") ;; *) specs+=("$name") ;; esac
+        done
+    else
+        specs=('moto[server]')
+    fi
     root=$(fresh_root)
-    pip_target "$root/opt/moto" 'moto[server]'
+    pip_target "$root/opt/moto" "${specs[@]}"
     $SUDO tar --numeric-owner -C "$root" -c . | docker import \
         -c 'ENV LANG=C.UTF-8' \
         -c 'ENV PYTHONPATH=/opt/moto' \
         -c 'ENV PYTHONUNBUFFERED=1' \
         -c "LABEL org.opsbot.e2e.recipe=$RECIPE" \
+        -c "LABEL org.opsbot.e2e.moto-base=$key" \
         -c 'EXPOSE 5000' \
         -c 'WORKDIR /' \
         -c 'CMD ["python3", "-m", "moto.server", "--host", "0.0.0.0", "--port", "5000"]' \
-        - "$MOTO_IMAGE" >/dev/null
+        - "$MOTO_BASE_IMAGE" >/dev/null
     $SUDO rm -rf "$root"
+    # Drop the previous build if nothing uses it any more (fails harmlessly otherwise).
+    if [ -n "$old" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
+}
+
+ensure_moto_image() {
+    ensure_moto_base_image
+    local key base file
+    # Keyed on the base image and the extension's files: a changed extension (or moto) rebuilds the image.
+    base=$(docker image inspect -f '{{.Id}}' "$MOTO_BASE_IMAGE")
+    key="$RECIPE-$(cd "$REPO_ROOT" && { echo "$base"; sha1sum "${MOTO_EXTENSION[@]}"; } | sha1sum | cut -c1-12)"
+    if [ "$REBUILD" != 1 ] && have_image "$MOTO_IMAGE" \
+        && [ "$(image_label "$MOTO_IMAGE" org.opsbot.e2e.moto)" = "$key" ]; then
+        log "moto image: present $MOTO_IMAGE"
+        return
+    fi
+    log "moto image: building $MOTO_IMAGE (moto server + ECS extension)"
+    # The base plus the extension and its launcher, committed with another command (like the recorder).
+    local ctr old
+    old=$(docker image inspect -f '{{.Id}}' "$MOTO_IMAGE" 2>/dev/null || true)
+    ctr=$(docker create "$MOTO_BASE_IMAGE")
+    mkdir -p "$WORK/moto/devtools"
+    : >"$WORK/moto/devtools/__init__.py"
+    for file in "${MOTO_EXTENSION[@]}"; do
+        cp "$REPO_ROOT/$file" "$WORK/moto/devtools/"
+    done
+    docker cp "$WORK/moto" "$ctr:/opt/opsbot" >/dev/null
+    docker commit \
+        -c 'ENV PYTHONPATH=/opt/opsbot:/opt/moto' \
+        -c "LABEL org.opsbot.e2e.moto=$key" \
+        -c 'CMD ["python3", "-m", "devtools.moto_server", "--host", "0.0.0.0", "--port", "5000"]' \
+        "$ctr" "$MOTO_IMAGE" >/dev/null
+    docker rm -f "$ctr" >/dev/null
+    if [ -n "$old" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
 }
 
 ensure_recorder_image() {
@@ -240,7 +307,7 @@ ensure_recorder_image() {
     # Same rootfs as moto (stdlib only is needed); add the recorder and commit with another command.
     local ctr old
     old=$(docker image inspect -f '{{.Id}}' "$RECORDER_IMAGE" 2>/dev/null || true)
-    ctr=$(docker create "$MOTO_IMAGE")
+    ctr=$(docker create "$MOTO_BASE_IMAGE")
     mkdir -p "$WORK/recorder/devtools"
     : >"$WORK/recorder/devtools/__init__.py"
     cp "$src" "$WORK/recorder/devtools/slack_recorder.py"

@@ -58,6 +58,7 @@ class Decision:
     after: dict[str, Any] = field(default_factory=dict)
     undo_key: str = ""
     error: str = ""
+    audit_key: str = ""
 
     @property
     def result(self) -> str:
@@ -137,7 +138,7 @@ class Remediator:
     def _decide(self, t: AlarmTransition, runbooks: Sequence[Runbook], changes: int) -> Decision:
         now = self._clock()
         state = self._ports.state
-        base = Decision(transition=t)
+        base = Decision(transition=t, audit_key=_audit_key(t, now))
         if not runbooks or t.kind is AlarmKind.UNKNOWN:
             why = "no runbook matches" if not runbooks else "alarm shape not recognised"
             return replace(base, reason=f"{why}; notify only")
@@ -251,7 +252,7 @@ class Remediator:
             ports=self._ports.commands,
             now=now,
             request_id=t.dedupe_key,
-            audit_key=_audit_key(t),
+            audit_key=decision.audit_key,
         )
 
     # audit and Slack ------------------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ class Remediator:
         t = decision.transition
         decided = "dry-run" if decision.dry_run else ("allowed" if decision.acted or decision.error else "skipped")
         entry = AuditEntry(
-            key=decision.undo_key or _audit_key(t),
+            key=decision.audit_key,
             at=self._clock(),
             actor=f"alarm:{t.alarm_name}",
             channel=self._settings.slack_channel,
@@ -303,10 +304,10 @@ class Remediator:
             logger.error("recovery not posted to Slack", extra={"alarm": t.alarm_name})
 
 
-def _audit_key(t: AlarmTransition) -> str:
-    """Deterministic per transition: every delivery of the same state change names the same audit entry."""
+def _audit_key(t: AlarmTransition, now: datetime) -> str:
+    """Ordered by when the bot decided (like every audit entry), named after the transition it handled."""
     digest = hashlib.sha256(t.dedupe_key.encode()).hexdigest()[:8]
-    return f"{t.changed_at:%Y-%m-%dT%H:%M:%S.%f}Z#alarm-{digest}"
+    return f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#alarm-{digest}"
 
 
 def _describe(runbook: Runbook) -> str:

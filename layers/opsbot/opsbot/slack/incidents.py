@@ -73,7 +73,7 @@ def _figures(t: AlarmTransition) -> str:
     parts = [f"*Metric* {metric}"]
     if t.threshold is not None:
         comparison = _COMPARISON.get(t.comparison or "", esc(t.comparison or ""))
-        parts.append(f"*Threshold* {comparison} {t.threshold:g}")
+        parts.append(f"*Threshold* {comparison} {t.threshold:g}".replace("  ", " "))
     if t.value is not None:
         parts.append(f"*Current* {t.value:.4g}")
     return " · ".join(parts)

@@ -1,0 +1,26 @@
+"""moto's server with the project's ECS extension (service deployments) installed; the e2e moto container's command.
+
+Usage: ``python -m devtools.moto_server [moto.server options]`` (default ``--host 0.0.0.0 --port 5000``).
+Test support only: never shipped in the Lambda layer.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from moto import server
+
+from devtools import moto_ecs
+
+DEFAULT_ARGS = ("--host", "0.0.0.0", "--port", "5000")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Install the extension, then serve in the foreground (moto.server.main) until interrupted."""
+    args = list(sys.argv[1:] if argv is None else argv) or list(DEFAULT_ARGS)
+    moto_ecs.install()
+    server.main(args)
+
+
+if __name__ == "__main__":
+    main()
