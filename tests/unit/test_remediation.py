@@ -13,7 +13,7 @@ from opsbot.alarms.model import AlarmKind, AlarmTransition, Rejection, Source
 from opsbot.alarms.remediation import Decision, RemediationPorts, Remediator
 from opsbot.alarms.runbooks import load_default_text, parse_runbooks
 from opsbot.config import Settings
-from opsbot.errors import ConfigError
+from opsbot.errors import AwsOperationError, ConfigError
 from opsbot.logic.scaling import Capacity
 from opsbot.slack.incidents import render_incident, render_recovery
 from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSnapshotMaker, World, throttled
@@ -320,5 +320,9 @@ def test_aws_error_while_checking_for_a_deployment_is_reported() -> None:
             raise throttled("ListServiceDeployments")
 
     bench = Bench(deployments=BrokenDeployments())
-    with pytest.raises(Exception, match="ListServiceDeployments"):
+    # When deciding needs AWS and AWS fails, the delivery fails (so Lambda retries it and the DLQ keeps it)…
+    with pytest.raises(AwsOperationError, match="ListServiceDeployments"):
         bench.handle(transition("mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="X", dimensions={}))
+    # …and the failure is in Slack and in the audit trail
+    assert "could not decide" in json.dumps(bench.notifier.posts[0])
+    assert bench.world.audit()[-1].result == "failed"

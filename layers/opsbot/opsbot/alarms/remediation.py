@@ -116,7 +116,19 @@ class Remediator:
                 source=transition.source,
                 alarm_name=transition.alarm_name,
             )
-        decision = self._decide(transition, outcome.runbooks, changes)
+        try:
+            decision = self._decide(transition, outcome.runbooks, changes)
+        except OpsbotError as exc:
+            # Could not even decide (e.g. AWS unreachable): say so, record it, and let Lambda retry / the DLQ keep it.
+            failed = Decision(
+                transition=transition,
+                reason="could not decide",
+                error=str(exc),
+                audit_key=_audit_key(transition, self._clock()),
+            )
+            self._audit(failed)
+            self._announce(failed)
+            raise
         self._audit(decision)
         self._announce(decision)
         return decision
