@@ -174,6 +174,7 @@ class FakeRemediationState:
     budget_used: int = 0
     history: dict[str, list[datetime]] = field(default_factory=dict)
     incidents: dict[str, Any] = field(default_factory=dict)
+    latest: dict[str, datetime] = field(default_factory=dict)
     window: timedelta = timedelta(minutes=10)
 
     def autoremediation_enabled(self) -> bool:
@@ -206,6 +207,15 @@ class FakeRemediationState:
         if self.budget_used >= limit:
             return False
         self.budget_used += 1
+        return True
+
+    def refund_action(self, service: str, now: datetime) -> None:
+        self.budget_used -= 1
+
+    def mark_latest(self, alarm: str, at: datetime) -> bool:
+        if alarm in self.latest and self.latest[alarm] > at:
+            return False
+        self.latest[alarm] = at
         return True
 
     def record_transition(self, alarm: str, at: datetime, state: str) -> int:

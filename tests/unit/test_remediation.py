@@ -326,3 +326,70 @@ def test_aws_error_while_checking_for_a_deployment_is_reported() -> None:
     # …and the failure is in Slack and in the audit trail
     assert "could not decide" in json.dumps(bench.notifier.posts[0])
     assert bench.world.audit()[-1].result == "failed"
+
+
+def test_alarm_then_no_data_then_ok_still_closes_the_incident(bench: Bench) -> None:
+    bench.handle(transition())
+    bench.handle(transition(state="INSUFFICIENT_DATA", old_state="ALARM", at=NOW + timedelta(minutes=5)))
+    bench.handle(transition(state="OK", old_state="INSUFFICIENT_DATA", at=NOW + timedelta(minutes=9)))
+    assert len(bench.notifier.updates) == 1
+    assert bench.world.remediation.incidents == {}
+
+
+def test_no_data_noise_does_not_count_towards_flapping(bench: Bench) -> None:
+    for minute in range(4):
+        state, old = ("INSUFFICIENT_DATA", "OK") if minute % 2 == 0 else ("OK", "INSUFFICIENT_DATA")
+        bench.handle(transition(state=state, old_state=old, at=NOW - timedelta(minutes=5 - minute)))
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.acted
+
+
+def test_an_alarm_arriving_after_its_own_recovery_is_ignored(bench: Bench) -> None:
+    bench.handle(transition(state="OK", at=NOW + timedelta(minutes=10)))
+    assert bench.handle(transition()) is None
+    assert bench.world.capacity.capacity == Capacity(2, 10)
+
+
+def test_an_unknown_shape_without_dimensions_is_notify_only_not_rejected(bench: Bench) -> None:
+    decision = bench.handle(transition(kind=AlarmKind.UNKNOWN, dimensions={}, namespace=None, metric=None))
+    assert isinstance(decision, Decision)
+    assert "notify only" in decision.reason
+    assert len(bench.notifier.posts) == 1
+
+
+def test_a_scale_out_runbook_without_expires_is_still_temporary(bench: Bench) -> None:
+    bench.runbook_text = (
+        "version: 1\nrunbooks:\n"
+        "  - {name: s, match: {alarm: 'mycandidate-ecs-.*'}, action: scale_out, params: {step: 1}}"
+    )
+    bench.handle(transition())
+    assert bench.world.capacity.actions["opsbot-revert-web"].at == NOW + timedelta(hours=2)
+
+
+def test_snapshot_identifiers_are_valid_for_rds_whatever_the_alarm_name(bench: Bench) -> None:
+    bench.runbook_text = "version: 1\nrunbooks:\n  - {name: snap, match: {alarm: 'mycandidate-.*'}, action: snapshot}"
+    bench.handle(transition("mycandidate-db_storage.low/prod", dimensions={}))
+    assert bench.snapshots.created == ["opsbot-mycandidate-db-storage-low-prod-20260529-050000"]
+
+
+def test_an_action_that_did_nothing_does_not_spend_the_cooldown_or_the_budget(bench: Bench) -> None:
+    bench.world.capacity.capacity = Capacity(20, 20)  # already at the ceiling
+    decision = bench.handle(transition())
+    assert isinstance(decision, Decision)
+    assert decision.reason == "already at the ceiling of 20 tasks"
+    assert bench.world.remediation.budget_used == 0
+    assert bench.world.remediation.cooldowns == {}
+
+
+def test_a_retried_failure_does_not_post_a_second_incident() -> None:
+    class BrokenDeployments(FakeDeployments):
+        def in_progress_deployment(self) -> str | None:
+            raise throttled("ListServiceDeployments")
+
+    bench = Bench(deployments=BrokenDeployments())
+    t = transition("mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="X", dimensions={})
+    for _ in range(3):  # Lambda's retries
+        with pytest.raises(AwsOperationError):
+            bench.handle(t)
+    assert len(bench.notifier.posts) == 1

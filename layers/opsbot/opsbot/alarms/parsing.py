@@ -350,7 +350,9 @@ def _guarded(source: Source, build: Callable[[], AlarmTransition]) -> AlarmTrans
         return build()
     except _Unusable as unusable:
         return Rejection(reason=unusable.reason, source=source.value, alarm_name=unusable.alarm_name)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:  # a shape no check above anticipated
+    # A shape no check above anticipated (also OverflowError from absurd dates, RecursionError from absurd
+    # nesting): the parser's contract is "never raise", so it becomes a logged rejection, not a retry to the DLQ.
+    except Exception as error:
         return Rejection(
             reason=f"malformed {source.value} delivery ({type(error).__name__}: {error})", source=source.value
         )

@@ -11,6 +11,7 @@ cooldowns and the budget are conditional writes, so even a concurrent double del
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -101,8 +102,13 @@ class Remediator:
         rejection = self._out_of_scope(transition)
         if rejection is not None:
             return rejection
-        changes = self._ports.state.record_transition(
-            transition.alarm_name, transition.changed_at, transition.new_state
+        state = self._ports.state
+        if not state.mark_latest(transition.alarm_name, transition.changed_at):
+            logger.info("older than a state change already handled; ignored", extra={"alarm": transition.alarm_name})
+            return None  # e.g. an ALARM retried after its OK was handled: acting now would be wrong
+        noise = {transition.old_state, transition.new_state} == {"OK", "INSUFFICIENT_DATA"}
+        changes = (
+            0 if noise else state.record_transition(transition.alarm_name, transition.changed_at, transition.new_state)
         )
         if transition.new_state == "OK":
             self._recover(transition)
@@ -110,7 +116,7 @@ class Remediator:
         if transition.new_state != "ALARM":
             return None  # INSUFFICIENT_DATA: no data is not a reason to act, and not worth a page
         outcome = match(transition, self._runbooks)
-        if not outcome.runbooks and outcome.missing_dimensions:
+        if not outcome.runbooks and outcome.missing_dimensions and transition.kind is not AlarmKind.UNKNOWN:
             return Rejection(
                 reason=f"alarm lacks dimensions {', '.join(outcome.missing_dimensions)} that its runbook requires",
                 source=transition.source,
@@ -127,7 +133,9 @@ class Remediator:
                 audit_key=_audit_key(transition, self._clock()),
             )
             self._audit(failed)
-            self._announce(failed)
+            existing = self._ports.state.get_incident(transition.alarm_name)
+            if existing is None or existing.opened_at != transition.changed_at:  # a retry must not post again
+                self._announce(failed)
             raise
         self._audit(decision)
         self._announce(decision)
@@ -138,7 +146,11 @@ class Remediator:
         settings = self._settings
         if t.region and t.region != settings.region:
             return Rejection(f"alarm is in {t.region}; this bot serves {settings.region}", t.source, t.alarm_name)
-        expected = {"ClusterName": settings.cluster, "ServiceName": settings.service}
+        expected = {
+            "ClusterName": settings.cluster,
+            "ServiceName": settings.service,
+            "DBInstanceIdentifier": settings.db_instance,
+        }
         for key, value in expected.items():
             if key in t.dimensions and t.dimensions[key] != value:
                 return Rejection(f"alarm is about {key}={t.dimensions[key]}, not {value}", t.source, t.alarm_name)
@@ -184,29 +196,45 @@ class Remediator:
         if self._settings.remediation_dry_run:
             return replace(decision, dry_run=True, reason=f"dry run: would {_describe(runbook)}; nothing was changed")
         scope = f"{self._settings.service_key}#{runbook.action}"
-        busy_until = self._ports.state.claim_cooldown(scope, now + runbook.cooldown, now) if runbook.cooldown else None
-        if busy_until is not None:
-            return replace(
-                decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
-            )
-        if not self._ports.state.count_action(self._settings.service_key, self._settings.hourly_action_budget, now):
-            if runbook.cooldown:
-                self._ports.state.release_cooldown(scope)
-            limit = self._settings.hourly_action_budget
-            return replace(decision, reason=f"hourly limit of {limit} automatic actions reached; no action")
+        state = self._ports.state
+        service = self._settings.service_key
+        if runbook.cooldown:
+            busy_until = state.claim_cooldown(scope, now + runbook.cooldown, now)
+            if busy_until is not None:
+                return replace(
+                    decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
+                )
+        counted = False
         try:
-            return self._act(runbook, decision, deployment, now)
+            counted = state.count_action(service, self._settings.hourly_action_budget, now)
+            if not counted:
+                limit = self._settings.hourly_action_budget
+                result = replace(decision, reason=f"hourly limit of {limit} automatic actions reached; no action")
+            else:
+                result = self._act(runbook, decision, deployment, now)
         except (ChangeInProgress, GuardrailViolation) as exc:
-            if runbook.cooldown:
-                self._ports.state.release_cooldown(scope)
-            return replace(decision, reason=f"no action: {exc}")
+            result = replace(decision, reason=f"no action: {exc}")
         except (ActionFailed, AwsOperationError) as exc:
+            # Something may have changed: keep the cooldown and the count, report exactly what is known.
             logger.warning(
                 "remediation failed", extra={"alarm": decision.transition.alarm_name, "action": runbook.action}
             )
             before = dict(exc.before) if isinstance(exc, ActionFailed) else {}
             after = dict(exc.now) if isinstance(exc, ActionFailed) else {}
             return replace(decision, error=str(exc), reason=f"{runbook.action} failed", before=before, after=after)
+        except BaseException:
+            self._give_back(runbook, scope, counted, now)
+            raise
+        if not result.acted:  # nothing changed: the cooldown and the hour's budget are not spent
+            self._give_back(runbook, scope, counted, now)
+        return result
+
+    def _give_back(self, runbook: Runbook, scope: str, counted: bool, now: datetime) -> None:
+        state = self._ports.state
+        if runbook.cooldown:
+            state.release_cooldown(scope)
+        if counted:
+            state.refund_action(self._settings.service_key, now)
 
     def _act(self, runbook: Runbook, decision: Decision, deployment: str | None, now: datetime) -> Decision:
         ctx = self._command_context(decision, now)
@@ -249,7 +277,9 @@ class Remediator:
                     after={"deployment": deployment, "stop": "ROLLBACK"},
                 )
         if runbook.action == "snapshot":
-            identifier = f"opsbot-{t.alarm_name}-{now:%Y%m%d-%H%M%S}"[:255]
+            # RDS identifiers: letters, digits and single hyphens, starting with a letter.
+            safe_name = re.sub(r"[^A-Za-z0-9]+", "-", t.alarm_name).strip("-")
+            identifier = f"opsbot-{safe_name}-{now:%Y%m%d-%H%M%S}"[:255]
             self._ports.snapshots.create_snapshot(identifier, f"alarm {t.alarm_name} entered ALARM")
             return replace(
                 decision, acted=True, reason=f"took manual snapshot {identifier}", after={"snapshot": identifier}
@@ -296,24 +326,34 @@ class Remediator:
         t = decision.transition
         try:
             channel, ts = notifier.post(self._render(decision))
-            summary = decision.reason if not decision.error else f"{decision.action} failed"
-            self._ports.state.open_incident(Incident(t.alarm_name, channel, ts, t.changed_at, summary))
         except OpsbotError:
             logger.error("incident not posted to Slack", extra={"alarm": t.alarm_name})
+            return
+        summary = decision.reason if not decision.error else f"{decision.action} failed"
+        try:
+            self._ports.state.open_incident(Incident(t.alarm_name, channel, ts, t.changed_at, summary))
+        except OpsbotError:
+            logger.error("incident posted but not stored; recovery cannot update it", extra={"alarm": t.alarm_name})
 
     def _recover(self, t: AlarmTransition) -> None:
-        if t.old_state == "INSUFFICIENT_DATA":
-            return  # data came back: noise
-        incident = self._ports.state.close_incident(t.alarm_name)
+        """Close the open incident, whatever the alarm went through since (ALARM -> INSUFFICIENT_DATA -> OK too);
+        with none open, OK is silent. The incident is closed only once its message was updated."""
+        state = self._ports.state
+        incident = state.get_incident(t.alarm_name)
         notifier = self._ports.notifier
         if incident is None or notifier is None:
             return
         message = self._render_recovery(incident, t)
         try:
             notifier.update(incident.channel, incident.ts, message)
+        except OpsbotError:
+            logger.error("recovery not posted to Slack; incident left open", extra={"alarm": t.alarm_name})
+            return
+        state.close_incident(t.alarm_name)
+        try:
             notifier.reply(incident.channel, incident.ts, {"text": message["text"]})
         except OpsbotError:
-            logger.error("recovery not posted to Slack", extra={"alarm": t.alarm_name})
+            logger.warning("recovery thread reply not posted", extra={"alarm": t.alarm_name})
 
 
 def _audit_key(t: AlarmTransition, now: datetime) -> str:

@@ -23,6 +23,7 @@ _PARAMS: dict[str, dict[str, type]] = {
     "notify": {},
 }
 _DEFAULT_COOLDOWN = timedelta(minutes=15)
+DEFAULT_EXPIRES = "2h"  # a scale-out is always temporary
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ class Runbook:
 
     @property
     def expires(self) -> timedelta | None:
-        text = self.params.get("expires")
-        return parse_duration(text) if text else None
+        if self.action != "scale_out":
+            return None
+        return parse_duration(str(self.params.get("expires", DEFAULT_EXPIRES)))
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def _runbook(raw: object, index: int, placeholders: Mapping[str, str]) -> Runboo
     if action == "scale_out":
         if not isinstance(params.get("step"), int) or params["step"] < 1:
             raise ConfigError(f"{where}.params.step must be a positive whole number")
-        _duration(params.get("expires", "2h"), f"{where}.params.expires")
+        _duration(params.get("expires", DEFAULT_EXPIRES), f"{where}.params.expires")
     cooldown = _duration(raw.get("cooldown", "15m"), f"{where}.cooldown")
     return Runbook(
         name=name, match=_match(raw.get("match"), where, placeholders), action=action, params=params, cooldown=cooldown

@@ -132,6 +132,43 @@ class RemediationStore:
             return False
         return True
 
+    def refund_action(self, service: str, now: datetime) -> None:
+        """Give back one count (the action did not happen after all)."""
+        with aws_call("UpdateItem (budget refund)"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(f"BUDGET#{service}", now.strftime("%Y-%m-%dT%H")),
+                UpdateExpression="ADD #count :minus_one",
+                ConditionExpression="#count > :zero",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues={":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+            )
+
+    # ordering ---------------------------------------------------------------------------------------------------
+    def mark_latest(self, alarm: str, at: datetime) -> bool:
+        """Record ``at`` as the alarm's latest state change; ``False`` if a later one was already handled."""
+        try:
+            with aws_call("PutItem (latest state change)"):
+                try:
+                    self._client.put_item(
+                        TableName=self._table,
+                        Item={
+                            **self._key(f"LATEST#{alarm}", "LATEST"),
+                            "at": {"S": at.isoformat()},
+                            "expires_at": {"N": str(int((at + timedelta(days=7)).timestamp()))},
+                        },
+                        ConditionExpression="attribute_not_exists(pk) OR #at <= :at",
+                        ExpressionAttributeNames={"#at": "at"},
+                        ExpressionAttributeValues={":at": {"S": at.isoformat()}},
+                    )
+                except ClientError as exc:
+                    if _conditional_failed(exc):
+                        raise _Taken from exc
+                    raise
+        except _Taken:
+            return False
+        return True
+
     # flap detection ---------------------------------------------------------------------------------------------
     def record_transition(self, alarm: str, at: datetime, state: str) -> int:
         """Remember this state change; return how many changes the alarm made within the flap window."""
