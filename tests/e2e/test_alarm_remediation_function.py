@@ -13,6 +13,7 @@ from devtools.events import EVENTS_DIR, load_event
 from devtools.local_stack import OPS_CHANNEL, create_bot_resources
 from devtools.replica import seed_replica
 from opsbot.config import Settings
+from tests.alarm_sequence import EXPECTED, EXPECTED_INCIDENTS
 
 FUNCTION = "AlarmRemediationFunction"
 SETTINGS = Settings(
@@ -20,34 +21,6 @@ SETTINGS = Settings(
     idempotency_table="opsbot-idempotency",
     slack_secret_id="mycandidate-opsbot/dev/slack",
 )
-
-# In delivery order: (acted, duplicates, rejected). The CPU transition arrives by all three paths.
-EXPECTED: dict[str, tuple[int, int, int]] = {
-    "alarm_eventbridge_cpu_high.json": (1, 0, 0),  # scale_out: min 2 -> 4
-    "alarm_sns_cpu_high.json": (0, 1, 0),  # the same transition again: ignored
-    "alarm_lambda_action_cpu_high.json": (0, 1, 0),  # and again
-    "alarm_sns_memory_high.json": (0, 0, 0),  # scale_out is cooling down
-    "alarm_eventbridge_math_5xx_rate.json": (1, 0, 0),  # no deployment to roll back: replace tasks
-    "alarm_sns_math_5xx_rate.json": (0, 1, 0),
-    "alarm_lambda_action_math_5xx_rate.json": (0, 1, 0),
-    "alarm_eventbridge_unhealthy_hosts.json": (1, 0, 0),  # the replacement is still deploying: roll it back
-    "alarm_eventbridge_anomaly_response_time.json": (0, 0, 0),  # scale_out cooling down
-    "alarm_sns_anomaly_response_time.json": (0, 1, 0),
-    "alarm_lambda_action_anomaly_response_time.json": (0, 1, 0),
-    "alarm_eventbridge_composite_web_degraded.json": (0, 0, 0),  # no runbook: notify
-    "alarm_sns_composite_web_degraded.json": (0, 1, 0),
-    "alarm_lambda_action_composite_web_degraded.json": (0, 1, 0),
-    "alarm_eventbridge_rds_connections.json": (0, 0, 0),  # notify with figures
-    "alarm_lambda_action_rds_free_storage.json": (0, 0, 0),
-    "alarm_sns_redis_evictions.json": (0, 0, 0),
-    "alarm_eventbridge_insufficient_data.json": (0, 0, 0),  # noise
-    "alarm_eventbridge_cpu_ok.json": (0, 0, 0),  # recovery: incident updated
-    "alarm_other_region.json": (0, 0, 1),
-    "alarm_missing_dimensions.json": (0, 0, 1),
-    "alarm_sns_not_an_alarm.json": (0, 0, 1),
-    "alarm_sns_malformed_message.json": (0, 0, 1),
-    "alarm_unknown_shape.json": (0, 0, 1),
-}
 
 
 def test_every_alarm_event_file_has_an_expectation() -> None:
@@ -96,5 +69,5 @@ def test_alarm_events_in_order_under_sam_local_invoke(
     assert target["ScalableTargets"][0]["MinCapacity"] == 4
     calls = seeded.recorder_calls()
     incidents = [c for c in calls if c.api_method == "chat.postMessage" and not (c.body or {}).get("thread_ts")]
-    assert len(incidents) == 9  # one per distinct ALARM transition in scope (noise and rejects post nothing)
+    assert len(incidents) == EXPECTED_INCIDENTS
     assert [c.api_method for c in calls].count("chat.update") == 1  # the CPU incident, on recovery

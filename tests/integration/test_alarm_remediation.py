@@ -14,6 +14,7 @@ from devtools.local_stack import LocalStack
 from opsbot import dependencies
 from opsbot.alarms.entry import process
 from opsbot.idempotency import exactly_once
+from tests.alarm_sequence import EXPECTED, EXPECTED_INCIDENTS
 
 
 @pytest.fixture
@@ -119,3 +120,15 @@ def test_every_alarm_shape_is_handled(stack: LocalStack, alarms: Any, name: str)
     summary = alarms(load_event(name))
     assert summary["transitions"] == 1
     assert summary["rejected"] == 0
+
+
+def test_every_alarm_event_in_sequence_as_separate_executions(stack: LocalStack) -> None:
+    # Given a fresh idempotency cache per delivery, as separate Lambda execution environments would have
+    remediator = dependencies.build_remediator(stack.settings)
+    for name, expected in EXPECTED.items():
+        summary = process(load_event(name), remediator, exactly_once(stack.settings))
+        assert (summary["acted"], summary["duplicates"], summary["rejected"]) == expected, name
+    incidents = [c for c in stack.recorder.api_calls("chat.postMessage") if not (c.body or {}).get("thread_ts")]
+    assert len(incidents) == EXPECTED_INCIDENTS
+    assert len(stack.recorder.api_calls("chat.update")) == 1
+    assert stack.capacity() == (4, 10)
