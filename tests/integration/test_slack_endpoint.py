@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
 from devtools.local_stack import OPERATOR, SIGNING_SECRET, STRANGER, VIEWER, LocalStack
-from devtools.slack_requests import api_gateway_event, slash_command_body
+from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
 from devtools.transcript import ack_text, message_text
 
 
@@ -229,3 +230,27 @@ def test_a_badly_signed_request_leaves_no_slack_payload_in_the_logs(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "ward-19100003" not in logged
     assert "response_url" not in logged
+
+
+def test_incident_buttons_answer_below_the_incident_without_replacing_it(stack: LocalStack) -> None:
+    # Given an incident message in the channel (not ephemeral)
+    body = json.loads(
+        parse_qs(
+            block_action_body(
+                "incident_ack",
+                "mycandidate-ecs-cpu-high",
+                user_id=OPERATOR,
+                channel_id="C0OPS",
+                response_url=_url(stack, "ack"),
+            )
+        )["payload"][0]
+    )
+    body["container"]["is_ephemeral"] = False
+    event = api_gateway_event(urlencode({"payload": json.dumps(body)}), SIGNING_SECRET)
+    # When an operator presses Acknowledge
+    stack.bot().send(event)
+    # Then the acknowledgement is posted to the channel and the incident message is kept
+    (post,) = stack.recorder.response_url_posts()
+    assert post.body["replace_original"] is False
+    assert post.body["response_type"] == "in_channel"
+    assert "acknowledged by <@U0OPERATOR>" in post.body["text"]

@@ -128,7 +128,10 @@ class _Listeners:
             channel = (body.get("channel") or {}).get("id", "")
             outcome = execute_action(action_id, value, self._context(user, channel, key, client))
             succeeded = outcome.audit is None or outcome.audit.result in {"ok", "noop"}
-            respond(**views.render(outcome), replace_original=succeeded)
+            # A used confirmation prompt (ephemeral, only the clicker sees it) is replaced by its result; an
+            # incident in the channel stays as it is and the result is posted below it.
+            ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+            respond(**views.render(outcome), replace_original=succeeded and ephemeral)
 
         self._guarded(key, work, respond)
 
