@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devtools.events import load_event
+from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import running_stack
 
 TRANSITIONS = 10
@@ -70,7 +71,7 @@ def run_storm() -> dict[str, Any]:
     from opsbot.alarms.remediation import Remediator
     from opsbot.alarms.runbooks import parse_runbooks
     from opsbot.aws.clients import _session
-    from opsbot.idempotency import exactly_once
+    from opsbot.idempotency import current_lambda_context, exactly_once
     from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery
 
     deliveries = storm_deliveries()
@@ -109,6 +110,7 @@ def run_storm() -> dict[str, Any]:
         errors: list[BaseException] = []
 
         def worker(remediator: Remediator, once: Any) -> None:
+            current_lambda_context.set(FakeLambdaContext(function_name="mycandidate-opsbot-alarm-remediation"))
             while True:
                 try:
                     event = work.get_nowait()
