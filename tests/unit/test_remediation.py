@@ -393,3 +393,14 @@ def test_a_retried_failure_does_not_post_a_second_incident() -> None:
         with pytest.raises(AwsOperationError):
             bench.handle(t)
     assert len(bench.notifier.posts) == 1
+
+
+def test_a_budget_that_cannot_be_read_leaves_no_cooldown_behind(bench: Bench) -> None:
+    def broken(service: str, limit: int, now: datetime) -> bool:
+        raise throttled("UpdateItem (budget)")
+
+    bench.world.remediation.count_action = broken  # type: ignore[method-assign]
+    with pytest.raises(AwsOperationError):
+        bench.handle(transition())
+    assert bench.world.remediation.cooldowns == {}
+    assert bench.world.capacity.capacity == Capacity(2, 10)

@@ -204,9 +204,12 @@ class Remediator:
                 return replace(
                     decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
                 )
-        counted = False
         try:
             counted = state.count_action(service, self._settings.hourly_action_budget, now)
+        except BaseException:  # could not even count: nothing happened, so the cooldown is not spent either
+            self._give_back(runbook, scope, False, now)
+            raise
+        try:
             if not counted:
                 limit = self._settings.hourly_action_budget
                 result = replace(decision, reason=f"hourly limit of {limit} automatic actions reached; no action")
