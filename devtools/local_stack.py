@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache, partial
 from typing import Any
 
 import boto3
@@ -102,7 +103,7 @@ class LocalBot:
         app = build_app(
             self.settings,
             credentials,
-            ports=lambda: dependencies.build_ports(self.settings),
+            ports=cache(partial(dependencies.build_ports, self.settings)),
             once=exactly_once(self.settings),
             **kwargs,
         )

@@ -57,11 +57,13 @@ def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | N
     from opsbot.aws.ecs import EcsServiceGateway
     from opsbot.aws.monitoring import SnapshotMaker
 
+    commands = build_ports(config)
+    assert commands.remediation is not None  # build_ports always wires it
     return RemediationPorts(
-        commands=build_ports(config),
+        commands=commands,
         deployments=EcsServiceGateway(client("ecs", config.region), config.cluster, config.service),
         snapshots=SnapshotMaker(client("rds", config.region), config.db_instance),
-        state=remediation_state(config),
+        state=commands.remediation,
         notifier=notifier,
     )
 

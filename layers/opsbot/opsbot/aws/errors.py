@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -35,3 +36,16 @@ def aws_call(operation: str) -> Iterator[None]:
         raise AwsOperationError(operation, code, _REASONS.get(code, "AWS returned an error")) from exc
     except BotoCoreError as exc:
         raise AwsOperationError(operation, type(exc).__name__, "could not reach AWS") from exc
+
+
+def conditional_write(operation: str, write: Callable[[], Any]) -> bool:
+    """Run one DynamoDB write with a ``ConditionExpression``: ``False`` when the condition did not hold (someone
+    else holds the claim), ``True`` when written; any other failure becomes ``AwsOperationError``."""
+    with aws_call(operation):
+        try:
+            write()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+    return True

@@ -10,16 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from opsbot.aws.errors import aws_call
+from opsbot.aws.errors import aws_call, conditional_write
 from opsbot.ports import Incident
 
 _FLAP_RETENTION = timedelta(hours=2)
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class RemediationStore:
@@ -77,30 +71,26 @@ class RemediationStore:
     # cooldowns and budget -------------------------------------------------------------------------------------
     def claim_cooldown(self, scope: str, until: datetime, now: datetime) -> datetime | None:
         """Claim the scope until ``until``. Returns ``None`` when claimed, else when the current cooldown ends."""
-        try:
-            with aws_call("PutItem (cooldown)"):
-                try:
-                    self._client.put_item(
-                        TableName=self._table,
-                        Item={
-                            **self._key(f"COOLDOWN#{scope}", "COOLDOWN"),
-                            "until": {"N": str(until.timestamp())},
-                            "expires_at": {"N": str(int(until.timestamp()) + 60)},
-                        },
-                        ConditionExpression="attribute_not_exists(pk) OR #until < :now",
-                        ExpressionAttributeNames={"#until": "until"},
-                        ExpressionAttributeValues={":now": {"N": str(now.timestamp())}},
-                    )
-                except ClientError as exc:
-                    if _conditional_failed(exc):
-                        raise _Taken from exc
-                    raise
-        except _Taken:
-            with aws_call("GetItem (cooldown)"):
-                item = self._client.get_item(TableName=self._table, Key=self._key(f"COOLDOWN#{scope}", "COOLDOWN"))
-            ends = item.get("Item", {}).get("until", {}).get("N")
-            return datetime.fromtimestamp(float(ends), tz=now.tzinfo) if ends else now
-        return None
+        claimed = conditional_write(
+            "PutItem (cooldown)",
+            lambda: self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **self._key(f"COOLDOWN#{scope}", "COOLDOWN"),
+                    "until": {"N": str(until.timestamp())},
+                    "expires_at": {"N": str(int(until.timestamp()) + 60)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues={":now": {"N": str(now.timestamp())}},
+            ),
+        )
+        if claimed:
+            return None
+        with aws_call("GetItem (cooldown)"):
+            item = self._client.get_item(TableName=self._table, Key=self._key(f"COOLDOWN#{scope}", "COOLDOWN"))
+        ends = item.get("Item", {}).get("until", {}).get("N")
+        return datetime.fromtimestamp(float(ends), tz=now.tzinfo) if ends else now
 
     def release_cooldown(self, scope: str) -> None:
         """Give a cooldown back when the action it was claimed for did not happen."""
@@ -109,28 +99,21 @@ class RemediationStore:
 
     def count_action(self, service: str, limit: int, now: datetime) -> bool:
         """Count one automatic action against this hour's budget; ``False`` (and no count) when it is spent."""
-        try:
-            with aws_call("UpdateItem (budget)"):
-                try:
-                    self._client.update_item(
-                        TableName=self._table,
-                        Key=self._key(f"BUDGET#{service}", now.strftime("%Y-%m-%dT%H")),
-                        UpdateExpression="ADD #count :one SET expires_at = :expires",
-                        ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
-                        ExpressionAttributeNames={"#count": "count"},
-                        ExpressionAttributeValues={
-                            ":one": {"N": "1"},
-                            ":limit": {"N": str(limit)},
-                            ":expires": {"N": str(int((now + timedelta(hours=2)).timestamp()))},
-                        },
-                    )
-                except ClientError as exc:
-                    if _conditional_failed(exc):
-                        raise _Taken from exc
-                    raise
-        except _Taken:
-            return False
-        return True
+        return conditional_write(
+            "UpdateItem (budget)",
+            lambda: self._client.update_item(
+                TableName=self._table,
+                Key=self._key(f"BUDGET#{service}", now.strftime("%Y-%m-%dT%H")),
+                UpdateExpression="ADD #count :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":expires": {"N": str(int((now + timedelta(hours=2)).timestamp()))},
+                },
+            ),
+        )
 
     def refund_action(self, service: str, now: datetime) -> None:
         """Give back one count (the action did not happen after all)."""
@@ -147,27 +130,20 @@ class RemediationStore:
     # ordering ---------------------------------------------------------------------------------------------------
     def mark_latest(self, alarm: str, at: datetime) -> bool:
         """Record ``at`` as the alarm's latest state change; ``False`` if a later one was already handled."""
-        try:
-            with aws_call("PutItem (latest state change)"):
-                try:
-                    self._client.put_item(
-                        TableName=self._table,
-                        Item={
-                            **self._key(f"LATEST#{alarm}", "LATEST"),
-                            "at": {"S": at.isoformat()},
-                            "expires_at": {"N": str(int((at + timedelta(days=7)).timestamp()))},
-                        },
-                        ConditionExpression="attribute_not_exists(pk) OR #at <= :at",
-                        ExpressionAttributeNames={"#at": "at"},
-                        ExpressionAttributeValues={":at": {"S": at.isoformat()}},
-                    )
-                except ClientError as exc:
-                    if _conditional_failed(exc):
-                        raise _Taken from exc
-                    raise
-        except _Taken:
-            return False
-        return True
+        return conditional_write(
+            "PutItem (latest state change)",
+            lambda: self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **self._key(f"LATEST#{alarm}", "LATEST"),
+                    "at": {"S": at.isoformat()},
+                    "expires_at": {"N": str(int((at + timedelta(days=7)).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #at <= :at",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={":at": {"S": at.isoformat()}},
+            ),
+        )
 
     # flap detection ---------------------------------------------------------------------------------------------
     def record_transition(self, alarm: str, at: datetime, state: str) -> int:
@@ -221,10 +197,6 @@ class RemediationStore:
                 TableName=self._table, Key=self._key(f"INCIDENT#{alarm}", "OPEN"), ReturnValues="ALL_OLD"
             ).get("Attributes")
         return _incident(alarm, item) if item else None
-
-
-class _Taken(Exception):
-    """A conditional claim lost to someone else (internal control flow)."""
 
 
 def _incident(alarm: str, item: dict[str, Any]) -> Incident:

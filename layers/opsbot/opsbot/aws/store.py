@@ -13,9 +13,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from opsbot.aws.errors import aws_call
+from opsbot.aws.errors import aws_call, conditional_write
 from opsbot.errors import ChangeInProgress
 from opsbot.ports import AuditEntry
 
@@ -71,40 +69,36 @@ class OperationsStore:
     # change lock -----------------------------------------------------------------------------------------
     def acquire(self, resource: str, owner: str, now: datetime) -> None:
         """Take the lock, or raise ``ChangeInProgress``. A lock past its TTL is stale and may be taken over."""
-        with aws_call("PutItem (lock)"):
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item={
-                        "pk": {"S": f"LOCK#{resource}"},
-                        "sk": {"S": "LOCK"},
-                        "owner": {"S": owner},
-                        "since": {"S": now.isoformat()},
-                        "expires_at": {"N": str(int((now + self._lock_ttl).timestamp()))},
-                    },
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                    ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-                )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                    raise ChangeInProgress(
-                        f"another change to {resource} is in progress; try again when it has finished"
-                    ) from exc
-                raise
+        taken = conditional_write(
+            "PutItem (lock)",
+            lambda: self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": f"LOCK#{resource}"},
+                    "sk": {"S": "LOCK"},
+                    "owner": {"S": owner},
+                    "since": {"S": now.isoformat()},
+                    "expires_at": {"N": str(int((now + self._lock_ttl).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+            ),
+        )
+        if not taken:
+            raise ChangeInProgress(f"another change to {resource} is in progress; try again when it has finished")
 
     def release(self, resource: str, owner: str) -> None:
-        with aws_call("DeleteItem (lock)"):
-            try:
-                self._client.delete_item(
-                    TableName=self._table,
-                    Key={"pk": {"S": f"LOCK#{resource}"}, "sk": {"S": "LOCK"}},
-                    ConditionExpression="#owner = :owner",
-                    ExpressionAttributeNames={"#owner": "owner"},
-                    ExpressionAttributeValues={":owner": {"S": owner}},
-                )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise  # otherwise it expired and someone else holds it now: nothing to release
+        # A failed condition means the lock expired and someone else holds it now: nothing to release.
+        conditional_write(
+            "DeleteItem (lock)",
+            lambda: self._client.delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"LOCK#{resource}"}, "sk": {"S": "LOCK"}},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            ),
+        )
 
     # confirmations ---------------------------------------------------------------------------------------
     def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None:

@@ -33,7 +33,6 @@ class ErrorView(NamedTuple):
     kind: str  # usage | refused | failed
     message: str
     usage: str = ""
-    suggestions: tuple[str, ...] = ()
 
 
 class ParsedCommand(NamedTuple):
@@ -52,18 +51,12 @@ def parse_command(text: str) -> ParsedCommand:
 
         suggestions = difflib.get_close_matches(verb, REGISTRY, n=2, cutoff=0.5)
         hint = f"; did you mean {' or '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
-        raise UnknownVerb(f"I don't know `{echo(verb)}`{hint}", tuple(suggestions))
+        raise UsageError(f"I don't know `{echo(verb)}`{hint}", "/mycandidate help")
     return ParsedCommand(spec=spec, args=words[1:], parsed=spec.parse(words[1:]))
 
 
-class UnknownVerb(UsageError):
-    def __init__(self, message: str, suggestions: tuple[str, ...]) -> None:
-        super().__init__(message, "/mycandidate help")
-        self.suggestions = suggestions
-
-
 def usage_error_view(exc: UsageError) -> ErrorView:
-    return ErrorView(kind="usage", message=str(exc), usage=exc.usage, suggestions=getattr(exc, "suggestions", ()))
+    return ErrorView(kind="usage", message=str(exc), usage=exc.usage)
 
 
 def execute_command(text: str, ctx: CommandContext) -> Outcome:
@@ -120,12 +113,9 @@ def _guarded(
         logger.warning("action failed part-way", extra={"verb": verb})
         audit = AuditOutcome(result="failed", before=dict(exc.before), after=dict(exc.now), error=str(exc))
         outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=audit)
-    except AwsOperationError as exc:
-        logger.warning("command failed", extra={"verb": verb, "operation": exc.operation, "code": exc.code})
-        outcome = Outcome(
-            view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc))
-        )
-    except OpsbotError as exc:
+    except OpsbotError as exc:  # AWS failures and anything else the bot could not do
+        if isinstance(exc, AwsOperationError):
+            logger.warning("command failed", extra={"verb": verb, "operation": exc.operation, "code": exc.code})
         outcome = Outcome(
             view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc))
         )

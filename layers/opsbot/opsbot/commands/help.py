@@ -17,8 +17,6 @@ USAGE = "/mycandidate help [command]"
 
 class HelpView(NamedTuple):
     entries: tuple[tuple[str, str, str], ...]  # (usage, summary, details)
-    unknown_verb: str = ""
-    suggestions: tuple[str, ...] = ()
 
 
 def parse(args: list[str]) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
@@ -22,7 +22,7 @@ def lambda_handler() -> SlackRequestHandler:
     app = build_app(
         settings,
         load_credentials(settings),
-        ports=lambda: dependencies.build_ports(settings),
+        ports=cache(partial(dependencies.build_ports, settings)),  # built on the first lazy run, then reused
         once=_lazy_once(settings),
     )
     handler = SlackRequestHandler(app)
