@@ -130,6 +130,11 @@ class Settings:
         return f"service/{self.cluster}/{self.service}"
 
     @property
+    def revert_action_name(self) -> str:
+        """The one-time scheduled action that reverts a temporary capacity raise."""
+        return f"opsbot-revert-{self.service}"
+
+    @property
     def service_key(self) -> str:
         return f"{self.cluster}/{self.service}"
 

@@ -39,7 +39,7 @@ def build_ports(config: Settings) -> Ports:
     )
     return Ports(
         capacity=ScalableTargetGateway(
-            client("application-autoscaling", region), config.scalable_resource_id, f"opsbot-revert-{config.service}"
+            client("application-autoscaling", region), config.scalable_resource_id, config.revert_action_name
         ),
         service=EcsServiceGateway(client("ecs", region), config.cluster, config.service),
         alarms=AlarmsGateway(client("cloudwatch", region), config.alarm_prefix),

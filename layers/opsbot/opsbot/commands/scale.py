@@ -253,15 +253,11 @@ def _plan(request: ScaleRequest, ctx: CommandContext, current: Capacity) -> Scal
 def _pending_revert(ctx: CommandContext) -> dict[str, Any]:
     """The bot's revert, if it is still due. One-time actions stay listed after they ran: those are ignored."""
     for action in ctx.ports.capacity.scheduled_actions():
-        if action.name != revert_action_name(ctx) or action.min is None or action.max is None:
+        if action.name != ctx.settings.revert_action_name or action.min is None or action.max is None:
             continue
         if action.at is not None and action.at > ctx.now:
             return _revert_fields(action.at, Capacity(action.min, action.max))
     return {}
-
-
-def revert_action_name(ctx: CommandContext) -> str:
-    return f"opsbot-revert-{ctx.settings.service}"
 
 
 def _revert_fields(at: datetime, capacity: Capacity) -> dict[str, Any]:
