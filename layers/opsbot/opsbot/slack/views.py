@@ -1,4 +1,8 @@
-"""Block Kit rendering of command outcomes. Slack only ever sees IDs, counts, states and links."""
+"""Block Kit rendering of command outcomes. Slack only ever sees IDs, counts, states and links.
+
+Every string that did not originate in this module is escaped where it is interpolated (``esc``/``code``),
+and every message is finished by ``blocks.message``, which keeps it inside Slack's limits.
+"""
 
 from __future__ import annotations
 
@@ -14,70 +18,55 @@ from opsbot.commands.remediation import RemediationView
 from opsbot.commands.scale import ScaleView
 from opsbot.commands.status import Section, StatusView
 from opsbot.logic.durations import format_duration
+from opsbot.slack import blocks as bk
+from opsbot.slack.blocks import Block, Message, code, esc, mention
 
-Message = dict[str, Any]
+__all__ = ["Message", "esc", "internal_error", "render", "working"]
+
+# How much of one external value a line shows; the rest of the line and the message stay readable.
+_NAME = 120
+_ERROR = 300
 
 
 def render(outcome: Outcome) -> Message:
     """A message for ``respond()``/``ack()``: ``text`` (notification fallback), ``blocks``, ``response_type``."""
     view = outcome.view
     renderer = _RENDERERS[type(view)]
-    text, blocks = renderer(view)
+    text, body = renderer(view)
     if outcome.warning:
-        blocks = [*blocks, _context(f":warning: {esc(outcome.warning)}")]
-    return {"text": text, "blocks": blocks, "response_type": "in_channel" if outcome.public else "ephemeral"}
+        body = [*body, bk.context(f":warning: {esc(outcome.warning)}")]
+    return bk.message(text, body, response_type="in_channel" if outcome.public else "ephemeral")
 
 
 def working(verb: str) -> Message:
-    return {"text": f":hourglass_flowing_sand: working on `{verb}`…", "response_type": "ephemeral"}
+    return bk.message(f":hourglass_flowing_sand: working on {code(verb, 40)}…", response_type="ephemeral")
 
 
 def internal_error(reference: str) -> Message:
-    return {
-        "text": f":x: Something went wrong inside the bot; nothing was changed by this step. Reference `{reference}`.",
-        "response_type": "ephemeral",
-    }
+    return bk.message(
+        f":x: Something went wrong inside the bot; nothing was changed by this step. Reference {code(reference, 40)}.",
+        response_type="ephemeral",
+    )
 
 
-def esc(text: object) -> str:
-    """Escape Slack's control characters in text that did not come from this module."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _help(view: HelpView) -> tuple[str, list[Block]]:
+    entries = [
+        f"`{esc(usage)}`\n{esc(summary)}" + (f"\n{esc(details)}" if details else "")
+        for usage, summary, details in view.entries
+    ]
+    return "MyCandidate opsbot commands", [
+        bk.section("*MyCandidate opsbot*"),
+        *bk.sections(entries, "commands", separator="\n\n"),
+    ]
 
 
-def _section(markdown: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-
-
-def _context(markdown: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown}]}
-
-
-def _button(text: str, action_id: str, value: str, style: str = "") -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _help(view: HelpView) -> tuple[str, list[dict[str, Any]]]:
-    lines = []
-    for usage, summary, details in view.entries:
-        lines.append(f"`{esc(usage)}`\n{esc(summary)}" + (f"\n{esc(details)}" if details else ""))
-    return "MyCandidate opsbot commands", [_section("*MyCandidate opsbot*"), _section("\n\n".join(lines))]
-
-
-def _error(view: ErrorView) -> tuple[str, list[dict[str, Any]]]:
+def _error(view: ErrorView) -> tuple[str, list[Block]]:
     icon = {"usage": ":warning:", "refused": ":no_entry:", "failed": ":x:"}[view.kind]
-    text = f"{icon} {esc(view.message)}"
-    blocks = [_section(text)]
+    text = bk.truncate(f"{icon} {esc(view.message)}", bk.SECTION_TEXT)
+    body = [bk.section(text)]
     if view.usage:
-        blocks.append(_context(f"Usage: `{esc(view.usage)}`"))
-    return text, blocks
+        body.append(bk.context(f"Usage: {code(view.usage, 200)}"))
+    return text, body
 
 
 def _age(delta: timedelta) -> str:
@@ -86,102 +75,111 @@ def _age(delta: timedelta) -> str:
 
 def _part(section: Section[Any], render_value: Any) -> str:
     if section.error:
-        return f":grey_question: unavailable — {esc(section.error)}"
+        return f":grey_question: unavailable — {esc(bk.truncate(section.error, _ERROR))}"
     return str(render_value(section.value))
 
 
-def _status(view: StatusView) -> tuple[str, list[dict[str, Any]]]:
+def _status(view: StatusView) -> tuple[str, list[Block]]:
     def service(state: Any) -> str:
         deploying = state.deployment_in_progress
-        deployment = f":arrows_counterclockwise: deployment `{deploying.id}` in progress" if deploying else "none"
+        deployment = (
+            f":arrows_counterclockwise: deployment {code(deploying.id, _NAME)} in progress" if deploying else "none"
+        )
         return (
             f"*Tasks* desired {state.desired} · running {state.running} · pending {state.pending}\n"
-            f"*Task definition* `{state.task_definition}` · image `{state.image_tag}`\n*Deployment* {deployment}"
+            f"*Task definition* {code(state.task_definition, _NAME)} · image {code(state.image_tag, _NAME)}\n"
+            f"*Deployment* {deployment}"
         )
 
     def scheduled(actions: Any) -> str:
         if not actions:
             return "none"
-        return ", ".join(
-            f"`{a.name}` {a.at:%Y-%m-%d %H:%M} UTC → min {a.min} / max {a.max}" if a.at else f"`{a.name}` {a.schedule}"
-            for a in actions
+        return bk.capped_join(
+            [
+                f"{code(a.name, _NAME)} {a.at:%Y-%m-%d %H:%M} UTC → min {a.min} / max {a.max}"
+                if a.at
+                else f"{code(a.name, _NAME)} {code(a.schedule, _NAME)}"
+                for a in actions
+            ],
+            800,
+            "scheduled actions",
         )
 
     def alarms(firing: Any) -> str:
         if not firing:
             return ":white_check_mark: none in ALARM"
-        return ":rotating_light: " + ", ".join(f"`{a.name}`" for a in firing)
+        return ":rotating_light: " + bk.capped_join([code(a.name, _NAME) for a in firing], 1200, "alarms")
 
     def snapshot(age: Any) -> str:
         return "no snapshots found" if age is None else _age(age)
 
     healthy = not view.alarms.error and not view.alarms.value
-    headline = f"{':large_green_circle:' if healthy else ':red_circle:'} *{view.service_name}*"
+    headline = f"{':large_green_circle:' if healthy else ':red_circle:'} *{esc(bk.truncate(view.service_name, _NAME))}*"
     body = "\n".join(
         [
             _part(view.service, service),
-            f"*Autoscaling* {_part(view.capacity, str)}",
+            f"*Autoscaling* {_part(view.capacity, lambda capacity: esc(capacity))}",
             f"*Next scheduled* {_part(view.scheduled, scheduled)}",
             f"*Alarms* {_part(view.alarms, alarms)}",
             f"*Latest DB snapshot* {_part(view.snapshot_age, snapshot)}",
         ]
     )
-    blocks = [_section(headline), _section(body), _context(f"checked {view.checked_at:%Y-%m-%d %H:%M:%S} UTC")]
-    return f"Status of {view.service_name}", blocks
+    checked = bk.context(f"checked {view.checked_at:%Y-%m-%d %H:%M:%S} UTC")
+    return f"Status of {esc(bk.truncate(view.service_name, _NAME))}", [bk.section(headline), bk.section(body), checked]
 
 
-def _scale(view: ScaleView) -> tuple[str, list[dict[str, Any]]]:
+def _scale(view: ScaleView) -> tuple[str, list[Block]]:
     change = f"{view.before} → {view.after}"
     revert = f"\nReverts automatically at {view.revert_at:%Y-%m-%d %H:%M} UTC" if view.revert_at else ""
-    note = f"\n{esc(view.note)}" if view.note else ""
+    note = f"\n{esc(bk.truncate(view.note, _ERROR))}" if view.note else ""
     if view.kind == "applied":
         text = f":white_check_mark: Scaled: {change}{revert}{note}"
-        actions = [_button("Undo", "scale_undo", view.undo_key)]
-        return text, [_section(text), {"type": "actions", "elements": actions}]
+        return text, [bk.section(text), bk.actions([bk.button("Undo", "scale_undo", view.undo_key)])]
     if view.kind == "confirm":
         text = f":warning: This raises the minimum to {view.after.min} tasks: {change}{revert}. Confirm?"
-        actions = [
-            _button("Confirm", "scale_confirm", view.confirmation_id, "danger"),
-            _button("Cancel", "scale_cancel", view.confirmation_id),
+        buttons = [
+            bk.button("Confirm", "scale_confirm", view.confirmation_id, "danger"),
+            bk.button("Cancel", "scale_cancel", view.confirmation_id),
         ]
-        return text, [_section(text), {"type": "actions", "elements": actions}]
+        return text, [bk.section(text), bk.actions(buttons)]
     text = {
         "dry-run": f":mag: Dry run — would scale: {change}{revert}. Nothing was changed.",
         "noop": f":information_source: Already at {view.after}; nothing to change.",
         "cancelled": ":no_entry_sign: Cancelled; nothing was changed.",
         "undone": f":leftwards_arrow_with_hook: Undone: {change}{note}",
     }[view.kind]
-    return text, [_section(text)]
+    return text, [bk.section(text)]
 
 
-def _audit(view: AuditView) -> tuple[str, list[dict[str, Any]]]:
+def _audit(view: AuditView) -> tuple[str, list[Block]]:
     if not view.entries:
-        return "No recorded actions yet.", [_section("No recorded actions yet.")]
+        return "No recorded actions yet.", [bk.section("No recorded actions yet.")]
     lines = []
     for entry in view.entries:
         change = ""
         if entry.before or entry.after:
-            change = f" · {_brief(entry.before)} → {_brief(entry.after)}"
-        error = f" · {entry.error[:120]}" if entry.error else ""
+            change = f" · {esc(_brief(entry.before))} → {esc(_brief(entry.after))}"
+        error = f" · {esc(bk.truncate(entry.error, 120))}" if entry.error else ""
+        actor = mention(bk.truncate(entry.actor, 60))
         lines.append(
-            f"`{_when(entry.at)}` <@{esc(entry.actor)}> `{esc(f'{entry.verb} {entry.arguments}'.strip())}`"
-            + f" — {esc(entry.decision)}/{esc(entry.result)}{esc(change)}{esc(error)}"
+            f"`{_when(entry.at)}` {actor} {code(f'{entry.verb} {entry.arguments}'.strip(), _NAME)}"
+            + f" — {esc(bk.truncate(entry.decision, 40))}/{esc(bk.truncate(entry.result, 40))}{change}{error}"
         )
     text = f"Last {len(view.entries)} recorded actions"
-    return text, [_section(f"*{text}*"), _section("\n".join(lines))]
+    return text, [bk.section(f"*{text}*"), *bk.sections(lines, "entries")]
 
 
 def _brief(state: dict[str, Any]) -> str:
     if "min" in state and "max" in state:
-        return f"{state['min']}..{state['max']}"
-    return json.dumps(state, sort_keys=True)[:60] if state else "–"
+        return bk.truncate(f"{state['min']}..{state['max']}", 60)
+    return bk.truncate(json.dumps(state, sort_keys=True, default=str), 60) if state else "–"
 
 
 def _when(at: datetime) -> str:
     return f"{at:%m-%d %H:%M:%S}"
 
 
-def _remediation(view: RemediationView) -> tuple[str, list[dict[str, Any]]]:
+def _remediation(view: RemediationView) -> tuple[str, list[Block]]:
     if view.kind == "status" or view.kind == "switched":
         state = "ON" if view.enabled else "OFF"
         mode = " (dry-run: decisions are reported, nothing is changed)" if view.dry_run else ""
@@ -189,12 +187,12 @@ def _remediation(view: RemediationView) -> tuple[str, list[dict[str, Any]]]:
         text = f"{prefix} Automatic remediation is {state}{mode}"
     elif view.kind == "muted":
         assert view.until is not None
-        text = f":mute: `{esc(view.alarm)}` muted until {view.until:%Y-%m-%d %H:%M} UTC by <@{esc(view.by)}>"
+        text = f":mute: {code(view.alarm, 300)} muted until {view.until:%Y-%m-%d %H:%M} UTC by {mention(view.by)}"
     elif view.kind == "unmuted":
-        text = f":loud_sound: `{esc(view.alarm)}` is no longer muted"
+        text = f":loud_sound: {code(view.alarm, 300)} is no longer muted"
     else:
-        text = f":eyes: `{esc(view.alarm)}` acknowledged by <@{esc(view.by)}>"
-    return text, [_section(text)]
+        text = f":eyes: {code(view.alarm, 300)} acknowledged by {mention(view.by)}"
+    return text, [bk.section(text)]
 
 
 _RENDERERS: dict[type, Any] = {
