@@ -20,19 +20,21 @@ from moto.server import ThreadedMotoServer
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
-from devtools import moto_ecs
+from devtools import moto_cloudwatch, moto_ecs
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.slack_recorder import SlackRecorder
-from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
+from devtools.slack_requests import DEFAULT_TEAM, api_gateway_event, block_action_body, slash_command_body
 from opsbot import dependencies
 from opsbot.config import Settings
 from opsbot.idempotency import current_lambda_context, exactly_once
 from opsbot.observability import logger
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import SlackCredentials
+from opsbot.slack.entry import SlackEndpoint
 
 REGION = "af-south-1"
+ACCOUNT = "123456789012"  # moto's default account, and the account of every event in events/
 SIGNING_SECRET = "local-signing-secret-not-for-production"
 BOT_TOKEN = "xoxb-local-offline-token"
 OPS_CHANNEL = "C0OPS"
@@ -45,10 +47,12 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
     return {
         "OPSBOT_ENV": "dev",
         "OPSBOT_REGION": REGION,
+        "OPSBOT_ACCOUNT_ID": ACCOUNT,
         "OPSBOT_AWS_ENDPOINT_URL": endpoint,
         "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
         "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
         "OPSBOT_SLACK_CHANNEL": OPS_CHANNEL,
+        "OPSBOT_SLACK_TEAM_ID": DEFAULT_TEAM,
         "SLACK_API_URL": slack_api_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -109,6 +113,7 @@ class LocalBot:
         )
         self.handler = SlackRequestHandler(app)
         app.listener_runner.lazy_listener_runner = LambdaLazyListenerRunner(logger, lambda_client=self.lambda_client)  # type: ignore[arg-type]
+        self.endpoint = SlackEndpoint(self.handler, SIGNING_SECRET)  # what the function runs: request check, then Bolt
 
     def send(self, event: dict[str, Any], run_lazy: bool = True) -> dict[str, Any]:
         response = self._handle(event)
@@ -126,7 +131,7 @@ class LocalBot:
     def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
         token = current_lambda_context.set(FakeLambdaContext())
         try:
-            response: dict[str, Any] = self.handler.handle(event, current_lambda_context.get())  # type: ignore[no-untyped-call]
+            response = self.endpoint(event, current_lambda_context.get())
         finally:
             current_lambda_context.reset(token)
         return response
@@ -182,6 +187,7 @@ def running_stack(spec: ReplicaSpec | None = None) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     moto_ecs.install()  # ECS service deployments, which moto lacks
+    moto_cloudwatch.install()  # alarm mute rules, likewise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -25,11 +25,12 @@ def slash_command_body(
     response_url: str,
     command: str = "/mycandidate",
     trigger_id: str | None = None,
+    team_id: str = DEFAULT_TEAM,
 ) -> str:
     return urlencode(
         {
             "token": "deprecated-verification-token",
-            "team_id": DEFAULT_TEAM,
+            "team_id": team_id,
             "team_domain": "mycandidate-ops",
             "channel_id": channel_id,
             "channel_name": "ops",
@@ -45,11 +46,18 @@ def slash_command_body(
 
 
 def block_action_body(
-    action_id: str, value: str, *, user_id: str, channel_id: str, response_url: str, trigger_id: str | None = None
+    action_id: str,
+    value: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    response_url: str,
+    trigger_id: str | None = None,
+    team_id: str = DEFAULT_TEAM,
 ) -> str:
     payload = {
         "type": "block_actions",
-        "team": {"id": DEFAULT_TEAM},
+        "team": {"id": team_id},
         "user": {"id": user_id, "username": user_id.lower()},
         "api_app_id": "A0OPSBOT",
         "channel": {"id": channel_id},

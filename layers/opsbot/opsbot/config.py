@@ -18,6 +18,7 @@ from opsbot.errors import ConfigError
 
 HOME_REGION = "af-south-1"
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{2,20}$")
+_SLACK_TEAM_ID = re.compile(r"^T[A-Z0-9]{2,20}$")
 
 
 class Role(IntEnum):
@@ -106,6 +107,7 @@ class Settings:
 
     environment: str = "dev"
     region: str = HOME_REGION
+    account_id: str = ""  # the bot acts only on its own account's alarms; from the function's ARN when unset
     cluster: str = "mycandidate"
     service: str = "web"
     db_instance: str = "mycandidate-db"
@@ -116,7 +118,9 @@ class Settings:
     idempotency_table: str = "opsbot-idempotency"
     slack_channel: str = ""
     slack_secret_id: str = ""
+    slack_team_id: str = ""  # the one workspace served; empty (dev only) accepts any workspace
     endpoint_override: bool = False
+    slack_api_override: bool = False
     remediation_dry_run: bool = False
     flap_changes: int = 4
     flap_window: timedelta = timedelta(minutes=10)
@@ -173,6 +177,7 @@ class Settings:
         settings = cls(
             environment=env.get("OPSBOT_ENV", "dev"),
             region=env.get("OPSBOT_REGION") or env.get("AWS_REGION") or HOME_REGION,
+            account_id=env.get("OPSBOT_ACCOUNT_ID", ""),
             cluster=env.get("OPSBOT_CLUSTER", "mycandidate"),
             service=env.get("OPSBOT_SERVICE", "web"),
             db_instance=env.get("OPSBOT_DB_INSTANCE", "mycandidate-db"),
@@ -183,7 +188,9 @@ class Settings:
             idempotency_table=env.get("OPSBOT_IDEMPOTENCY_TABLE", "opsbot-idempotency"),
             slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
+            slack_team_id=env.get("OPSBOT_SLACK_TEAM_ID", "").strip(),
             endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
+            slack_api_override=bool(env.get("SLACK_API_URL", "").strip()),
             remediation_dry_run=flag("OPSBOT_REMEDIATION_DRY_RUN"),
             flap_changes=integer("OPSBOT_FLAP_CHANGES", 4),
             flap_window=timedelta(minutes=integer("OPSBOT_FLAP_WINDOW_MINUTES", 10)),
@@ -200,6 +207,8 @@ class Settings:
     def problems(self) -> list[str]:
         """Cross-field checks: residency, guardrail sanity, production hardening."""
         found: list[str] = []
+        if self.account_id and not re.fullmatch(r"[0-9]{12}", self.account_id):
+            found.append(f"OPSBOT_ACCOUNT_ID must be a 12-digit AWS account ID, got {self.account_id!r}")
         if self.environment not in {"dev", "staging", "prod"}:
             found.append(f"OPSBOT_ENV must be dev, staging or prod, got {self.environment!r}")
         if self.environment == "prod" and self.region != HOME_REGION:
@@ -208,6 +217,7 @@ class Settings:
             found.append("prod must talk to the real regional AWS endpoints; unset OPSBOT_AWS_ENDPOINT_URL*")
         if self.environment != "dev" and not self.slack_secret_id:
             found.append("OPSBOT_SLACK_SECRET_ID is required outside dev (no Slack secrets in environment variables)")
+        found.extend(self._slack_problems())
         try:
             self.guardrails.validate()
         except ConfigError as exc:
@@ -216,5 +226,28 @@ class Settings:
         if not g.floor <= self.baseline_min <= self.baseline_max <= g.ceiling:
             found.append(
                 f"baseline {self.baseline_min}..{self.baseline_max} must lie within guardrails {g.floor}..{g.ceiling}"
+            )
+        return found
+
+    def _slack_problems(self) -> list[str]:
+        found: list[str] = []
+        if self.slack_team_id and not _SLACK_TEAM_ID.match(self.slack_team_id):
+            found.append(f"OPSBOT_SLACK_TEAM_ID must be a Slack workspace ID (T...), got {self.slack_team_id!r}")
+        # Staging too: it is as reachable from the internet as prod, and the signing secret belongs to the Slack app,
+        # not the workspace, so every other workspace the app gets installed in sends requests that pass the check.
+        if self.environment != "dev" and not self.slack_team_id:
+            found.append("OPSBOT_SLACK_TEAM_ID is required outside dev (else any workspace with the app is served)")
+        if self.environment != "prod":
+            return found
+        if self.slack_api_override:
+            found.append("prod must talk to the real Slack API; unset SLACK_API_URL")
+        if not self.rbac.allowed_channels:
+            found.append("prod needs OPSBOT_RBAC.channels (with none, commands are accepted in every channel)")
+        if not self.slack_channel:
+            found.append("prod needs OPSBOT_SLACK_CHANNEL (without it incidents are dropped with only a log line)")
+        elif self.rbac.allowed_channels and self.slack_channel not in self.rbac.allowed_channels:
+            found.append(
+                f"OPSBOT_SLACK_CHANNEL {self.slack_channel} is not in OPSBOT_RBAC.channels"
+                " (the buttons on its incident messages would be refused)"
             )
         return found

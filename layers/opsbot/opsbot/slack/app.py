@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -52,6 +52,9 @@ def build_app(
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         # Single workspace, known token: no `auth.test` round trip to Slack before the first ack.
+        if settings.slack_team_id and team_id != settings.slack_team_id:
+            # Raised, not None: for None Bolt answers 200 and posts "please reinstall" to the request's response_url.
+            raise OtherWorkspace
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=credentials.bot_token)
 
     app = App(
@@ -62,6 +65,7 @@ def build_app(
         process_before_response=True,  # Lambda freezes after returning: finish the ack before responding
         logger=_BOLT_LOGGER,
     )
+    app.error(_refuse_other_workspaces)
     listeners = _Listeners(settings, ports, once, clock)
     command = os.environ.get("OPSBOT_SLASH_COMMAND", "/mycandidate")
     # `help` needs no AWS and no audit entry: answered in the ack, without a self-invocation.
@@ -69,6 +73,20 @@ def build_app(
     app.command(command)(ack=listeners.ack_command, lazy=[listeners.run_command])
     app.action(re.compile("^(" + "|".join(ACTIONS) + ")$"))(ack=listeners.ack_action, lazy=[listeners.run_action])
     return app
+
+
+class OtherWorkspace(Exception):
+    """A correctly signed request from a Slack workspace other than ``OPSBOT_SLACK_TEAM_ID``."""
+
+
+def _refuse_other_workspaces(error: Exception) -> BoltResponse | None:
+    """Bolt's error handler: 403 for another workspace (before any listener, so no lazy run); anything else is
+    logged as Bolt's default handler does and answered 500."""
+    if isinstance(error, OtherWorkspace):
+        logger.warning("slack request refused", extra={"status": 403, "reason": "request from another workspace"})
+        return BoltResponse(status=403, body="forbidden")
+    _BOLT_LOGGER.error("Bolt middleware or listener failed (%s)", type(error).__name__, exc_info=error)
+    return None
 
 
 class _Listeners:

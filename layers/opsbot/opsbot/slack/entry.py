@@ -1,4 +1,4 @@
-"""The Slack function's one call: build the Bolt Lambda handler once per cold start, then dispatch."""
+"""The Slack function's one call: build the Bolt Lambda handler once per cold start, check the request, dispatch."""
 
 from __future__ import annotations
 
@@ -8,26 +8,47 @@ from typing import Any
 
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
+from slack_sdk.signature import SignatureVerifier
 
 from opsbot import dependencies
 from opsbot.config import Settings
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
+from opsbot.observability import logger
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import load_credentials
+from opsbot.slack.request_check import Refusal, check_request
+
+
+class SlackEndpoint:
+    """Bolt's Lambda handler behind ``check_request``: malformed or unsigned requests never reach Bolt."""
+
+    def __init__(self, handler: SlackRequestHandler, signing_secret: str) -> None:
+        self.handler = handler
+        self._verifier = SignatureVerifier(signing_secret)
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        checked = check_request(event, self._verifier)
+        if isinstance(checked, Refusal):
+            # One line, no body and no headers: the request is untrusted and may carry anything.
+            logger.warning("slack request refused", extra={"status": checked.status, "reason": checked.reason})
+            return checked.response()
+        result: dict[str, Any] = self.handler.handle(checked, context)  # type: ignore[no-untyped-call]
+        return result
 
 
 @lru_cache(maxsize=1)
-def lambda_handler() -> SlackRequestHandler:
+def endpoint() -> SlackEndpoint:
     settings = dependencies.settings()
+    credentials = load_credentials(settings)
     app = build_app(
         settings,
-        load_credentials(settings),
+        credentials,
         ports=cache(partial(dependencies.build_ports, settings)),  # built on the first lazy run, then reused
         once=_lazy_once(settings),
     )
     handler = SlackRequestHandler(app)
     app.listener_runner.lazy_listener_runner = _RegionalLazyRunner(settings.region, handler.logger)
-    return handler
+    return SlackEndpoint(handler, credentials.signing_secret)
 
 
 def _lazy_once(settings: Settings) -> Callable[[str, Callable[[], None]], object]:
@@ -60,7 +81,6 @@ class _RegionalLazyRunner(LambdaLazyListenerRunner):
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     token = current_lambda_context.set(context)
     try:
-        result: dict[str, Any] = lambda_handler().handle(event, context)  # type: ignore[no-untyped-call]
+        return endpoint()(event, context)
     finally:
         current_lambda_context.reset(token)
-    return result
