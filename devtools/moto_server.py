@@ -1,4 +1,6 @@
-"""moto's server with the project's ECS extension (service deployments) installed; the e2e moto container's command.
+"""moto's server with the project's extensions installed; the e2e moto container's command.
+
+The extensions: ECS service deployments (``moto_ecs``) and CloudWatch alarm mute rules (``moto_cloudwatch``).
 
 Usage: ``python -m devtools.moto_server [moto.server options]`` (default ``--host 0.0.0.0 --port 5000``).
 Test support only: never shipped in the Lambda layer.
@@ -10,7 +12,7 @@ import sys
 
 from moto import server
 
-from devtools import moto_ecs
+from devtools import moto_cloudwatch, moto_ecs
 
 DEFAULT_ARGS = ("--host", "0.0.0.0", "--port", "5000")
 
@@ -19,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     """Install the extension, then serve in the foreground (moto.server.main) until interrupted."""
     args = list(sys.argv[1:] if argv is None else argv) or list(DEFAULT_ARGS)
     moto_ecs.install()
+    moto_cloudwatch.install()
     server.main(args)
 
 

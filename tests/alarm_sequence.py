@@ -5,12 +5,14 @@ from __future__ import annotations
 # In delivery order (the CPU alarm's changes chronologically, as a late change is ignored on purpose):
 # (acted, duplicates, rejected). The CPU transition arrives by all three paths.
 EXPECTED: dict[str, tuple[int, int, int]] = {
+    "alarm_sns_foreign_account.json": (0, 0, 1),  # another account's CPU alarm naming our service: rejected
     "alarm_eventbridge_cpu_high.json": (1, 0, 0),  # scale_out: min 2 -> 4
     "alarm_sns_cpu_high.json": (0, 1, 0),  # the same transition again: ignored
     "alarm_lambda_action_cpu_high.json": (0, 1, 0),  # and again
     "alarm_sns_memory_high.json": (0, 0, 0),  # scale_out is cooling down
     "alarm_other_region.json": (0, 0, 1),
     "alarm_missing_dimensions.json": (0, 0, 1),  # the CPU alarm at 05:10, before its recovery at 05:15
+    "alarm_eventbridge_composite_suppressed.json": (0, 0, 0),  # suppressed by the maintenance window: no action
     "alarm_eventbridge_math_5xx_rate.json": (1, 0, 0),  # no deployment to roll back: replace tasks
     "alarm_sns_math_5xx_rate.json": (0, 1, 0),
     "alarm_lambda_action_math_5xx_rate.json": (0, 1, 0),

@@ -271,3 +271,23 @@ class FakeNotifier:
 
     def reply(self, channel: str, ts: str, message: dict[str, Any]) -> None:
         self.replies.append((channel, ts, message))
+
+
+@dataclass
+class FakeSilence:
+    """CloudWatch's own silence: active alarm mute rules (by alarm) and suppressed composite alarms."""
+
+    mute_rules: dict[str, str] = field(default_factory=dict)  # alarm -> active mute rule name
+    suppressed: dict[str, str] = field(default_factory=dict)  # composite alarm -> ActionsSuppressedBy
+    fail: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    def silenced(self, alarm: str, composite: bool) -> str | None:
+        self.calls.append(f"ListAlarmMuteRules {alarm}")
+        if self.fail:
+            raise throttled("ListAlarmMuteRules")
+        if alarm in self.mute_rules:
+            return f"alarm mute rule {self.mute_rules[alarm]} is active"
+        if composite and alarm in self.suppressed:
+            return f"actions suppressed by {self.suppressed[alarm]}"
+        return None

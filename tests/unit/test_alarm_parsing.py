@@ -66,7 +66,8 @@ def test_every_alarm_sample_parses_without_raising_into_transitions_or_rejection
     for transition in parsed.transitions:
         assert transition.alarm_name
         assert transition.alarm_arn.endswith(f":alarm:{transition.alarm_name}")
-        assert transition.account == "123456789012"
+        assert transition.account == ("210987654321" if "foreign" in name else "123456789012")
+        assert transition.accounts == {transition.account}
         assert transition.new_state in {"ALARM", "OK", "INSUFFICIENT_DATA"}
         assert transition.changed_at.tzinfo is not None
         assert transition.changed_at.utcoffset() == UTC.utcoffset(None)
@@ -559,3 +560,45 @@ def test_wrongly_typed_fields_never_raise() -> None:
     assert parsed[0].transitions[0].alarm_arn == ""
     assert parsed[1].transitions[0].old_state == ""
     assert parsed[2].transitions[0].threshold is None
+
+
+# --- identity and suppression, carried for the remediator's checks ---------------------------------------------
+
+
+def test_every_account_and_region_a_delivery_names_is_kept() -> None:
+    # Given an SNS alarm whose topic belongs to another account than the alarm it carries
+    event = load_event("alarm_sns_cpu_high.json")
+    event["Records"][0]["Sns"]["TopicArn"] = "arn:aws:sns:eu-west-1:210987654321:mycandidate-alarms"
+    # When it is parsed
+    (transition,) = parse_delivery(event).transitions
+    # Then both accounts and both regions are known, so one foreign name is enough to reject it
+    assert transition.accounts == {"123456789012", "210987654321"}
+    assert transition.regions == {"af-south-1", "eu-west-1"}
+
+
+@pytest.mark.parametrize(
+    "name", ["alarm_eventbridge_composite_web_degraded.json", "alarm_lambda_action_composite_web_degraded.json"]
+)
+def test_suppressed_actions_are_read_from_the_alarm_state(name: str) -> None:
+    # Given a composite alarm state change whose actions its suppressor alarm holds back
+    event = load_event(name)
+    data = event.get("detail") or event["alarmData"]
+    data["state"]["actionsSuppressedBy"] = "WaitPeriod"
+    data["state"]["actionsSuppressedReason"] = "Actions suppressed by WaitPeriod"
+    # When it is parsed
+    (transition,) = parse_delivery(event).transitions
+    # Then the suppression is part of the transition
+    assert (transition.actions_suppressed_by, transition.actions_suppressed_reason) == (
+        "WaitPeriod",
+        "Actions suppressed by WaitPeriod",
+    )
+
+
+def test_suppression_of_the_previous_state_is_not_taken_for_the_new_one() -> None:
+    # Given the documented example where only previousState carries actionsSuppressedBy
+    event = load_event("alarm_lambda_action_composite_web_degraded.json")
+    event["alarmData"]["previousState"]["actionsSuppressedBy"] = "WaitPeriod"
+    # When it is parsed
+    (transition,) = parse_delivery(event).transitions
+    # Then the new state is not suppressed
+    assert transition.actions_suppressed_by == ""

@@ -16,7 +16,7 @@ from opsbot.config import Settings
 from opsbot.errors import AwsOperationError, ConfigError
 from opsbot.logic.scaling import Capacity
 from opsbot.slack.incidents import render_incident, render_recovery
-from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSnapshotMaker, World, throttled
+from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSilence, FakeSnapshotMaker, World, throttled
 
 PLACEHOLDERS = {"cluster": "mycandidate", "service": "web", "db_instance": "mycandidate-db"}
 ECS_DIMENSIONS = {"ClusterName": "mycandidate", "ServiceName": "web"}
@@ -31,6 +31,8 @@ def transition(
         "alarm_arn": f"arn:aws:cloudwatch:af-south-1:123456789012:alarm:{name}",
         "account": "123456789012",
         "region": "af-south-1",
+        "accounts": frozenset({"123456789012"}),
+        "regions": frozenset({"af-south-1"}),
         "kind": AlarmKind.METRIC,
         "new_state": state,
         "old_state": "OK" if state == "ALARM" else "ALARM",
@@ -53,7 +55,10 @@ class Bench:
     deployments: FakeDeployments = field(default_factory=FakeDeployments)
     snapshots: FakeSnapshotMaker = field(default_factory=FakeSnapshotMaker)
     notifier: FakeNotifier = field(default_factory=FakeNotifier)
-    settings: Settings = field(default_factory=lambda: Settings(rbac=RBAC, slack_channel="C0OPS"))
+    silence: FakeSilence = field(default_factory=FakeSilence)
+    settings: Settings = field(
+        default_factory=lambda: Settings(rbac=RBAC, slack_channel="C0OPS", account_id="123456789012")
+    )
     now: datetime = NOW
     runbook_text: str = field(default_factory=load_default_text)
 
@@ -64,6 +69,7 @@ class Bench:
             snapshots=self.snapshots,
             state=self.world.remediation,
             notifier=self.notifier,
+            silence=self.silence,
         )
         runbooks = parse_runbooks(self.runbook_text, PLACEHOLDERS)
         return Remediator(

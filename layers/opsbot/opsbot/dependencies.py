@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
 def settings() -> Settings:
     """Validated once per cold start; a bad configuration fails loudly here, naming every problem."""
     return Settings.from_env(os.environ)
+
+
+def own_account(config: Settings, function_arn: str) -> Settings:
+    """``config`` with the bot's own account: configured, or read from the invoked function's ARN
+    (``arn:aws:lambda:<region>:<account>:function:<name>[:alias]``). Empty when neither says."""
+    if config.account_id:
+        return config
+    parts = function_arn.split(":")
+    account = parts[4] if len(parts) >= 7 and parts[0] == "arn" and parts[4].isdigit() else ""
+    return replace(config, account_id=account)
 
 
 def build_ports(config: Settings) -> Ports:
@@ -55,7 +66,7 @@ def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | N
     from opsbot.alarms.remediation import RemediationPorts
     from opsbot.aws.clients import client
     from opsbot.aws.ecs import EcsServiceGateway
-    from opsbot.aws.monitoring import SnapshotMaker
+    from opsbot.aws.monitoring import AlarmSilenceGateway, SnapshotMaker
 
     commands = build_ports(config)
     assert commands.remediation is not None  # build_ports always wires it
@@ -65,6 +76,7 @@ def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | N
         snapshots=SnapshotMaker(client("rds", config.region), config.db_instance),
         state=commands.remediation,
         notifier=notifier,
+        silence=AlarmSilenceGateway(client("cloudwatch", config.region)),
     )
 
 

@@ -135,6 +135,12 @@ class DeploymentsPort(Protocol):
     def force_new_deployment(self) -> None: ...
 
 
+class AlarmSilencePort(Protocol):
+    def silenced(self, alarm: str, composite: bool) -> str | None:
+        """Why CloudWatch keeps this alarm's actions quiet right now (mute rule, suppressor), or ``None``."""
+        ...
+
+
 class SnapshotMakerPort(Protocol):
     def create_snapshot(self, identifier: str, reason: str) -> None: ...
 

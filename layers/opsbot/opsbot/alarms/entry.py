@@ -14,8 +14,8 @@ from opsbot.observability import logger, metrics
 
 
 @lru_cache(maxsize=1)
-def _runtime() -> tuple[Remediator, Once]:
-    settings = dependencies.settings()
+def _runtime(function_arn: str) -> tuple[Remediator, Once]:
+    settings = dependencies.own_account(dependencies.settings(), function_arn)
     return dependencies.build_remediator(settings), exactly_once(settings, local_cache=True)
 
 
@@ -23,7 +23,8 @@ def handle(event: object, context: Any) -> dict[str, Any]:
     """Returns counts, for the logs and for tests; raising is reserved for failures the DLQ must keep."""
     token = current_lambda_context.set(context)
     try:
-        remediator, once = _runtime()
+        # Every invocation of one execution environment has the same function (an alias keeps the account).
+        remediator, once = _runtime(str(getattr(context, "invoked_function_arn", "") or ""))
         summary = process(event, remediator, once)
     finally:
         current_lambda_context.reset(token)

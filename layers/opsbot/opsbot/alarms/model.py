@@ -45,6 +45,13 @@ class AlarmTransition:
     comparison: str | None = None  # e.g. GreaterThanThreshold, LessThanLowerOrGreaterThanUpperThreshold
     value: float | None = None  # the most recent datapoint, when the path carries it
     period_seconds: int | None = None
+    # Every account and region the delivery names (event envelope, alarm ARN, SNS topic ARN): all must be ours.
+    accounts: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    # Composite alarms whose actions are suppressed (EventBridge ``state.actionsSuppressedBy``: Alarm,
+    # WaitPeriod or ExtensionPeriod); empty when the path does not say or nothing is suppressed.
+    actions_suppressed_by: str = ""
+    actions_suppressed_reason: str = ""
 
     @property
     def dedupe_key(self) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -105,7 +105,8 @@ def _from_eventbridge(event: EventBridgeEvent) -> AlarmTransition:
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise _Unusable("EventBridge alarm state change has no detail object")
-    alarm_arns = [arn for arn in _list(event.get("resources")) if isinstance(arn, str) and ":alarm:" in arn]
+    resources = [arn for arn in _list(event.get("resources")) if isinstance(arn, str)]
+    alarm_arns = [arn for arn in resources if ":alarm:" in arn]
     return _from_alarm_data(
         CloudWatchAlarmData(detail),
         source=Source.EVENTBRIDGE,
@@ -113,6 +114,7 @@ def _from_eventbridge(event: EventBridgeEvent) -> AlarmTransition:
         account=_str(event.get("account")),
         region=_str(event.get("region")),
         fallback_time=event.get("time"),
+        other_arns=resources,
     )
 
 
@@ -171,6 +173,7 @@ def _from_alarm_data(
     account: str,
     region: str,
     fallback_time: object,
+    other_arns: Sequence[str] = (),
 ) -> AlarmTransition:
     """EventBridge ``detail`` and Lambda action ``alarmData`` share one format."""
     name = _str(data.get("alarmName"))
@@ -189,6 +192,7 @@ def _from_alarm_data(
         CloudWatchAlarmConfiguration(configuration if isinstance(configuration, dict) else {})
     )
     arn_region, arn_account = _arn_region_account(alarm_arn)
+    origins = [(region, account), *map(_arn_region_account, [alarm_arn, *other_arns])]
     datapoints = [value for value in map(_float, _list(reason_data.get("recentDatapoints"))) if value is not None]
     return AlarmTransition(
         source=source,
@@ -209,6 +213,10 @@ def _from_alarm_data(
         comparison=None,  # not carried by this format
         value=datapoints[-1] if datapoints else None,
         period_seconds=shape.period_seconds or _int(reason_data.get("period")),
+        accounts=_named(account for _, account in origins),
+        regions=_named(region for region, _ in origins),
+        actions_suppressed_by=_str(state.get("actionsSuppressedBy")),
+        actions_suppressed_reason=_str(state.get("actionsSuppressedReason")),
     )
 
 
@@ -247,6 +255,12 @@ def _from_alarm_notification(payload: Mapping[str, Any], *, topic_arn: str) -> A
         comparison=_opt_str(trigger.get("ComparisonOperator")) if watches_metric else None,
         value=_latest_datapoint_in_reason(reason) if watches_metric else None,
         period_seconds=shape.period_seconds or (_int(trigger.get("Period")) if watches_metric else None),
+        accounts=_named([_str(payload.get("AWSAccountId")), arn_account, topic_account]),
+        regions=_named([arn_region, topic_region]),
+        # The classic notification has no suppression fields (CloudWatch sends none while suppressed); tolerate
+        # them anyway, so a delivery that does carry them is never acted on.
+        actions_suppressed_by=_str(payload.get("ActionsSuppressedBy")),
+        actions_suppressed_reason=_str(payload.get("ActionsSuppressedReason")),
     )
 
 
@@ -385,6 +399,10 @@ def _arn_region_account(arn: str) -> tuple[str, str]:
     if len(parts) == 6 and parts[0] == "arn":
         return parts[3], parts[4]
     return "", ""
+
+
+def _named(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(value for value in values if value)
 
 
 def _dimensions(value: object) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Apply the right runbook to one alarm state change, inside the guardrails, and tell Slack.
 
-Order of decisions for an alarm entering ALARM: scope (region, service, dimensions) -> runbook match ->
+Order of decisions for an alarm entering ALARM: scope (account, region, service, dimensions) -> silenced by
+CloudWatch (actions suppressed, an active alarm mute rule: recorded, no action, no incident) -> runbook match ->
 mute -> kill switch -> flapping -> choose action (rollback falls through when no deployment is in progress) ->
 dry run -> cooldown -> hourly budget -> act under the per-service change lock -> audit -> Slack incident.
 OK closes the incident (updated in place with the duration); INSUFFICIENT_DATA <-> OK is noise and ignored.
@@ -22,11 +23,12 @@ from opsbot.alarms.runbooks import Runbook, match
 from opsbot.commands import scale
 from opsbot.commands.base import Actor, CommandContext, Ports
 from opsbot.config import Role, Settings
-from opsbot.errors import ActionFailed, AwsOperationError, ChangeInProgress, GuardrailViolation, OpsbotError
+from opsbot.errors import ActionFailed, ChangeInProgress, GuardrailViolation, OpsbotError
 from opsbot.logic.durations import format_duration
 from opsbot.logic.scaling import ScaleRequest
 from opsbot.observability import logger
 from opsbot.ports import (
+    AlarmSilencePort,
     AuditEntry,
     DeploymentsPort,
     Incident,
@@ -43,6 +45,7 @@ class RemediationPorts:
     snapshots: SnapshotMakerPort
     state: RemediationStatePort
     notifier: IncidentNotifierPort | None
+    silence: AlarmSilencePort
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Decision:
     undo_key: str = ""
     error: str = ""
     audit_key: str = ""
+    silenced: bool = False  # CloudWatch keeps this alarm quiet: recorded, never acted on or announced
 
     @property
     def result(self) -> str:
@@ -115,6 +119,14 @@ class Remediator:
             return None
         if transition.new_state != "ALARM":
             return None  # INSUFFICIENT_DATA: no data is not a reason to act, and not worth a page
+        try:
+            silenced = self._silenced(transition)
+        except Exception as exc:
+            self._could_not_decide(transition, exc)
+            raise
+        if silenced is not None:
+            self._audit(silenced)
+            return silenced
         outcome = match(transition, self._runbooks)
         if not outcome.runbooks and outcome.missing_dimensions and transition.kind is not AlarmKind.UNKNOWN:
             return Rejection(
@@ -124,28 +136,61 @@ class Remediator:
             )
         try:
             decision = self._decide(transition, outcome.runbooks, changes)
-        except OpsbotError as exc:
-            # Could not even decide (e.g. AWS unreachable): say so, record it, and let Lambda retry / the DLQ keep it.
-            failed = Decision(
-                transition=transition,
-                reason="could not decide",
-                error=str(exc),
-                audit_key=_audit_key(transition, self._clock()),
-            )
-            self._audit(failed)
-            existing = self._ports.state.get_incident(transition.alarm_name)
-            if existing is None or existing.opened_at != transition.changed_at:  # a retry must not post again
-                self._announce(failed)
+        except Exception as exc:
+            self._could_not_decide(transition, exc)
             raise
         self._audit(decision)
         self._announce(decision)
         return decision
 
+    def _could_not_decide(self, transition: AlarmTransition, exc: Exception) -> None:
+        """Could not even decide (AWS unreachable, a missing SDK operation, a bug): say so, record it, and let
+        Lambda retry / the DLQ keep the delivery."""
+        if not isinstance(exc, OpsbotError):
+            logger.exception("unexpected failure deciding on an alarm", extra={"alarm": transition.alarm_name})
+        failed = Decision(
+            transition=transition,
+            reason="could not decide",
+            error=_error_text(exc),
+            audit_key=_audit_key(transition, self._clock()),
+        )
+        self._audit(failed)
+        existing = self._ports.state.get_incident(transition.alarm_name)
+        if existing is None or existing.opened_at != transition.changed_at:  # a retry must not post again
+            self._announce(failed)
+
+    def _silenced(self, t: AlarmTransition) -> Decision | None:
+        """CloudWatch's own silence wins on every path: a composite alarm's suppressed actions (carried by
+        EventBridge and the Lambda action; read from the alarm for composites) and active alarm mute rules."""
+        why = ""
+        if t.actions_suppressed_by:
+            detail = f" ({t.actions_suppressed_reason})" if t.actions_suppressed_reason else ""
+            why = f"actions suppressed by {t.actions_suppressed_by}{detail}"
+        else:
+            why = self._ports.silence.silenced(t.alarm_name, composite=t.kind is AlarmKind.COMPOSITE) or ""
+        if not why:
+            return None
+        logger.info("alarm silenced by CloudWatch; no action", extra={"alarm": t.alarm_name, "reason": why})
+        return Decision(transition=t, reason=f"{why}; no action", silenced=True, audit_key=_audit_key(t, self._clock()))
+
     # scope ----------------------------------------------------------------------------------------------------
     def _out_of_scope(self, t: AlarmTransition) -> Rejection | None:
         settings = self._settings
-        if t.region and t.region != settings.region:
-            return Rejection(f"alarm is in {t.region}; this bot serves {settings.region}", t.source, t.alarm_name)
+        if not settings.account_id:
+            return Rejection("this bot's own AWS account is unknown; acting on no alarm", t.source, t.alarm_name)
+        accounts = t.accounts | ({t.account} if t.account else set())
+        if not accounts:
+            return Rejection("the delivery names no AWS account", t.source, t.alarm_name)
+        foreign = sorted(accounts - {settings.account_id})
+        if foreign:
+            return Rejection(
+                f"alarm is from account {foreign[0]}; this bot serves account {settings.account_id}",
+                t.source,
+                t.alarm_name,
+            )
+        elsewhere = sorted((t.regions | ({t.region} if t.region else set())) - {settings.region})
+        if elsewhere:
+            return Rejection(f"alarm is in {elsewhere[0]}; this bot serves {settings.region}", t.source, t.alarm_name)
         expected = {
             "ClusterName": settings.cluster,
             "ServiceName": settings.service,
@@ -217,14 +262,16 @@ class Remediator:
                 result = self._act(runbook, decision, deployment, now)
         except (ChangeInProgress, GuardrailViolation) as exc:
             result = replace(decision, reason=f"no action: {exc}")
-        except (ActionFailed, AwsOperationError) as exc:
-            # Something may have changed: keep the cooldown and the count, report exactly what is known.
-            logger.warning(
-                "remediation failed", extra={"alarm": decision.transition.alarm_name, "action": runbook.action}
-            )
+        except Exception as exc:
+            # AWS errors, a missing SDK operation, a bug: something may have changed, so keep the cooldown and
+            # the count, and report exactly what is known.
+            log = logger.warning if isinstance(exc, OpsbotError) else logger.exception
+            log("remediation failed", extra={"alarm": decision.transition.alarm_name, "action": runbook.action})
             before = dict(exc.before) if isinstance(exc, ActionFailed) else {}
             after = dict(exc.now) if isinstance(exc, ActionFailed) else {}
-            return replace(decision, error=str(exc), reason=f"{runbook.action} failed", before=before, after=after)
+            return replace(
+                decision, error=_error_text(exc), reason=f"{runbook.action} failed", before=before, after=after
+            )
         except BaseException:
             self._give_back(runbook, scope, counted, now)
             raise
@@ -303,7 +350,12 @@ class Remediator:
     # audit and Slack ------------------------------------------------------------------------------------------
     def _audit(self, decision: Decision) -> None:
         t = decision.transition
-        decided = "dry-run" if decision.dry_run else ("allowed" if decision.acted or decision.error else "skipped")
+        if decision.silenced:
+            decided = "suppressed"
+        elif decision.dry_run:
+            decided = "dry-run"
+        else:
+            decided = "allowed" if decision.acted or decision.error else "skipped"
         entry = AuditEntry(
             key=decision.audit_key,
             at=self._clock(),
@@ -324,7 +376,7 @@ class Remediator:
 
     def _announce(self, decision: Decision) -> None:
         notifier = self._ports.notifier
-        if notifier is None or decision.reason.startswith("muted"):
+        if notifier is None or decision.silenced or decision.reason.startswith("muted"):
             return
         t = decision.transition
         try:
@@ -363,6 +415,13 @@ def _audit_key(t: AlarmTransition, now: datetime) -> str:
     """Ordered by when the bot decided (like every audit entry), named after the transition it handled."""
     digest = hashlib.sha256(t.dedupe_key.encode()).hexdigest()[:8]
     return f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#alarm-{digest}"
+
+
+def _error_text(exc: Exception) -> str:
+    """Domain errors are written for people; anything else is named, not dumped (it may carry a payload)."""
+    if isinstance(exc, OpsbotError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__} inside the bot; see the function's logs"
 
 
 def _describe(runbook: Runbook) -> str:

@@ -64,3 +64,29 @@ class SnapshotMaker:
                 DBInstanceIdentifier=self._db_instance,
                 Tags=[{"Key": "opsbot:reason", "Value": reason[:250]}, {"Key": "opsbot:created-by", "Value": "opsbot"}],
             )
+
+
+class AlarmSilenceGateway:
+    """Whether CloudWatch itself is keeping an alarm's actions quiet: an active alarm mute rule (the native
+    maintenance window, ``ListAlarmMuteRules``) or, for a composite alarm, its actions suppressor."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def silenced(self, alarm: str, composite: bool) -> str | None:
+        with aws_call("ListAlarmMuteRules"):
+            paginator = self._client.get_paginator("list_alarm_mute_rules")
+            for page in paginator.paginate(AlarmName=alarm, Statuses=["ACTIVE"]):
+                for rule in page.get("AlarmMuteRuleSummaries", []):
+                    if rule.get("Status") == "ACTIVE":  # "currently muting alarm actions" (GetAlarmMuteRule docs)
+                        name = str(rule.get("AlarmMuteRuleArn", "")).rsplit(":", 1)[-1] or "unnamed"
+                        return f"alarm mute rule {name} is active"
+        if not composite:
+            return None
+        with aws_call("DescribeAlarms"):
+            found = self._client.describe_alarms(AlarmNames=[alarm], AlarmTypes=["CompositeAlarm"])
+        for described in found.get("CompositeAlarms", []):
+            by = described.get("ActionsSuppressedBy")
+            if by and described.get("StateValue") == "ALARM":
+                return f"actions suppressed by {by}"
+        return None
