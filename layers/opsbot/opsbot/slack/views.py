@@ -172,7 +172,7 @@ def _audit(view: AuditView) -> tuple[str, list[Block]]:
 def _brief(state: dict[str, Any]) -> str:
     if "min" in state and "max" in state:
         return bk.truncate(f"{state['min']}..{state['max']}", 60)
-    return bk.truncate(json.dumps(state, sort_keys=True, default=str), 60) if state else "–"
+    return bk.truncate(json.dumps(state, sort_keys=True, default=str, ensure_ascii=False), 60) if state else "–"
 
 
 def _when(at: datetime) -> str:
