@@ -159,7 +159,7 @@ class World:
             ports=self.ports(),
             now=now,
             request_id=f"trigger-{self._counter}",
-            audit_key=f"{now.isoformat()}#{self._counter:04d}",
+            audit_key=f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{self._counter:08x}",  # the format the bot writes
         )
 
     def audit(self) -> list[AuditEntry]:

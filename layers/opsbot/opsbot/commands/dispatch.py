@@ -77,19 +77,34 @@ def execute_command(text: str, ctx: CommandContext) -> Outcome:
     )
 
 
-# Button actions: action_id -> (verb for the audit trail, required role, handler taking the button value).
-ACTIONS: dict[str, tuple[str, Role, Callable[[str, CommandContext], Outcome]]] = {
-    "scale_confirm": ("scale", Role.OPERATOR, scale.confirm),
-    "scale_cancel": ("scale", Role.OPERATOR, scale.cancel),
-    "scale_undo": ("undo", Role.OPERATOR, scale.undo),
-    "incident_ack": ("acknowledge", Role.OPERATOR, remediation.acknowledge),
-    "alarm_mute": ("mute", Role.OPERATOR, remediation.mute_for_an_hour),
+class ButtonSpec(NamedTuple):
+    """A button the bot renders. Its value is user input (a click can be forged): ``parse`` validates it the way
+    the matching command validates its argument, before anything else runs."""
+
+    verb: str  # for the audit trail
+    role: Role
+    parse: Callable[[str], str]
+    run: Callable[[str, CommandContext], Outcome]
+
+
+ACTIONS: dict[str, ButtonSpec] = {
+    "scale_confirm": ButtonSpec("scale", Role.OPERATOR, scale.parse_confirmation_id, scale.confirm),
+    "scale_cancel": ButtonSpec("scale", Role.OPERATOR, scale.parse_confirmation_id, scale.cancel),
+    "scale_undo": ButtonSpec("undo", Role.OPERATOR, scale.parse_undo_key, scale.undo),
+    "incident_ack": ButtonSpec("acknowledge", Role.OPERATOR, remediation.parse_alarm_name, remediation.acknowledge),
+    "alarm_mute": ButtonSpec("mute", Role.OPERATOR, remediation.parse_alarm_name, remediation.mute_for_an_hour),
 }
 
 
 def execute_action(action_id: str, value: str, ctx: CommandContext) -> Outcome:
-    verb, role, handler = ACTIONS[action_id]
-    return _guarded(ctx, verb, f"{action_id} {value}", role, True, lambda: handler(value, ctx))
+    spec = ACTIONS[action_id]
+    arguments = f"{action_id} {echo(value, 120)}"
+    try:
+        parsed = spec.parse(value)
+    except UsageError as exc:
+        refusal = Outcome(view=usage_error_view(exc), audit=AuditOutcome("invalid", "refused", error=str(exc)))
+        return _finish(ctx, spec.verb, arguments, refusal)
+    return _guarded(ctx, spec.verb, arguments, spec.role, True, lambda: spec.run(parsed, ctx))
 
 
 def _guarded(
@@ -118,6 +133,12 @@ def _guarded(
             logger.warning("command failed", extra={"verb": verb, "operation": exc.operation, "code": exc.code})
         outcome = Outcome(
             view=ErrorView(kind="failed", message=str(exc)), audit=AuditOutcome(result="failed", error=str(exc))
+        )
+    except Exception as exc:  # a bug or an SDK without the operation: the user and the audit trail still hear of it
+        logger.exception("command failed unexpectedly", extra={"verb": verb})
+        message = f"unexpected {type(exc).__name__} inside the bot; something may have changed — check `status`"
+        outcome = Outcome(
+            view=ErrorView(kind="failed", message=message), audit=AuditOutcome(result="failed", error=message)
         )
     return _finish(ctx, verb, arguments, outcome)
 

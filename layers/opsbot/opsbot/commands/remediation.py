@@ -77,12 +77,18 @@ class MuteRequest:
     duration: timedelta | None  # None: lift the mute
 
 
+def parse_alarm_name(alarm: str) -> str:
+    """An alarm name as `mute` accepts it; the incident buttons' values go through the same check."""
+    if not _ALARM_NAME.fullmatch(alarm):
+        raise UsageError(f"`{echo(alarm) or 'nothing'}` is not an alarm name", MUTE_USAGE)
+    return alarm
+
+
 def parse_mute(args: list[str]) -> MuteRequest:
     if len(args) != 2:
         raise UsageError(f"`mute` takes an alarm name and a duration (or `off`), got {len(args)} words", MUTE_USAGE)
     alarm, when = args
-    if not _ALARM_NAME.fullmatch(alarm):
-        raise UsageError(f"`{echo(alarm)}` is not an alarm name", MUTE_USAGE)
+    parse_alarm_name(alarm)
     if when.lower() == "off":
         return MuteRequest(alarm=alarm, duration=None)
     return MuteRequest(alarm=alarm, duration=parse_duration(when.lower(), MUTE_USAGE))
@@ -123,6 +129,8 @@ def mute_for_an_hour(alarm: str, ctx: CommandContext) -> Outcome:
 
 
 def acknowledge(alarm: str, ctx: CommandContext) -> Outcome:
+    if not alarm.startswith(ctx.settings.alarm_prefix):
+        raise GuardrailViolation(f"`{echo(alarm)}` is not a MyCandidate alarm")
     return Outcome(view=RemediationView(kind="acknowledged", alarm=alarm, by=ctx.actor.user_id), public=True)
 
 

@@ -39,6 +39,9 @@ USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--d
 # Slack clients may turn a typed "--" into an en or em dash.
 _DRY_RUN_FLAGS = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
 _COUNT = re.compile(r"[0-9]{1,15}")
+# What the bot itself puts in its buttons: a confirmation id (uuid4 hex) and an audit key (see dispatch/remediation).
+_CONFIRMATION_ID = re.compile(r"[0-9a-f]{32}")
+_AUDIT_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#(?:alarm-)?[0-9a-f]{8}")
 _BOUND = re.compile(r"(min|max)=(.*)", re.IGNORECASE)
 
 ViewKind = Literal["applied", "dry-run", "confirm", "noop", "cancelled", "undone"]
@@ -269,6 +272,20 @@ def _state(capacity: Capacity, extra: dict[str, Any] | None = None) -> dict[str,
 
 
 # buttons -------------------------------------------------------------------------------------------------------
+
+
+def parse_confirmation_id(value: str) -> str:
+    """A Confirm/Cancel button's value, validated like any user input (button values can be forged)."""
+    if not _CONFIRMATION_ID.fullmatch(value):
+        raise UsageError(f"`{echo(value) or 'nothing'}` is not a confirmation this bot issued")
+    return value
+
+
+def parse_undo_key(value: str) -> str:
+    """An Undo button's value: the audit key of the change it undoes."""
+    if not _AUDIT_KEY.fullmatch(value):
+        raise UsageError(f"`{echo(value) or 'nothing'}` is not a change this bot recorded; there is nothing to undo")
+    return value
 
 
 def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
