@@ -1,4 +1,5 @@
-"""Echoing user text back safely. Slack escaping (``&``, ``<``, ``>``) happens once, in ``opsbot.slack.views``."""
+"""Echoing user text back safely. Slack escaping (``&``, ``<``, ``>``) and Slack's length limits are applied where
+messages are built, in ``opsbot.slack.blocks``."""
 
 from __future__ import annotations
 

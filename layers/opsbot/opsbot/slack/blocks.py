@@ -49,7 +49,7 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 class MessageLimitError(OpsbotError):
-    """A message cannot be made to fit Slack's limits without losing something that must not be cut."""
+    """A message cannot be made to fit Slack's limits, or be made safe, without losing what must not be cut."""
 
 
 def esc(text: object) -> str:
