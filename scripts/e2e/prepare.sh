@@ -41,7 +41,7 @@ read -r -a DOCKERD_ARGS <<<"${OPSBOT_DOCKERD_ARGS:---storage-driver=overlay2}"
 PIP_TARGET_FLAGS=(--platform manylinux2014_x86_64 --python-version 3.13 --implementation cp --only-binary=:all:
                   --no-compile --disable-pip-version-check --no-input --no-warn-conflicts -qq)
 # Bump when the way the images are built changes; images carry it as a label and are rebuilt on mismatch.
-RECIPE=1
+RECIPE=2
 
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -152,12 +152,13 @@ build_lambda_image() {
     ensure_rootfs
     local root
     root=$(fresh_root)
-    # The official image ships boto3 in /var/runtime (the project's layer relies on that).
+    # The official image ships boto3 in /var/runtime; the project's dependencies layer ships its own pinned one,
+    # which must win, as it does in Lambda (function code, then layers, then the runtime's packages).
     pip_target "$root/var/runtime" awslambdaric boto3
     cat >"$root/var/runtime/bootstrap" <<'EOF'
 #!/bin/sh
 # Runtime bootstrap started by the runtime interface emulator (SAM CLI mounts /var/rapid/aws-lambda-rie).
-export PYTHONPATH="/var/runtime:${LAMBDA_TASK_ROOT:-/var/task}:/opt/python${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="${LAMBDA_TASK_ROOT:-/var/task}:/opt/python:/var/runtime${PYTHONPATH:+:$PYTHONPATH}"
 exec /var/lang/bin/python3.13 -m awslambdaric "$_HANDLER"
 EOF
     cat >"$root/lambda-entrypoint.sh" <<'EOF'

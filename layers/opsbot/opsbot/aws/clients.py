@@ -15,6 +15,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from opsbot.errors import ConfigError
+
 # Worst case per call: 3 attempts x (2 s connect + 5 s read) plus backoff, so a command of several calls fits
 # the function's 60 s timeout and a stuck call is reported instead of freezing the change lock.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -28,12 +30,53 @@ def client(service: str, region: str) -> Any:
 _LOCK = threading.Lock()
 
 
+# Every operation the bot calls, per service. A client without one of them (an SDK older than the operation) fails
+# when it is built — at cold start for the alarm function — naming what is missing, instead of an AttributeError
+# halfway through an action.
+REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "application-autoscaling": (
+        "describe_scalable_targets",
+        "register_scalable_target",
+        "describe_scheduled_actions",
+        "put_scheduled_action",
+        "delete_scheduled_action",
+    ),
+    "cloudwatch": ("describe_alarms", "list_alarm_mute_rules"),
+    "dynamodb": ("get_item", "put_item", "update_item", "delete_item", "query"),
+    "ecs": (
+        "describe_services",
+        "describe_task_definition",
+        "update_service",
+        "list_service_deployments",
+        "stop_service_deployment",
+    ),
+    "lambda": ("invoke",),
+    "rds": ("describe_db_snapshots", "create_db_snapshot"),
+    "secretsmanager": ("get_secret_value",),
+    "ssm": ("get_parameter",),
+}
+
+
+def check_operations(service: str, built: Any) -> None:
+    """Raise ``ConfigError`` naming every operation the bot needs that this client lacks."""
+    missing = [name for name in REQUIRED_OPERATIONS.get(service, ()) if not callable(getattr(built, name, None))]
+    if missing:
+        import botocore
+
+        raise ConfigError(
+            f"the AWS SDK (botocore {botocore.__version__}) has no {service} {', '.join(missing)}; "
+            "the dependencies layer must ship a newer boto3/botocore"
+        )
+
+
 @lru_cache(maxsize=32)
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     # One shared session: its model loader is warm after the first client, which makes each further client
     # several times cheaper. Sessions are not thread-safe, hence the lock around client creation.
     with _LOCK:
-        return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)  # type: ignore[call-overload]
+        built = _session().client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)  # type: ignore[call-overload]
+    check_operations(service, built)
+    return built
 
 
 @lru_cache(maxsize=1)
