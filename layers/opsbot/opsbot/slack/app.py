@@ -96,7 +96,7 @@ class _Listeners:
         self._once = once
         self._clock = clock
         self._groups: dict[str, frozenset[str]] = {}
-        self._groups_read_at = 0.0
+        self._groups_read_at: float | None = None  # never read yet (monotonic time may start near 0)
 
     # acknowledgements: no AWS, no Slack API calls ---------------------------------------------------------
     def ack_help(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -176,7 +176,8 @@ class _Listeners:
 
     def _groups_of(self, user_id: str, client: WebClient) -> frozenset[str]:
         """User-group membership of the configured groups, cached for five minutes per container."""
-        if time.monotonic() - self._groups_read_at > _GROUP_CACHE_SECONDS:
+        read_at = self._groups_read_at
+        if read_at is None or time.monotonic() - read_at > _GROUP_CACHE_SECONDS:
             members: dict[str, frozenset[str]] = {}
             complete = True
             for group in self._settings.rbac.groups:
