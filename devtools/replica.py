@@ -1,9 +1,9 @@
 """A replica of the MyCandidate production system, seeded into a moto backend.
 
-``seed_replica`` builds, in one region (af-south-1 by default), what the architecture write-ups in
-``seeds/`` describe and what the bot operates: the VPC and subnets, the ECS Fargate service behind an
-ALB wired for ECS-native blue/green, its Application Auto Scaling target and CPU target-tracking
-policy, the RDS PostgreSQL instance (with one manual snapshot), the ElastiCache Redis cluster, the
+``seed_replica`` builds, in one region (af-south-1 by default), what ``docs/architecture.md`` describes and
+what the bot operates: the VPC and subnets, the ECS Fargate service behind an ALB wired for ECS-native
+blue/green, its Application Auto Scaling target and CPU target-tracking policy, the RDS PostgreSQL instance
+(with one manual snapshot), the ElastiCache Redis cluster, the
 CloudWatch alarms and the SNS topic they notify.
 
 It only needs boto3 clients, so it works the same against an in-process ``moto.mock_aws`` and against
@@ -200,7 +200,7 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
 
 @dataclass(frozen=True)
 class ReplicaSpec:
-    """What to build. Defaults follow ``seeds/000`` (the reference architecture); every name is configuration."""
+    """What to build. Defaults follow ``docs/architecture.md``; every name is configuration."""
 
     region: str = "af-south-1"
     account_id: str = "123456789012"  # moto's default account; only used to build the ECR image URI
@@ -1056,7 +1056,7 @@ def _seed_cache(elasticache: ElastiCacheClient, spec: ReplicaSpec, network: _Net
     except ClientError as exc:
         if _error_code(exc) != "CacheClusterNotFound":
             raise
-        # seeds/000 describes a cluster-mode replication group; the bot and the alarms address the
+        # The reference architecture describes a cluster-mode replication group; the bot and the alarms address the
         # cache by CacheClusterId, so a single-node cluster with that id stands in for it here.
         cluster = elasticache.create_cache_cluster(
             CacheClusterId=spec.cache_cluster,

@@ -11,7 +11,7 @@
 #      extensions devtools/moto_ecs.py and moto_cloudwatch.py installed; rebuilt whenever those files change) and
 #      opsbot-e2e-recorder:latest (devtools/slack_recorder.py on 0.0.0.0:5000)
 #   5. the user-defined docker network opsbot-e2e
-# See docs/DESIGN.md section 6 for why (no registry access for images, --docker-network host does not work).
+# See README.md "Offline sam local invoke" for why (no registry access for images, --docker-network host does not work).
 #
 # Environment:
 #   OPSBOT_CACHE          cache dir for the debootstrap rootfs tarball (default ~/.cache/opsbot)

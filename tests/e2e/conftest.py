@@ -2,8 +2,8 @@
 
 ``scripts/e2e/prepare.sh`` provides docker, the Lambda emulation image (built offline when it cannot be pulled),
 the ``opsbot-e2e-moto`` / ``opsbot-e2e-recorder`` images and the user-defined network ``opsbot-e2e``
-(see DESIGN.md section 6). This module starts one moto and one recorder container per test session on
-that network, publishes their port 5000 on 127.0.0.1 for the test process, and removes them at the end.
+(see README.md, "Offline sam local invoke"). This module starts one moto and one recorder container per test
+session on that network, publishes their port 5000 on 127.0.0.1 for the test process, and removes them at the end.
 Lambda containers reach them by container name, e.g. ``http://opsbot-e2e-moto-<pid>:5000``.
 
 Fixtures (all session-scoped):

@@ -1,4 +1,4 @@
-"""The MyCandidate replica looks, to an operator, like the system described in ``seeds/000``."""
+"""The MyCandidate replica looks, to an operator, like the system described in ``docs/architecture.md``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Typed settings, validated once per cold start.
 
 Every name of the operated system is configuration; the defaults follow the MyCandidate architecture
-(``shared/seeds/000``). Values come from environment variables set by ``template.yaml``; secrets never do
+(``docs/architecture.md``). Values come from environment variables set by ``template.yaml``; secrets never do
 (in deployed stages the Slack credentials come from Secrets Manager, see ``opsbot.slack.credentials``).
 """
 
