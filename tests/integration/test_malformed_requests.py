@@ -96,6 +96,7 @@ MALFORMED: dict[str, tuple[Callable[[LocalStack], Any], int]] = {
     ),
     "form payload that is not json": (lambda s: _signed(urlencode({"payload": "notjson " + MARKER})), 400),
     "form payload that is a json list": (lambda s: _signed(urlencode({"payload": json.dumps([MARKER])})), 400),
+    "form payload nested too deep for the json parser": (lambda s: _signed(urlencode({"payload": "[" * 30_000})), 400),
     "json content type over a form body": (
         lambda s: _signed(_command_body(s, "ct"), **{"content-type": "application/json"}),
         400,
