@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opsbot.commands.base import Actor, CommandContext, Ports
+from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
 from opsbot.config import RbacConfig, Role, Settings
 from opsbot.errors import AwsOperationError, ChangeInProgress
 from opsbot.logic.scaling import Capacity
@@ -159,7 +159,7 @@ class World:
             ports=self.ports(),
             now=now,
             request_id=f"trigger-{self._counter}",
-            audit_key=f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{self._counter:08x}",  # the format the bot writes
+            audit_key=new_audit_key(now, f"{self._counter:08x}"),
         )
 
     def audit(self) -> list[AuditEntry]:

@@ -21,7 +21,7 @@ from typing import Any
 from opsbot.alarms.model import AlarmKind, AlarmTransition, Rejection
 from opsbot.alarms.runbooks import Runbook, match
 from opsbot.commands import scale
-from opsbot.commands.base import Actor, CommandContext, Ports
+from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
 from opsbot.config import Role, Settings
 from opsbot.errors import ActionFailed, ChangeInProgress, GuardrailViolation, OpsbotError
 from opsbot.logic.durations import format_duration
@@ -414,7 +414,7 @@ class Remediator:
 def _audit_key(t: AlarmTransition, now: datetime) -> str:
     """Ordered by when the bot decided (like every audit entry), named after the transition it handled."""
     digest = hashlib.sha256(t.dedupe_key.encode()).hexdigest()[:8]
-    return f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#alarm-{digest}"
+    return new_audit_key(now, f"alarm-{digest}")
 
 
 def _error_text(exc: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,15 @@ from opsbot.ports import (
     ServicePort,
     SnapshotsPort,
 )
+
+# Audit keys sort by when the bot decided; the tag makes them unique (a random hex for people, ``alarm-<hex>`` for a
+# remediation). Undo buttons carry them, so they are also validated against this shape when a button comes back.
+AUDIT_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#(?:alarm-)?[0-9a-f]{8}")
+
+
+def new_audit_key(now: datetime, tag: str) -> str:
+    """``tag``: 8 hex digits, optionally prefixed ``alarm-``."""
+    return f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{tag}"
 
 
 class Actor(NamedTuple):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import (
     ActionFailed,
@@ -39,9 +39,8 @@ USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--d
 # Slack clients may turn a typed "--" into an en or em dash.
 _DRY_RUN_FLAGS = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
 _COUNT = re.compile(r"[0-9]{1,15}")
-# What the bot itself puts in its buttons: a confirmation id (uuid4 hex) and an audit key (see dispatch/remediation).
+# What the bot itself puts in a Confirm/Cancel button: a uuid4 hex (Undo buttons carry an audit key, AUDIT_KEY).
 _CONFIRMATION_ID = re.compile(r"[0-9a-f]{32}")
-_AUDIT_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#(?:alarm-)?[0-9a-f]{8}")
 _BOUND = re.compile(r"(min|max)=(.*)", re.IGNORECASE)
 
 ViewKind = Literal["applied", "dry-run", "confirm", "noop", "cancelled", "undone"]
@@ -283,7 +282,7 @@ def parse_confirmation_id(value: str) -> str:
 
 def parse_undo_key(value: str) -> str:
     """An Undo button's value: the audit key of the change it undoes."""
-    if not _AUDIT_KEY.fullmatch(value):
+    if not AUDIT_KEY.fullmatch(value):
         raise UsageError(f"`{echo(value) or 'nothing'}` is not a change this bot recorded; there is nothing to undo")
     return value
 

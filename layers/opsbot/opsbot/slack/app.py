@@ -23,7 +23,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from opsbot.commands.base import Actor, CommandContext, Outcome, Ports
+from opsbot.commands.base import Actor, CommandContext, Outcome, Ports, new_audit_key
 from opsbot.commands.dispatch import ACTIONS, execute_action, execute_command, parse_command, usage_error_view
 from opsbot.config import Settings
 from opsbot.errors import UsageError
@@ -171,7 +171,7 @@ class _Listeners:
             ports=self._ports(),
             now=now,
             request_id=request_id,
-            audit_key=f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            audit_key=new_audit_key(now, uuid.uuid4().hex[:8]),
         )
 
     def _groups_of(self, user_id: str, client: WebClient) -> frozenset[str]:
