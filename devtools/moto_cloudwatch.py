@@ -5,7 +5,8 @@ moto 5.2 lacks ``PutAlarmMuteRule``, ``GetAlarmMuteRule``, ``ListAlarmMuteRules`
 server started here (``devtools.moto_server``) both serve them. Status follows the API reference: ``SCHEDULED``
 (configured, will mute in the future), ``ACTIVE`` (muting alarm actions now), ``EXPIRED`` (past its
 ``ExpireDate`` or its one-time window). One-time ``at(yyyy-mm-ddThh:mm)`` windows are evaluated against the
-clock; ``cron(...)`` rules are stored and reported ``SCHEDULED`` (the replica does not evaluate cron).
+clock, and so are recurring ``cron(minute hour day-of-month month day-of-week)`` windows (numbers, ``*``, lists,
+ranges, steps, ``SUN``-``SAT`` / ``JAN``-``DEC``), in the rule's time zone.
 
 Every request is validated against botocore's CloudWatch model and every response against the output shape.
 Never shipped in the Lambda layer.
@@ -34,6 +35,15 @@ _INSTALLED_FLAG: Final = "_opsbot_alarm_mute_rules"
 _STATE_ATTR: Final = "_opsbot_alarm_mute_rules_by_name"  # kept on moto's backend, so moto's reset clears it
 _AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::\d{2})?\)")
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
+_CRON = re.compile(r"cron\((\S+) (\S+) (\S+) (\S+) (\S+)\)")
+_NAMES = {
+    **{day: str(i) for i, day in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])},
+    **{
+        month: str(i + 1)
+        for i, month in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+    },
+}
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 
 
 class _InvalidNextToken(CloudWatchException):
@@ -76,6 +86,40 @@ def _zone(name: str) -> ZoneInfo:
         raise ValidationError(f"Invalid Timezone {name!r}") from None
 
 
+def _cron_values(field: str, low: int, high: int) -> set[int]:
+    values: set[int] = set()
+    for part in field.upper().split(","):
+        for name, number in _NAMES.items():
+            part = part.replace(name, number)
+        span, _, step = part.partition("/")
+        if span in {"*", "?"}:
+            first, last = low, high
+        elif "-" in span:
+            first, last = (int(x) for x in span.split("-", 1))
+        else:
+            first = last = int(span)
+        values.update(range(first, last + 1, int(step or 1)))
+    return values
+
+
+def _cron_matches(expression: str, at: datetime) -> bool:
+    match = _CRON.fullmatch(expression)
+    if match is None:
+        raise ValidationError(f"Invalid cron expression {expression!r}")
+    minute, hour, day, month, weekday = (
+        _cron_values(field, low, high) for field, (low, high) in zip(match.groups(), _CRON_RANGES, strict=True)
+    )
+    cron_weekday = (at.weekday() + 1) % 7  # Python: Monday 0; cron: Sunday 0
+    return at.minute in minute and at.hour in hour and at.day in day and at.month in month and cron_weekday in weekday
+
+
+def _in_cron_window(rule: _Rule, now: datetime) -> bool:
+    """Did a window start within the last ``Duration`` (minute by minute, in the rule's zone)?"""
+    local = now.astimezone(_zone(rule.timezone)).replace(second=0, microsecond=0)
+    minutes = int(_duration(rule.duration).total_seconds() // 60)
+    return any(_cron_matches(rule.expression, local - timedelta(minutes=back)) for back in range(minutes))
+
+
 def rule_status(rule: _Rule, now: datetime) -> str:
     """SCHEDULED | ACTIVE | EXPIRED at ``now`` (aware)."""
     if rule.expire_date is not None and now >= rule.expire_date:
@@ -84,7 +128,7 @@ def rule_status(rule: _Rule, now: datetime) -> str:
         return "SCHEDULED"
     at = _AT.fullmatch(rule.expression)
     if at is None:
-        return "SCHEDULED"  # cron: stored, not evaluated by the replica
+        return "ACTIVE" if _in_cron_window(rule, now) else "SCHEDULED"
     start = datetime.fromisoformat(at.group(1)).replace(tzinfo=_zone(rule.timezone))
     if now < start:
         return "SCHEDULED"
@@ -123,12 +167,13 @@ def _aware(value: Any) -> datetime | None:
 
 def _put_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
     params = _params(self, ("Name", "Description", "Rule", "MuteTargets", "Tags", "StartDate", "ExpireDate"))
-    params_for_model = {k: v for k, v in params.items() if k not in {"StartDate", "ExpireDate"}}
-    _validate("PutAlarmMuteRule", params_for_model)
+    _validate("PutAlarmMuteRule", params)
     schedule = params["Rule"]["Schedule"]
     expression = str(schedule["Expression"])
-    if not (_AT.fullmatch(expression) or expression.startswith("cron(")):
+    if not (_AT.fullmatch(expression) or _CRON.fullmatch(expression)):
         raise ValidationError(f"Invalid schedule Expression {expression!r}; use at(...) or cron(...)")
+    if expression.startswith("cron("):
+        _cron_matches(expression, datetime.now(UTC))  # rejects fields it cannot read
     _duration(str(schedule["Duration"]))
     _zone(str(schedule.get("Timezone", "")))
     name = str(params["Name"])

@@ -72,7 +72,7 @@ def run_storm() -> dict[str, Any]:
     from opsbot.alarms.runbooks import parse_runbooks
     from opsbot.aws.clients import _session
     from opsbot.idempotency import current_lambda_context, exactly_once
-    from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery
+    from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery, render_recovery_reply
 
     deliveries = storm_deliveries()
     calls: dict[str, int] = {}
@@ -101,6 +101,7 @@ def run_storm() -> dict[str, Any]:
                 clock=lambda: datetime.now(UTC),
                 render=render_incident,
                 render_recovery=render_recovery,
+                render_reply=render_recovery_reply,
             )
             workers_state.append((remediator, exactly_once(settings, local_cache=True)))
         work: queue.Queue[dict[str, Any]] = queue.Queue()

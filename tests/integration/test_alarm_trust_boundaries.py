@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -172,4 +173,39 @@ def test_the_bots_own_account_comes_from_the_function_arn_when_not_configured(st
     # And a bot that cannot tell its own account acts on nothing
     summary = _alarms(stack, account_id="")(load_event("alarm_eventbridge_cpu_high.json"))
     assert (summary["acted"], summary["rejected"]) == (0, 1)
+    assert stack.capacity() == (2, 10)
+
+
+def test_an_alarm_whose_actions_are_disabled_is_not_remediated_from_eventbridge(stack: LocalStack) -> None:
+    # Given the CPU alarm's actions switched off for maintenance (SNS and the Lambda action then send nothing,
+    # but EventBridge still reports the state change)
+    stack.client("cloudwatch").disable_alarm_actions(AlarmNames=["mycandidate-ecs-cpu-high"])
+    # When its ALARM arrives by EventBridge
+    summary = _alarms(stack)(load_event("alarm_eventbridge_cpu_high.json"))
+    # Then nothing was scaled or posted, and the audit trail says why
+    assert summary["acted"] == 0
+    assert stack.capacity() == (2, 10)
+    assert _incidents(stack) == []
+    (entry,) = _audit(stack)
+    assert "alarm actions are disabled" in entry["error"]["S"]
+
+
+def test_a_recurring_maintenance_window_that_is_open_now_stops_remediation(stack: LocalStack) -> None:
+    # Given a nightly mute rule, in South African time, whose window is open right now
+    local = datetime.now(UTC).astimezone(ZoneInfo("Africa/Johannesburg")) - timedelta(minutes=30)
+    stack.client("cloudwatch").put_alarm_mute_rule(
+        Name="nightly-patching",
+        Rule={
+            "Schedule": {
+                "Expression": f"cron({local.minute} {local.hour} * * *)",
+                "Duration": "PT2H",
+                "Timezone": "Africa/Johannesburg",
+            }
+        },
+        MuteTargets={"AlarmNames": ["mycandidate-ecs-cpu-high"]},
+    )
+    # When the CPU alarm fires by SNS
+    summary = _alarms(stack)(load_event("alarm_sns_cpu_high.json"))
+    # Then it is not remediated
+    assert summary["acted"] == 0
     assert stack.capacity() == (2, 10)

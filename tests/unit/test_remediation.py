@@ -15,7 +15,7 @@ from opsbot.alarms.runbooks import load_default_text, parse_runbooks
 from opsbot.config import Settings
 from opsbot.errors import AwsOperationError, ConfigError
 from opsbot.logic.scaling import Capacity
-from opsbot.slack.incidents import render_incident, render_recovery
+from opsbot.slack.incidents import render_incident, render_recovery, render_recovery_reply
 from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSilence, FakeSnapshotMaker, World, throttled
 
 PLACEHOLDERS = {"cluster": "mycandidate", "service": "web", "db_instance": "mycandidate-db"}
@@ -73,7 +73,14 @@ class Bench:
         )
         runbooks = parse_runbooks(self.runbook_text, PLACEHOLDERS)
         return Remediator(
-            self.settings, runbooks, ports, lambda: self.now, render_incident, render_recovery, lock_wait=0.2
+            self.settings,
+            runbooks,
+            ports,
+            lambda: self.now,
+            render_incident,
+            render_recovery,
+            lock_wait=0.2,
+            render_reply=render_recovery_reply,
         )
 
     def handle(self, t: AlarmTransition) -> Decision | Rejection | None:

@@ -163,3 +163,59 @@ def test_the_adapter_reads_a_composite_alarms_suppression() -> None:
     )
     with stub:
         assert gateway.silenced("mycandidate-web-degraded", composite=True) == "actions suppressed by WaitPeriod"
+
+
+def test_a_notify_only_alarm_is_still_announced_when_mute_rules_cannot_be_read(bench: Bench) -> None:
+    # Given CloudWatch throttling the silence lookup, and an alarm whose runbook only notifies
+    bench.silence.fail = True
+    # When it fires, nothing would change in AWS, so the channel hears of it rather than a retry storm
+    decision = bench.handle(transition("mycandidate-rds-connections", namespace="AWS/RDS", dimensions={}))
+    assert isinstance(decision, Decision)
+    assert not decision.acted
+    (post,) = bench.notifier.posts
+    assert "mycandidate-rds-connections" in post["text"]
+
+
+def test_a_retry_after_could_not_decide_updates_its_incident_instead_of_posting_another(bench: Bench) -> None:
+    # Given a first delivery that could not decide (mute rules unreadable) and posted "could not decide"
+    bench.silence.fail = True
+    with pytest.raises(AwsOperationError):
+        bench.handle(transition())
+    # When Lambda's retry of the same transition succeeds
+    bench.silence.fail = False
+    decision = bench.handle(transition())
+    # Then the one incident message now says what was done; no second message was posted
+    assert isinstance(decision, Decision)
+    assert decision.acted
+    assert len(bench.notifier.posts) == 1
+    ((_, ts, update),) = bench.notifier.updates
+    assert ts == "1780000000.000001"
+    assert "raised the minimum" in update["text"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"account": "", "accounts": frozenset(), "alarm_arn": ""}, "names no AWS account"),
+        ({"region": "", "regions": frozenset(), "alarm_arn": ""}, "names no AWS region"),
+    ],
+)
+def test_a_delivery_that_does_not_say_whose_or_where_it_is_is_rejected(
+    bench: Bench, fields: dict[str, Any], reason: str
+) -> None:
+    rejection = bench.handle(transition(**fields))
+    assert isinstance(rejection, Rejection)
+    assert reason in rejection.reason
+    assert bench.world.capacity.capacity == Capacity(2, 10)
+
+
+def test_the_recovery_thread_reply_sent_to_slack_is_escaped(bench: Bench) -> None:
+    # Given an open incident for an alarm whose name would ping the channel
+    name = "mycandidate-<!here>-redis"
+    bench.handle(transition(name, namespace="AWS/ElastiCache", dimensions={}))
+    # When it recovers
+    bench.handle(transition(name, state="OK", at=bench.now.replace(minute=20), namespace="AWS/ElastiCache"))
+    # Then the thread reply Slack receives carries no broadcast
+    ((_, _, reply),) = bench.notifier.replies
+    assert "<!here>" not in str(reply)
+    assert "&lt;!here&gt;" in reply["text"]

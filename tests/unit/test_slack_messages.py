@@ -179,13 +179,21 @@ def test_the_fallback_text_of_an_incident_and_its_recovery_is_escaped_too() -> N
     }
 
 
-def test_buttons_carry_the_real_alarm_name_so_acknowledge_and_mute_act_on_that_alarm() -> None:
-    # Given an alarm whose name holds Slack's control characters
+def test_an_alarm_name_the_mute_command_refuses_gets_no_buttons_that_would_always_be_refused() -> None:
+    # Given an alarm whose name holds Slack's control characters (CloudWatch allows them; `mute` does not)
     message = every_message("<!here>")["incident"]
+    # Then its incident offers no Acknowledge / Mute buttons: pressing them could only be refused
+    action_ids = {e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert not action_ids & {"incident_ack", "alarm_mute"}
+
+
+def test_buttons_carry_the_real_alarm_name_so_acknowledge_and_mute_act_on_that_alarm() -> None:
+    # Given an ordinary alarm name
+    message = render_incident(Decision(transition=transition("ecs-cpu-high"), reason="no action"))
     # When its buttons are read back as Slack would send them on a click
     values = {e["action_id"]: e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
-    # Then the value is the name itself (it is data, never rendered), not an escaped copy
-    assert values["incident_ack"] == values["alarm_mute"] == "mycandidate-<!here>-redis"
+    # Then the value is the name itself (data, never rendered)
+    assert values["incident_ack"] == values["alarm_mute"] == "mycandidate-ecs-cpu-high-redis"
 
 
 def test_backticks_in_outside_text_cannot_close_the_code_span_it_is_shown_in() -> None:

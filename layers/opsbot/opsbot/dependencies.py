@@ -109,7 +109,7 @@ def build_remediator(config: Settings) -> Remediator:
 
     from opsbot.alarms.remediation import Remediator
     from opsbot.slack.credentials import load_credentials
-    from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery
+    from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery, render_recovery_reply
 
     credentials = load_credentials(config)
     web = WebClient(token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/")
@@ -120,4 +120,5 @@ def build_remediator(config: Settings) -> Remediator:
         clock=lambda: datetime.now(UTC),
         render=render_incident,
         render_recovery=render_recovery,
+        render_reply=render_recovery_reply,
     )

@@ -91,6 +91,7 @@ class Remediator:
         render: Callable[[Decision], dict[str, Any]],
         render_recovery: Callable[[Incident, AlarmTransition], dict[str, Any]],
         lock_wait: float = _LOCK_WAIT_SECONDS,
+        render_reply: Callable[[Incident, AlarmTransition], dict[str, Any]] | None = None,
     ) -> None:
         self._lock_wait = lock_wait
         self._settings = settings
@@ -99,6 +100,7 @@ class Remediator:
         self._clock = clock
         self._render = render
         self._render_recovery = render_recovery
+        self._render_reply = render_reply or (lambda incident, t: {"text": render_recovery(incident, t)["text"]})
 
     # entry ----------------------------------------------------------------------------------------------------
     def handle(self, transition: AlarmTransition) -> Decision | Rejection | None:
@@ -119,14 +121,6 @@ class Remediator:
             return None
         if transition.new_state != "ALARM":
             return None  # INSUFFICIENT_DATA: no data is not a reason to act, and not worth a page
-        try:
-            silenced = self._silenced(transition)
-        except Exception as exc:
-            self._could_not_decide(transition, exc)
-            raise
-        if silenced is not None:
-            self._audit(silenced)
-            return silenced
         outcome = match(transition, self._runbooks)
         if not outcome.runbooks and outcome.missing_dimensions and transition.kind is not AlarmKind.UNKNOWN:
             return Rejection(
@@ -134,6 +128,18 @@ class Remediator:
                 source=transition.source,
                 alarm_name=transition.alarm_name,
             )
+        try:
+            silenced = self._silenced(transition, outcome.runbooks)
+        except Exception as exc:
+            if _would_change_aws(transition, outcome.runbooks):
+                self._could_not_decide(transition, exc)  # never act without knowing whether CloudWatch is muted
+                raise
+            # Notify-only: telling the channel is better than a retry storm; the incident says what is unknown.
+            logger.warning("CloudWatch silence unreadable; notifying anyway", extra={"alarm": transition.alarm_name})
+            silenced = None
+        if silenced is not None:
+            self._audit(silenced)
+            return silenced
         try:
             decision = self._decide(transition, outcome.runbooks, changes)
         except Exception as exc:
@@ -155,13 +161,13 @@ class Remediator:
             audit_key=_audit_key(transition, self._clock()),
         )
         self._audit(failed)
-        existing = self._ports.state.get_incident(transition.alarm_name)
-        if existing is None or existing.opened_at != transition.changed_at:  # a retry must not post again
-            self._announce(failed)
+        self._announce(failed)  # a retry updates the message it posted the first time
 
-    def _silenced(self, t: AlarmTransition) -> Decision | None:
+    def _silenced(self, t: AlarmTransition, runbooks: Sequence[Runbook]) -> Decision | None:
         """CloudWatch's own silence wins on every path: a composite alarm's suppressed actions (carried by
-        EventBridge and the Lambda action; read from the alarm for composites) and active alarm mute rules."""
+        EventBridge and the Lambda action), and what the alarm says now (an active mute rule, actions disabled,
+        a composite's suppressor). It is judged when the delivery is handled, which for a retry or a redrive may
+        be later than the state change."""
         why = ""
         if t.actions_suppressed_by:
             detail = f" ({t.actions_suppressed_reason})" if t.actions_suppressed_reason else ""
@@ -171,7 +177,15 @@ class Remediator:
         if not why:
             return None
         logger.info("alarm silenced by CloudWatch; no action", extra={"alarm": t.alarm_name, "reason": why})
-        return Decision(transition=t, reason=f"{why}; no action", silenced=True, audit_key=_audit_key(t, self._clock()))
+        first = runbooks[0] if runbooks else None
+        return Decision(
+            transition=t,
+            runbook=first.name if first else "",
+            action=first.action if first else "notify",
+            reason=f"{why}; no action",
+            silenced=True,
+            audit_key=_audit_key(t, self._clock()),
+        )
 
     # scope ----------------------------------------------------------------------------------------------------
     def _out_of_scope(self, t: AlarmTransition) -> Rejection | None:
@@ -188,7 +202,10 @@ class Remediator:
                 t.source,
                 t.alarm_name,
             )
-        elsewhere = sorted((t.regions | ({t.region} if t.region else set())) - {settings.region})
+        regions = t.regions | ({t.region} if t.region else set())
+        if not regions:
+            return Rejection("the delivery names no AWS region", t.source, t.alarm_name)
+        elsewhere = sorted(regions - {settings.region})
         if elsewhere:
             return Rejection(f"alarm is in {elsewhere[0]}; this bot serves {settings.region}", t.source, t.alarm_name)
         expected = {
@@ -379,8 +396,14 @@ class Remediator:
         if notifier is None or decision.silenced or decision.reason.startswith("muted"):
             return
         t = decision.transition
+        message = self._render(decision)
+        existing = self._ports.state.get_incident(t.alarm_name)
         try:
-            channel, ts = notifier.post(self._render(decision))
+            if existing is not None and existing.opened_at == t.changed_at:  # this transition's own earlier message
+                notifier.update(existing.channel, existing.ts, message)
+                channel, ts = existing.channel, existing.ts
+            else:
+                channel, ts = notifier.post(message)
         except OpsbotError:
             logger.error("incident not posted to Slack", extra={"alarm": t.alarm_name})
             return
@@ -406,7 +429,7 @@ class Remediator:
             return
         state.close_incident(t.alarm_name)
         try:
-            notifier.reply(incident.channel, incident.ts, {"text": message["text"]})
+            notifier.reply(incident.channel, incident.ts, self._render_reply(incident, t))
         except OpsbotError:
             logger.warning("recovery thread reply not posted", extra={"alarm": t.alarm_name})
 
@@ -415,6 +438,10 @@ def _audit_key(t: AlarmTransition, now: datetime) -> str:
     """Ordered by when the bot decided (like every audit entry), named after the transition it handled."""
     digest = hashlib.sha256(t.dedupe_key.encode()).hexdigest()[:8]
     return new_audit_key(now, f"alarm-{digest}")
+
+
+def _would_change_aws(t: AlarmTransition, runbooks: Sequence[Runbook]) -> bool:
+    return t.kind is not AlarmKind.UNKNOWN and any(runbook.action != "notify" for runbook in runbooks)
 
 
 def _error_text(exc: Exception) -> str:

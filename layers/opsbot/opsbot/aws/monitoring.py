@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from opsbot.aws.errors import aws_call
+from opsbot.errors import AwsOperationError
 from opsbot.ports import AlarmSummary
 
 
@@ -67,26 +68,37 @@ class SnapshotMaker:
 
 
 class AlarmSilenceGateway:
-    """Whether CloudWatch itself is keeping an alarm's actions quiet: an active alarm mute rule (the native
-    maintenance window, ``ListAlarmMuteRules``) or, for a composite alarm, its actions suppressor."""
+    """Whether CloudWatch itself is keeping an alarm's actions quiet right now: an active alarm mute rule (the native
+    maintenance window, ``ListAlarmMuteRules``), alarm actions switched off (``DisableAlarmActions``: EventBridge
+    still reports the state change, SNS and the Lambda action do not), or a composite alarm's actions suppressor."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
 
     def silenced(self, alarm: str, composite: bool) -> str | None:
-        with aws_call("ListAlarmMuteRules"):
-            paginator = self._client.get_paginator("list_alarm_mute_rules")
-            for page in paginator.paginate(AlarmName=alarm, Statuses=["ACTIVE"]):
-                for rule in page.get("AlarmMuteRuleSummaries", []):
-                    if rule.get("Status") == "ACTIVE":  # "currently muting alarm actions" (GetAlarmMuteRule docs)
-                        name = str(rule.get("AlarmMuteRuleArn", "")).rsplit(":", 1)[-1] or "unnamed"
-                        return f"alarm mute rule {name} is active"
-        if not composite:
-            return None
+        rule = self._active_mute_rule(alarm)
+        if rule is not None:
+            return f"alarm mute rule {rule} is active"
         with aws_call("DescribeAlarms"):
-            found = self._client.describe_alarms(AlarmNames=[alarm], AlarmTypes=["CompositeAlarm"])
-        for described in found.get("CompositeAlarms", []):
+            kinds = ["CompositeAlarm"] if composite else ["MetricAlarm", "CompositeAlarm"]
+            found = self._client.describe_alarms(AlarmNames=[alarm], AlarmTypes=kinds)
+        for described in found.get("MetricAlarms", []) + found.get("CompositeAlarms", []):
+            if described.get("ActionsEnabled") is False:
+                return "alarm actions are disabled"
             by = described.get("ActionsSuppressedBy")
             if by and described.get("StateValue") == "ALARM":
                 return f"actions suppressed by {by}"
+        return None
+
+    def _active_mute_rule(self, alarm: str) -> str | None:
+        try:
+            with aws_call("ListAlarmMuteRules"):
+                paginator = self._client.get_paginator("list_alarm_mute_rules")
+                for page in paginator.paginate(AlarmName=alarm, Statuses=["ACTIVE"]):
+                    for rule in page.get("AlarmMuteRuleSummaries", []):
+                        if rule.get("Status") == "ACTIVE":  # "currently muting alarm actions" (GetAlarmMuteRule)
+                            return str(rule.get("AlarmMuteRuleArn", "")).rsplit(":", 1)[-1] or "unnamed"
+        except AwsOperationError as exc:
+            if exc.code != "ResourceNotFoundException":  # no rule targets this alarm
+                raise
         return None

@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackClientError
 
 from opsbot.alarms.model import AlarmTransition
 from opsbot.alarms.remediation import Decision
-from opsbot.errors import OpsbotError
+from opsbot.commands.remediation import parse_alarm_name
+from opsbot.errors import OpsbotError, UsageError
 from opsbot.logic.durations import format_duration
 from opsbot.ports import Incident
 from opsbot.slack import blocks as bk
@@ -102,6 +103,14 @@ def _state(before: dict[str, Any]) -> str:
     return esc(bk.truncate(shown, 300))
 
 
+def _buttons_accept(alarm: str) -> bool:
+    try:
+        parse_alarm_name(alarm)
+    except UsageError:
+        return False
+    return True
+
+
 def _name(t: AlarmTransition | Incident) -> str:
     return esc(bk.truncate(t.alarm_name if isinstance(t, AlarmTransition) else t.alarm, _NAME))
 
@@ -119,15 +128,16 @@ def render_incident(decision: Decision) -> dict[str, Any]:
     buttons: list[dict[str, Any]] = []
     if decision.undo_key:
         buttons.append(bk.button("Undo", "scale_undo", decision.undo_key))
-    buttons.append(bk.button("Acknowledge", "incident_ack", t.alarm_name))
-    buttons.append(bk.button("Mute 1 h", "alarm_mute", t.alarm_name))
+    if _buttons_accept(t.alarm_name):  # else the buttons would always be refused: the name is not one `mute` takes
+        buttons.append(bk.button("Acknowledge", "incident_ack", t.alarm_name))
+        buttons.append(bk.button("Mute 1 h", "alarm_mute", t.alarm_name))
     runbook = f"runbook {code(decision.runbook, 100)} · " if decision.runbook else ""
     when = f"{t.changed_at:%Y-%m-%d %H:%M:%S} UTC"
     context = f"{runbook}via {esc(t.source.value)} · {when} · {bk.link(alarm_link(t), 'alarm in CloudWatch')}"
     blocks = [
         bk.section(f"{icon} *{_name(t)}* is in ALARM"),
         bk.section("\n".join(lines)),
-        bk.actions(buttons, block_id="incident"),
+        *([bk.actions(buttons, block_id="incident")] if buttons else []),
         bk.context(context),
     ]
     return bk.message(f"{_name(t)} is in ALARM: {reason}", blocks)
