@@ -40,3 +40,14 @@ def test_the_layer_pins_the_sdk_the_tests_run_with() -> None:
     requirements = (EVENTS_DIR.parent / "layers" / "dependencies" / "requirements.txt").read_text()
     assert f"boto3=={boto3.__version__}" in requirements
     assert f"botocore=={botocore.__version__}" in requirements
+
+
+def test_the_layer_keeps_the_model_of_every_service_the_bot_calls() -> None:
+    # The dependencies layer drops botocore's models of services the bot does not call; a client for a dropped
+    # one would fail in Lambda with UnknownServiceError.
+    from devtools.events import EVENTS_DIR
+
+    makefile = (EVENTS_DIR.parent / "layers" / "dependencies" / "Makefile").read_text()
+    (line,) = [line for line in makefile.splitlines() if line.startswith("KEEP_SERVICES :=")]
+    kept = set(line.split(":=", 1)[1].split())
+    assert set(REQUIRED_OPERATIONS) <= kept
