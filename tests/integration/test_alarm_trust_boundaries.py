@@ -4,6 +4,7 @@ CloudWatch suppresses or mutes, and alarms of another AWS account. Each is recor
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,8 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devtools.events import load_event
+from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import LocalStack
 from opsbot import dependencies
+from opsbot.alarms import entry
 from opsbot.alarms.entry import process
 from opsbot.idempotency import exactly_once
 
@@ -209,3 +212,25 @@ def test_a_recurring_maintenance_window_that_is_open_now_stops_remediation(stack
     # Then it is not remediated
     assert summary["acted"] == 0
     assert stack.capacity() == (2, 10)
+
+
+@pytest.mark.parametrize(("function_account", "acted"), [("123456789012", 1), ("210987654321", 0)])
+def test_without_configuration_the_function_arn_in_the_lambda_context_names_the_bots_account(
+    stack: LocalStack, function_account: str, acted: int
+) -> None:
+    # Given a deployment that does not configure OPSBOT_ACCOUNT_ID: the function's own ARN is the authority
+    os.environ.pop("OPSBOT_ACCOUNT_ID", None)
+    dependencies.settings.cache_clear()
+    entry._runtime.cache_clear()
+    context = FakeLambdaContext(
+        function_name="opsbot-alarms",
+        invoked_function_arn=f"arn:aws:lambda:af-south-1:{function_account}:function:opsbot-alarms:live",
+    )
+    try:
+        # When this account's CPU alarm arrives through the real entry point
+        summary = entry.handle(load_event("alarm_eventbridge_cpu_high.json"), context)
+    finally:
+        entry._runtime.cache_clear()
+        dependencies.settings.cache_clear()
+    # Then it is acted on only when the function runs in that same account
+    assert (summary["acted"], summary["rejected"]) == (acted, 1 - acted)
