@@ -63,7 +63,7 @@ def test_empty_overrides_as_declared_in_the_template_are_allowed_in_prod() -> No
     env = {**SAFE_PROD, "OPSBOT_AWS_ENDPOINT_URL": "", "OPSBOT_AWS_ENDPOINT_URL_LAMBDA": "", "SLACK_API_URL": ""}
     settings = Settings.from_env(env)
     assert (settings.environment, settings.slack_team_id) == ("prod", "T0MYCANDID")
-    assert not settings.slack_api_override
+    assert not settings.slack_api_url
 
 
 @pytest.mark.parametrize(
@@ -103,4 +103,5 @@ def test_staging_requires_the_team_id_but_may_use_any_channel_and_a_slack_overri
 
 def test_dev_may_leave_the_team_id_unset_and_then_serves_any_workspace() -> None:
     settings = Settings.from_env({"SLACK_API_URL": "http://127.0.0.1:9/api/"})
-    assert (settings.slack_team_id, settings.slack_api_override) == ("", True)
+    assert settings.slack_team_id == ""
+    assert settings.slack_api_url

@@ -120,7 +120,7 @@ class Settings:
     slack_secret_id: str = ""
     slack_team_id: str = ""  # the one workspace served; empty (dev only) accepts any workspace
     endpoint_override: bool = False
-    slack_api_override: bool = False
+    slack_api_url: str = ""  # SLACK_API_URL: the offline stack's recorder; empty means Slack itself
     remediation_dry_run: bool = False
     flap_changes: int = 4
     flap_window: timedelta = timedelta(minutes=10)
@@ -137,6 +137,10 @@ class Settings:
     def revert_action_name(self) -> str:
         """The one-time scheduled action that reverts a temporary capacity raise."""
         return f"opsbot-revert-{self.service}"
+
+    @property
+    def slack_api_base(self) -> str:
+        return self.slack_api_url or "https://slack.com/api/"
 
     @property
     def service_key(self) -> str:
@@ -190,7 +194,7 @@ class Settings:
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
             slack_team_id=env.get("OPSBOT_SLACK_TEAM_ID", "").strip(),
             endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
-            slack_api_override=bool(env.get("SLACK_API_URL", "").strip()),
+            slack_api_url=env.get("SLACK_API_URL", "").strip(),
             remediation_dry_run=flag("OPSBOT_REMEDIATION_DRY_RUN"),
             flap_changes=integer("OPSBOT_FLAP_CHANGES", 4),
             flap_window=timedelta(minutes=integer("OPSBOT_FLAP_WINDOW_MINUTES", 10)),
@@ -239,7 +243,7 @@ class Settings:
             found.append("OPSBOT_SLACK_TEAM_ID is required outside dev (else any workspace with the app is served)")
         if self.environment != "prod":
             return found
-        if self.slack_api_override:
+        if self.slack_api_url:
             found.append("prod must talk to the real Slack API; unset SLACK_API_URL")
         if not self.rbac.allowed_channels:
             found.append("prod needs OPSBOT_RBAC.channels (with none, commands are accepted in every channel)")

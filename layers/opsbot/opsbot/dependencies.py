@@ -28,9 +28,10 @@ def own_account(config: Settings, function_arn: str) -> Settings:
     (``arn:aws:lambda:<region>:<account>:function:<name>[:alias]``). Empty when neither says."""
     if config.account_id:
         return config
-    parts = function_arn.split(":")
-    account = parts[4] if len(parts) >= 7 and parts[0] == "arn" and parts[4].isdigit() else ""
-    return replace(config, account_id=account)
+    from opsbot.logic.arns import region_and_account
+
+    _, account = region_and_account(function_arn)
+    return replace(config, account_id=account if account.isdigit() else "")
 
 
 def build_ports(config: Settings) -> Ports:
@@ -112,7 +113,7 @@ def build_remediator(config: Settings) -> Remediator:
     from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery, render_recovery_reply
 
     credentials = load_credentials(config)
-    web = WebClient(token=credentials.bot_token, base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/")
+    web = WebClient(token=credentials.bot_token, base_url=config.slack_api_base)
     return Remediator(
         config,
         load_runbooks(config),

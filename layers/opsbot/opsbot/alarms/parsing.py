@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities.data_classes import (
 from aws_lambda_powertools.utilities.data_classes.sns_event import SNSEventRecord
 
 from opsbot.alarms.model import AlarmKind, AlarmTransition, ParsedDelivery, Rejection, Source
+from opsbot.logic.arns import region_and_account
 
 ALARM_STATES = frozenset({"ALARM", "OK", "INSUFFICIENT_DATA"})
 EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
@@ -191,8 +192,8 @@ def _from_alarm_data(
     shape = _shape_from_configuration(
         CloudWatchAlarmConfiguration(configuration if isinstance(configuration, dict) else {})
     )
-    arn_region, arn_account = _arn_region_account(alarm_arn)
-    origins = [(region, account), *map(_arn_region_account, [alarm_arn, *other_arns])]
+    arn_region, arn_account = region_and_account(alarm_arn)
+    origins = [(region, account), *map(region_and_account, [alarm_arn, *other_arns])]
     datapoints = [value for value in map(_float, _list(reason_data.get("recentDatapoints"))) if value is not None]
     return AlarmTransition(
         source=source,
@@ -230,8 +231,8 @@ def _from_alarm_notification(payload: Mapping[str, Any], *, topic_arn: str) -> A
     if changed_at is None:
         raise _Unusable("SNS alarm notification has no parseable StateChangeTime", name)
     alarm_arn = _str(payload.get("AlarmArn"))
-    arn_region, arn_account = _arn_region_account(alarm_arn)
-    topic_region, topic_account = _arn_region_account(topic_arn)
+    arn_region, arn_account = region_and_account(alarm_arn)
+    topic_region, topic_account = region_and_account(topic_arn)
     reason = _str(payload.get("NewStateReason"))
     trigger = _mapping(payload.get("Trigger"))
     shape = _Shape(AlarmKind.COMPOSITE) if _str(payload.get("AlarmRule")) else _shape_from_trigger(trigger)
@@ -392,13 +393,6 @@ def _timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _arn_region_account(arn: str) -> tuple[str, str]:
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn":
-        return parts[3], parts[4]
-    return "", ""
 
 
 def _named(values: Iterable[str]) -> frozenset[str]:

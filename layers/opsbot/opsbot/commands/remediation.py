@@ -98,11 +98,15 @@ def run_mute(request: MuteRequest, ctx: CommandContext) -> Outcome:
     return mute(request.alarm, request.duration, ctx)
 
 
-def mute(alarm: str, duration: timedelta | None, ctx: CommandContext) -> Outcome:
+def _ours(alarm: str, ctx: CommandContext) -> None:
     if not alarm.startswith(ctx.settings.alarm_prefix):
         raise GuardrailViolation(
             f"`{echo(alarm)}` is not a MyCandidate alarm (they start with `{ctx.settings.alarm_prefix}`)"
         )
+
+
+def mute(alarm: str, duration: timedelta | None, ctx: CommandContext) -> Outcome:
+    _ours(alarm, ctx)
     state = _state(ctx)
     if duration is None:
         state.unmute(alarm)
@@ -129,8 +133,7 @@ def mute_for_an_hour(alarm: str, ctx: CommandContext) -> Outcome:
 
 
 def acknowledge(alarm: str, ctx: CommandContext) -> Outcome:
-    if not alarm.startswith(ctx.settings.alarm_prefix):
-        raise GuardrailViolation(f"`{echo(alarm)}` is not a MyCandidate alarm")
+    _ours(alarm, ctx)
     return Outcome(view=RemediationView(kind="acknowledged", alarm=alarm, by=ctx.actor.user_id), public=True)
 
 

@@ -48,7 +48,7 @@ def build_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> App:
     """Wire listeners. ``ports`` is called lazily (first lazy run) so that acks never build AWS clients."""
-    client = WebClient(base_url=os.environ.get("SLACK_API_URL") or "https://slack.com/api/")
+    client = WebClient(base_url=settings.slack_api_base)
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         # Single workspace, known token: no `auth.test` round trip to Slack before the first ack.
