@@ -8,14 +8,26 @@ alarm recovers (the incident is updated in place) and the scale-out is undone fr
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from itertools import count
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from devtools.events import load_event
 from devtools.lambda_context import FakeLambdaContext
-from devtools.local_stack import OPERATOR, STRANGER, VIEWER, LocalBot, LocalStack, running_stack
+from devtools.local_stack import (
+    OPERATOR,
+    OPS_CHANNEL,
+    SIGNING_SECRET,
+    STRANGER,
+    VIEWER,
+    LocalBot,
+    LocalStack,
+    running_stack,
+)
+from devtools.slack_requests import api_gateway_event, block_action_body
 from devtools.transcript import ack_text, indent, message_text
 
 _RULE = "─" * 78
@@ -52,17 +64,28 @@ class Demo:
         self.bot.run_lazy()
         return self._posts(response_url)
 
-    def click(self, title: str, user: str, action_id: str, value: str) -> list[dict[str, Any]]:
+    def click(self, title: str, user: str, action_id: str, value: str, *, ephemeral: bool) -> list[dict[str, Any]]:
+        """``ephemeral``: whether the message carrying the button was shown only to the clicker (Slack says so in
+        the payload's ``container``; a message in the channel is kept and answered below)."""
         print(f"\n{_RULE}\n{title}\n{_RULE}")
         print(f"{user}> clicks [{action_id.split('_')[-1].title()}]")
         response_url = f"{self.stack.recorder.url}/response/{next(self._ids)}"
-        self.bot.click(action_id, value, user, response_url=response_url)
+        payload = json.loads(
+            parse_qs(
+                block_action_body(action_id, value, user_id=user, channel_id=OPS_CHANNEL, response_url=response_url)
+            )["payload"][0]
+        )
+        payload["container"]["is_ephemeral"] = ephemeral
+        self.bot.send(api_gateway_event(urlencode({"payload": json.dumps(payload)}), SIGNING_SECRET))
         return self._posts(response_url)
 
     def _posts(self, response_url: str) -> list[dict[str, Any]]:
         path = response_url.removeprefix(self.stack.recorder.url)
         posts = [call.body for call in self.stack.recorder.response_url_posts() if call.path == path]
         for body in posts:
+            if body.get("delete_original"):
+                print("bot> (removes the message whose button was pressed; the result above replaces it)")
+                continue
             visibility = "to the channel" if body.get("response_type") == "in_channel" else "only to you"
             text = message_text(body)
             print(f"bot ({visibility})> {text.splitlines()[0]}")
@@ -126,7 +149,7 @@ def run_alarm_scenario(demo: Demo) -> None:
     deliver("10. CPU recovers: the alarm returns to OK", "alarm_eventbridge_cpu_ok.json")
     demo.expect(len(stack.recorder.api_calls("chat.update")) == 1, "the incident is updated in place")
 
-    demo.click("11. The operator presses Undo on the incident", OPERATOR, "scale_undo", undo_value)
+    demo.click("11. The operator presses Undo on the incident", OPERATOR, "scale_undo", undo_value, ephemeral=False)
     print(demo.state("after"))
     demo.expect(stack.capacity() == (2, 10), "Undo restores min 2 / max 10")
 
@@ -143,6 +166,9 @@ def main() -> int:
         posts = demo.step("2. An operator raises the service to at least 4 tasks", OPERATOR, "scale 4")
         print(demo.state("now"))
         demo.expect(stack.capacity() == (4, 10), "scale 4 sets min 4 / max 10")
+        demo.expect(
+            bool(posts) and posts[-1].get("response_type") == "in_channel", "the change is posted to the channel"
+        )
         undo_value = next(
             (e["value"] for p in posts for b in p.get("blocks", []) if b["type"] == "actions" for e in b["elements"]),
             "",
@@ -157,7 +183,8 @@ def main() -> int:
         demo.step("5. A user with no role tries to scale", STRANGER, "scale 6")
         demo.expect(stack.capacity() == (4, 10), "unauthorised scale changes nothing")
 
-        demo.click("6. The operator presses Undo on step 2", OPERATOR, "scale_undo", undo_value)
+        # Step 2's result was posted to the channel (OPSBOT_RESULTS=channel), so its Undo is pressed there
+        demo.click("6. The operator presses Undo on step 2", OPERATOR, "scale_undo", undo_value, ephemeral=False)
         print(demo.state("after"))
         demo.expect(stack.capacity() == (2, 10), "Undo restores min 2 / max 10")
 

@@ -13,12 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
+from typing import Literal, cast
 
 from opsbot.errors import ConfigError
 
 HOME_REGION = "af-south-1"
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{2,20}$")
 _SLACK_TEAM_ID = re.compile(r"^T[A-Z0-9]{2,20}$")
+# Where reports of applied changes go (OPSBOT_RESULTS): ``channel`` — to the channel the command or button came
+# from; ``ops`` — to OPSBOT_SLACK_CHANNEL (the requester gets a private copy when they are elsewhere);
+# ``private`` — only to the person who made the change.
+Results = Literal["channel", "ops", "private"]
+RESULTS: tuple[Results, ...] = ("channel", "ops", "private")
 
 
 class Role(IntEnum):
@@ -119,6 +125,7 @@ class Settings:
     slack_channel: str = ""
     slack_secret_id: str = ""
     slack_team_id: str = ""  # the one workspace served; empty (dev only) accepts any workspace
+    results: Results = "channel"  # see RESULTS: the team sees a change where it was made unless configured otherwise
     endpoint_override: bool = False
     slack_api_url: str = ""  # SLACK_API_URL: the offline stack's recorder; empty means Slack itself
     remediation_dry_run: bool = False
@@ -173,6 +180,10 @@ class Settings:
             confirm_above=integer("OPSBOT_CONFIRM_ABOVE", 10),
             max_temporary=timedelta(hours=integer("OPSBOT_MAX_TEMPORARY_HOURS", 24)),
         )
+        results = env.get("OPSBOT_RESULTS", "").strip().lower() or "channel"
+        if results not in RESULTS:
+            problems.append(f"OPSBOT_RESULTS must be one of {', '.join(RESULTS)}, got {env.get('OPSBOT_RESULTS')!r}")
+            results = "channel"
         try:
             rbac = RbacConfig.from_json(env.get("OPSBOT_RBAC", ""))
         except ConfigError as exc:
@@ -193,6 +204,7 @@ class Settings:
             slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
             slack_team_id=env.get("OPSBOT_SLACK_TEAM_ID", "").strip(),
+            results=cast(Results, results),
             endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
             slack_api_url=env.get("SLACK_API_URL", "").strip(),
             remediation_dry_run=flag("OPSBOT_REMEDIATION_DRY_RUN"),
@@ -241,6 +253,8 @@ class Settings:
         # not the workspace, so every other workspace the app gets installed in sends requests that pass the check.
         if self.environment != "dev" and not self.slack_team_id:
             found.append("OPSBOT_SLACK_TEAM_ID is required outside dev (else any workspace with the app is served)")
+        if self.results == "ops" and not self.slack_channel:
+            found.append("OPSBOT_RESULTS=ops needs OPSBOT_SLACK_CHANNEL (the ops channel the results are posted to)")
         if self.environment != "prod":
             return found
         if self.slack_api_url:

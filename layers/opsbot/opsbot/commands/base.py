@@ -73,8 +73,12 @@ class Outcome:
 
     view: Any
     audit: AuditOutcome | None = field(default_factory=AuditOutcome)
-    public: bool = False
+    public: bool = False  # posted to the channel (response_type in_channel), not only to the requester
     warning: str = ""  # shown under the result, e.g. when the audit trail could not be written
+    # A report of a change the bot applied (or tried to apply and failed part-way): set by dispatch, which also
+    # decides ``public`` from ``Settings.results``; the Slack layer routes it to the ops channel when so configured.
+    report: bool = False
+    by: str = ""  # the Slack user who made the change, named in the report since others read it
 
 
 class CommandSpec(NamedTuple):

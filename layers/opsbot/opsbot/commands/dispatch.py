@@ -140,7 +140,24 @@ def _guarded(
         outcome = Outcome(
             view=ErrorView(kind="failed", message=message), audit=AuditOutcome(result="failed", error=message)
         )
-    return _finish(ctx, verb, arguments, outcome)
+    return _finish(ctx, verb, arguments, _as_report(ctx, outcome) if mutating else outcome)
+
+
+def _as_report(ctx: CommandContext, outcome: Outcome) -> Outcome:
+    """An allowed action that recorded a state change (applied, undone, or failed part-way with capacity moved) is a
+    report the team should see; ``Settings.results`` says whether it is posted. Refusals, usage errors, dry runs,
+    confirmation prompts, cancellations, no-ops and reads record no change and stay with the requester."""
+    audit = outcome.audit
+    changed = (
+        audit is not None
+        and audit.decision == "allowed"
+        and audit.result in {"ok", "failed"}
+        and bool(audit.before or audit.after)
+    )
+    if not changed:
+        return outcome
+    public = outcome.public or ctx.settings.results != "private"
+    return replace(outcome, report=True, public=public, by=ctx.actor.user_id)
 
 
 def _refusal(exc: OpsbotError) -> Outcome:

@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,11 +126,11 @@ class _Listeners:
         key = f"command:{body.get('trigger_id') or body.get('command', '')}:{body.get('user_id')}"
 
         def work() -> None:
-            ctx = self._context(body["user_id"], body.get("channel_id", ""), key, client)
-            outcome = execute_command(text, ctx)
+            channel = body.get("channel_id", "")
+            outcome = execute_command(text, self._context(body["user_id"], channel, key, client))
             already_told = outcome.audit is not None and outcome.audit.decision == "invalid"
             if not already_told:  # usage errors were answered in the ack
-                respond(**views.render(outcome))
+                self._deliver(outcome, channel, respond, client, clicked_ephemeral=None, succeeded=True)
 
         self._guarded(key, work, respond)
 
@@ -146,12 +147,46 @@ class _Listeners:
             channel = (body.get("channel") or {}).get("id", "")
             outcome = execute_action(action_id, value, self._context(user, channel, key, client))
             succeeded = outcome.audit is None or outcome.audit.result in {"ok", "noop"}
-            # A used confirmation prompt (ephemeral, only the clicker sees it) is replaced by its result; an
-            # incident in the channel stays as it is and the result is posted below it.
             ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-            respond(**views.render(outcome), replace_original=succeeded and ephemeral)
+            self._deliver(outcome, channel, respond, client, clicked_ephemeral=ephemeral, succeeded=succeeded)
 
         self._guarded(key, work, respond)
+
+    def _deliver(
+        self,
+        outcome: Outcome,
+        channel: str,
+        respond: Respond,
+        client: WebClient,
+        *,
+        clicked_ephemeral: bool | None,  # None: a slash command, not a click
+        succeeded: bool,
+    ) -> None:
+        """Answer where ``Settings.results`` says. A used ephemeral message (a confirmation prompt, which only the
+        clicker sees) is replaced by a private result, or removed once the result is posted for everyone; a message
+        in the channel (an incident, a posted result) stays as it is and the answer goes below it."""
+        ops = self._settings.slack_channel
+        if outcome.report and self._settings.results == "ops" and ops and channel != ops:
+            try:
+                message = views.render(outcome)
+                client.chat_postMessage(channel=ops, text=message["text"], blocks=message.get("blocks"))
+            except (SlackClientError, OSError) as exc:  # the change happened: the requester's channel is told instead
+                logger.warning("result not posted to the ops channel", extra={"error": type(exc).__name__})
+                warning = f"could not post this to the ops channel ({type(exc).__name__}); posting it here"
+                outcome = replace(outcome, warning="; ".join(w for w in (outcome.warning, warning) if w))
+            else:
+                respond(**views.requester_copy(outcome), replace_original=_replacing(clicked_ephemeral, succeeded))
+                return
+        message = views.render(outcome)
+        if clicked_ephemeral and message["response_type"] == "in_channel":
+            # An ephemeral message cannot become a channel message: post the result anew, then remove the prompt.
+            respond(**message, replace_original=False)
+            try:
+                respond(delete_original=True)
+            except OSError as exc:  # cosmetic: the stale prompt's buttons refuse a second use anyway
+                logger.warning("used prompt not removed", extra={"error": type(exc).__name__})
+            return
+        respond(**message, replace_original=_replacing(clicked_ephemeral, succeeded))
 
     def _guarded(self, key: str, work: Callable[[], None], respond: Respond) -> None:
         try:
@@ -192,6 +227,12 @@ class _Listeners:
             if complete:  # a failed read is retried on the next request, not cached for five minutes
                 self._groups_read_at = time.monotonic()
         return frozenset(group for group, users in self._groups.items() if user_id in users)
+
+
+def _replacing(clicked_ephemeral: bool | None, succeeded: bool) -> bool | None:
+    """A used ephemeral prompt is replaced by its private result; a failure keeps it, so the button can be retried.
+    ``None`` (a slash command's answer) leaves ``replace_original`` out of the message."""
+    return None if clicked_ephemeral is None else clicked_ephemeral and succeeded
 
 
 def _is_help(body: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ and every message is finished by ``blocks.message``, which keeps it inside Slack
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from opsbot.logic.durations import format_duration
 from opsbot.slack import blocks as bk
 from opsbot.slack.blocks import Block, Message, code, esc, mention
 
-__all__ = ["Message", "esc", "internal_error", "render", "working"]
+__all__ = ["Message", "esc", "internal_error", "render", "requester_copy", "working"]
 
 # How much of one external value a line shows; the rest of the line and the message stay readable.
 _NAME = 120
@@ -33,9 +34,20 @@ def render(outcome: Outcome) -> Message:
     view = outcome.view
     renderer = _RENDERERS[type(view)]
     text, body = renderer(view)
+    # A report is read by people who did not make the change: it names who did (unless the view already does).
+    if outcome.report and outcome.by and mention(outcome.by) not in text:
+        at = next((i for i, block in enumerate(body) if block.get("type") == "actions"), len(body))
+        body = [*body[:at], bk.context(f"by {mention(outcome.by)}"), *body[at:]]  # above the buttons
     if outcome.warning:
         body = [*body, bk.context(f":warning: {esc(outcome.warning)}")]
     return bk.message(text, body, response_type="in_channel" if outcome.public else "ephemeral")
+
+
+def requester_copy(outcome: Outcome) -> Message:
+    """What the requester sees where they made a change whose report went to the ops channel (results ``ops``)."""
+    message = render(replace(outcome, public=False))
+    note = bk.context(":loudspeaker: posted to the ops channel for the team")
+    return bk.message(message["text"], [*message.get("blocks", []), note], response_type="ephemeral")
 
 
 def working(verb: str) -> Message:
