@@ -23,6 +23,8 @@ Responses:
 * ``POST /2015-03-31/functions/<name>/invocations`` (Lambda ``Invoke``; point ``AWS_ENDPOINT_URL_LAMBDA``
   or ``OPSBOT_AWS_ENDPOINT_URL_LAMBDA`` here to capture Bolt's lazy self-invocation) -> ``202`` with no body
 * any other ``POST`` (``response_url`` posts) -> ``200 ok``
+* after ``SlackRecorder.refuse(method, times, status=429)``, the next ``times`` calls to ``method`` are answered
+  ``429`` (``Retry-After: 0``, ``{"ok": false, "error": "ratelimited"}``) or with ``status``; they are recorded too
 
 Only the standard library is used, so the module runs in a bare Python container.
 """
@@ -108,6 +110,7 @@ class _Store:
         self._lock = threading.Lock()
         self._calls: list[RecordedCall] = []
         self._counter = itertools.count(1)
+        self._refusals: dict[str, list[int]] = {}  # method -> statuses still to answer with, in order
 
     def add(self, call: RecordedCall) -> None:
         with self._lock:
@@ -120,6 +123,15 @@ class _Store:
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+
+    def refuse(self, method: str, statuses: list[int]) -> None:
+        with self._lock:
+            self._refusals.setdefault(method, []).extend(statuses)
+
+    def take_refusal(self, method: str) -> int | None:
+        with self._lock:
+            pending = self._refusals.get(method)
+            return pending.pop(0) if pending else None
 
     def next_ts(self) -> str:
         with self._lock:
@@ -196,6 +208,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         if match := _API_PATH.match(path):
+            refused = store.take_refusal(match["method"])
+            if refused is not None:
+                error = {"ok": False, "error": "ratelimited" if refused == 429 else "internal_error"}
+                store.add(RecordedCall(SLACK_API, self.path, headers, body, api_method=match["method"], response=error))
+                payload = json.dumps(error).encode()
+                self.send_response(refused)
+                self.send_header("Retry-After", "0")
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             channel = body.get("channel") if isinstance(body, dict) else None
             response = {
                 "ok": True,
@@ -269,6 +293,10 @@ class SlackRecorder:
     def calls(self) -> list[RecordedCall]:
         """Every recorded call, oldest first (a copy)."""
         return self._store.snapshot()
+
+    def refuse(self, method: str, times: int = 1, status: int = 429) -> None:
+        """Answer the next ``times`` calls to ``method`` with ``status`` (429: rate limited, as Slack does)."""
+        self._store.refuse(method, [status] * times)
 
     def clear(self) -> None:
         """Forget everything recorded so far."""

@@ -11,10 +11,15 @@ from opsbot.commands.base import Ports
 from opsbot.config import Settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
     from opsbot.alarms.remediation import RemediationPorts, Remediator
-    from opsbot.alarms.runbooks import Runbook
+    from opsbot.alarms.runbooks import Runbook, RunbookSource
     from opsbot.aws.remediation_store import RemediationStore
     from opsbot.ports import IncidentNotifierPort
+    from opsbot.slack.credentials import CredentialsSource
+
+_PARAMETER_MAX_AGE = 300  # seconds; what the README promises for the runbooks override
 
 
 @lru_cache(maxsize=1)
@@ -89,35 +94,57 @@ def remediation_state(config: Settings) -> RemediationStore:
 
 
 def load_runbooks(config: Settings) -> tuple[Runbook, ...]:
-    """The repository's runbooks, or the SSM parameter that overrides them; validated, or ``ConfigError``."""
-    from opsbot.alarms.runbooks import load_default_text, parse_runbooks
+    """The runbooks in force now, read once (tools and tests); the alarm function keeps a ``runbook_source``."""
+    return runbook_source(config)()
 
-    text = load_default_text()
-    if config.runbooks_parameter:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-        from opsbot.aws.clients import client
+def runbook_source(config: Settings) -> RunbookSource:
+    """The repository's runbooks, or the SSM parameter that overrides them, read through one Powertools
+    provider per source (its cache honours ``max_age``, 5 minutes) and re-validated when the text changes."""
+    from opsbot.alarms.runbooks import RunbookSource, load_default_text
 
-        text = str(SSMProvider(boto3_client=client("ssm", config.region)).get(config.runbooks_parameter, max_age=300))
     placeholders = {"cluster": config.cluster, "service": config.service, "db_instance": config.db_instance}
-    return parse_runbooks(text, placeholders)
+    name = config.runbooks_parameter
+    if not name:
+        default = load_default_text()
+        return RunbookSource(lambda: default, placeholders, "the repository's runbooks.yaml")
+    provider: list[SSMProvider] = []  # built on first read
+
+    def read() -> str:
+        if not provider:
+            from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+            from opsbot.aws.clients import client
+
+            provider.append(SSMProvider(boto3_client=client("ssm", config.region)))
+        return str(provider[0].get(name, max_age=_PARAMETER_MAX_AGE))
+
+    return RunbookSource(read, placeholders, f"SSM parameter {name}")
 
 
-def build_remediator(config: Settings) -> Remediator:
+def build_remediator(config: Settings, credentials: CredentialsSource | None = None) -> Remediator:
+    """Nothing Slack is read here: the notifier asks ``credentials`` for the bot token before each message, so
+    an unreadable secret costs the Slack report (audited), never the remediation."""
     from datetime import UTC, datetime
 
-    from slack_sdk import WebClient
-
     from opsbot.alarms.remediation import Remediator
-    from opsbot.slack.credentials import load_credentials
-    from opsbot.slack.incidents import SlackIncidentNotifier, render_incident, render_recovery, render_recovery_reply
+    from opsbot.slack.credentials import CredentialsSource
+    from opsbot.slack.incidents import (
+        SlackIncidentNotifier,
+        incident_client,
+        render_incident,
+        render_recovery,
+        render_recovery_reply,
+    )
 
-    credentials = load_credentials(config)
-    web = WebClient(token=credentials.bot_token, base_url=config.slack_api_base)
+    source = credentials or CredentialsSource(config)
+    notifier = SlackIncidentNotifier(
+        incident_client(config.slack_api_base), config.slack_channel, token=lambda: source.get().bot_token
+    )
     return Remediator(
         config,
-        load_runbooks(config),
-        build_remediation_ports(config, SlackIncidentNotifier(web, config.slack_channel)),
+        runbook_source(config),
+        build_remediation_ports(config, notifier),
         clock=lambda: datetime.now(UTC),
         render=render_incident,
         render_recovery=render_recovery,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
+from opsbot.errors import OpsbotError
 from opsbot.logic.scaling import Capacity
 
 
@@ -103,13 +104,21 @@ class ConfirmationPort(Protocol):
 
 
 class Incident(NamedTuple):
-    """The Slack message of an open incident, so recovery can update it in place."""
+    """The Slack message of an alarm's open episode (entering ALARM until OK), so a new ALARM of the same episode
+    and the recovery update it in place. ``opened_at`` is when the episode began; ``last_alarm_at`` the ALARM the
+    message shows now; ``alarms`` how many times the episode entered ALARM."""
 
     alarm: str
     channel: str
     ts: str
     opened_at: datetime
     summary: str
+    last_alarm_at: datetime | None = None
+    alarms: int = 1
+
+    @property
+    def shown_alarm_at(self) -> datetime:
+        return self.last_alarm_at or self.opened_at
 
 
 class RemediationStatePort(Protocol):
@@ -145,7 +154,18 @@ class SnapshotMakerPort(Protocol):
     def create_snapshot(self, identifier: str, reason: str) -> None: ...
 
 
+class IncidentDeliveryError(OpsbotError):
+    """An incident message could not be delivered (after retries). ``code`` is the chat service's error code or
+    the failure's kind (``ratelimited``, ``channel_not_found``, ``URLError``, ``credentials_unavailable``)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class IncidentNotifierPort(Protocol):
+    """Each method raises ``IncidentDeliveryError`` when the message was not delivered."""
+
     def post(self, message: dict[str, Any]) -> tuple[str, str]: ...
     def update(self, channel: str, ts: str, message: dict[str, Any]) -> None: ...
     def reply(self, channel: str, ts: str, message: dict[str, Any]) -> None: ...

@@ -15,6 +15,8 @@ from opsbot.observability import logger, metrics
 
 @lru_cache(maxsize=1)
 def _runtime(function_arn: str) -> tuple[Remediator, Once]:
+    # The object graph lives as long as the container; what expires does not sit in it as a value: the runbooks
+    # and the Slack token are asked of their Powertools providers (max_age 5 minutes) on every alarm and message.
     settings = dependencies.own_account(dependencies.settings(), function_arn)
     return dependencies.build_remediator(settings), exactly_once(settings, local_cache=True)
 

@@ -4,7 +4,10 @@ Order of decisions for an alarm entering ALARM: scope (account, region, service,
 CloudWatch (actions suppressed, an active alarm mute rule: recorded, no action, no incident) -> runbook match ->
 mute -> kill switch -> flapping -> choose action (rollback falls through when no deployment is in progress) ->
 dry run -> cooldown -> hourly budget -> act under the per-service change lock -> audit -> Slack incident.
-OK closes the incident (updated in place with the duration); INSUFFICIENT_DATA <-> OK is noise and ignored.
+Incidents follow the alarm's *episode*, from entering ALARM until OK: one Slack message per episode, updated in
+place by every later ALARM of it (ALARM -> INSUFFICIENT_DATA -> ALARM) with what was done that time, and by the
+recovery (with the duration since the episode began). A Slack message that cannot be delivered is audited.
+INSUFFICIENT_DATA <-> OK is noise and ignored.
 Exactly-once across paths and retries is the caller's job (idempotency on ``AlarmTransition.dedupe_key``);
 cooldowns and the budget are conditional writes, so even a concurrent double delivery cannot act twice.
 """
@@ -32,6 +35,7 @@ from opsbot.ports import (
     AuditEntry,
     DeploymentsPort,
     Incident,
+    IncidentDeliveryError,
     IncidentNotifierPort,
     RemediationStatePort,
     SnapshotMakerPort,
@@ -64,6 +68,8 @@ class Decision:
     error: str = ""
     audit_key: str = ""
     silenced: bool = False  # CloudWatch keeps this alarm quiet: recorded, never acted on or announced
+    episode_since: datetime | None = None  # set when this ALARM updates an episode that began earlier
+    episode_alarms: int = 1  # how many times the episode has entered ALARM, this one included
 
     @property
     def result(self) -> str:
@@ -85,7 +91,7 @@ class Remediator:
     def __init__(
         self,
         settings: Settings,
-        runbooks: Sequence[Runbook],
+        runbooks: Sequence[Runbook] | Callable[[], Sequence[Runbook]],  # a callable is asked on every alarm
         ports: RemediationPorts,
         clock: Callable[[], datetime],
         render: Callable[[Decision], dict[str, Any]],
@@ -95,7 +101,7 @@ class Remediator:
     ) -> None:
         self._lock_wait = lock_wait
         self._settings = settings
-        self._runbooks = runbooks
+        self._runbooks: Callable[[], Sequence[Runbook]] = runbooks if callable(runbooks) else (lambda: runbooks)
         self._ports = ports
         self._clock = clock
         self._render = render
@@ -121,7 +127,7 @@ class Remediator:
             return None
         if transition.new_state != "ALARM":
             return None  # INSUFFICIENT_DATA: no data is not a reason to act, and not worth a page
-        outcome = match(transition, self._runbooks)
+        outcome = match(transition, self._runbooks())
         if not outcome.runbooks and outcome.missing_dimensions and transition.kind is not AlarmKind.UNKNOWN:
             return Rejection(
                 reason=f"alarm lacks dimensions {', '.join(outcome.missing_dimensions)} that its runbook requires",
@@ -396,20 +402,24 @@ class Remediator:
         if notifier is None or decision.silenced or decision.reason.startswith("muted"):
             return
         t = decision.transition
-        message = self._render(decision)
         existing = self._ports.state.get_incident(t.alarm_name)
-        try:
-            if existing is not None and existing.opened_at == t.changed_at:  # this transition's own earlier message
-                notifier.update(existing.channel, existing.ts, message)
-                channel, ts = existing.channel, existing.ts
-            else:
-                channel, ts = notifier.post(message)
-        except OpsbotError:
-            logger.error("incident not posted to Slack", extra={"alarm": t.alarm_name})
-            return
         summary = decision.reason if not decision.error else f"{decision.action} failed"
         try:
-            self._ports.state.open_incident(Incident(t.alarm_name, channel, ts, t.changed_at, summary))
+            if existing is not None:
+                # The episode is still open (no OK since): a new ALARM, or a retry of the one shown, edits its
+                # message rather than leaving that one "in ALARM" forever.
+                alarms = existing.alarms + (0 if existing.shown_alarm_at == t.changed_at else 1)
+                shown = replace(decision, episode_since=existing.opened_at, episode_alarms=alarms)
+                notifier.update(existing.channel, existing.ts, self._render(shown))
+                incident = existing._replace(summary=summary, last_alarm_at=t.changed_at, alarms=alarms)
+            else:
+                channel, ts = notifier.post(self._render(decision))
+                incident = Incident(t.alarm_name, channel, ts, t.changed_at, summary, last_alarm_at=t.changed_at)
+        except OpsbotError as exc:
+            self._lost(t, "updated" if existing is not None else "posted", exc)
+            return
+        try:
+            self._ports.state.open_incident(incident)
         except OpsbotError:
             logger.error("incident posted but not stored; recovery cannot update it", extra={"alarm": t.alarm_name})
 
@@ -424,8 +434,8 @@ class Remediator:
         message = self._render_recovery(incident, t)
         try:
             notifier.update(incident.channel, incident.ts, message)
-        except OpsbotError:
-            logger.error("recovery not posted to Slack; incident left open", extra={"alarm": t.alarm_name})
+        except OpsbotError as exc:
+            self._lost(t, "updated with its recovery (left open)", exc)
             return
         state.close_incident(t.alarm_name)
         try:
@@ -433,10 +443,32 @@ class Remediator:
         except OpsbotError:
             logger.warning("recovery thread reply not posted", extra={"alarm": t.alarm_name})
 
+    def _lost(self, t: AlarmTransition, what: str, exc: OpsbotError) -> None:
+        """A Slack report that did not arrive (after the client's retries) is recorded, so nobody believes the
+        channel saw it. The error code only: never the message or the response."""
+        code = exc.code if isinstance(exc, IncidentDeliveryError) else type(exc).__name__
+        logger.error("incident not delivered to Slack", extra={"alarm": t.alarm_name, "what": what, "code": code})
+        entry = AuditEntry(
+            key=_audit_key(t, self._clock(), "slack"),
+            at=self._clock(),
+            actor=f"alarm:{t.alarm_name}",
+            channel=self._settings.slack_channel,
+            verb="notify",
+            arguments=f"incident ({t.new_state}, {t.source})",
+            decision="allowed",
+            result="failed",
+            error=f"the incident for alarm {t.alarm_name} could not be {what} in Slack: {code}"[:500],
+        )
+        try:
+            self._ports.commands.audit.record(entry)
+        except OpsbotError:
+            logger.error("lost incident not recorded in the audit trail", extra={"alarm": t.alarm_name})
 
-def _audit_key(t: AlarmTransition, now: datetime) -> str:
-    """Ordered by when the bot decided (like every audit entry), named after the transition it handled."""
-    digest = hashlib.sha256(t.dedupe_key.encode()).hexdigest()[:8]
+
+def _audit_key(t: AlarmTransition, now: datetime, purpose: str = "") -> str:
+    """Ordered by when the bot decided (like every audit entry), named after the transition it handled; a
+    ``purpose`` (e.g. a lost Slack report) keeps its entry apart from the decision's at the same instant."""
+    digest = hashlib.sha256(f"{t.dedupe_key}{'#' + purpose if purpose else ''}".encode()).hexdigest()[:8]
     return new_audit_key(now, f"alarm-{digest}")
 
 

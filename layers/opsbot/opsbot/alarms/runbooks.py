@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -12,6 +12,7 @@ from typing import Any
 from opsbot.alarms.model import AlarmTransition
 from opsbot.errors import ConfigError, UsageError
 from opsbot.logic.durations import parse_duration
+from opsbot.observability import logger
 
 ACTIONS = ("scale_out", "replace_tasks", "rollback_deployment", "snapshot", "notify")
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
@@ -60,6 +61,41 @@ class MatchOutcome:
 
 def load_default_text() -> str:
     return resources.files("opsbot.alarms").joinpath("runbooks.yaml").read_text(encoding="utf-8")
+
+
+class RunbookSource:
+    """The runbooks in force. ``read`` is called on every use (it reads through the parameter provider's cache, so
+    an SSM override changes within its ``max_age``); the text is parsed again only when it changed. A new text
+    that does not validate, or a read that fails, keeps the last good runbooks and says so in the logs on every
+    use until fixed; with no good runbooks yet, the ``ConfigError`` is raised (the delivery goes to the DLQ)."""
+
+    def __init__(self, read: Callable[[], str], placeholders: Mapping[str, str], origin: str) -> None:
+        self._read = read
+        self._placeholders = dict(placeholders)
+        self._origin = origin
+        self._text: str | None = None
+        self._runbooks: tuple[Runbook, ...] | None = None
+
+    def __call__(self) -> tuple[Runbook, ...]:
+        try:
+            text = self._read()
+            if text == self._text and self._runbooks is not None:
+                return self._runbooks
+            runbooks = parse_runbooks(text, self._placeholders)
+        except Exception as exc:
+            if self._runbooks is None:
+                if isinstance(exc, ConfigError):
+                    raise
+                raise ConfigError(f"runbooks from {self._origin} could not be read ({type(exc).__name__})") from exc
+            # Validation messages name runbooks and keys, never values that could be secrets.
+            problem = str(exc) if isinstance(exc, ConfigError) else f"could not be read ({type(exc).__name__})"
+            logger.error(
+                "runbooks override rejected; still using the last good runbooks",
+                extra={"origin": self._origin, "problem": problem[:500]},
+            )
+            return self._runbooks
+        self._text, self._runbooks = text, runbooks
+        return runbooks
 
 
 def parse_runbooks(text: str, placeholders: Mapping[str, str]) -> tuple[Runbook, ...]:

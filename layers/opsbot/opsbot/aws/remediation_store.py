@@ -2,7 +2,8 @@
 open incidents. Every claim is a conditional write, so concurrent deliveries cannot both act.
 
 Keys (``pk`` / ``sk``): ``CONFIG``/``AUTOREMEDIATION``; ``MUTE#<alarm>``/``MUTE``; ``COOLDOWN#<scope>``/
-``COOLDOWN``; ``BUDGET#<service>``/``<hour>``; ``FLAP#<alarm>``/``<time>``; ``INCIDENT#<alarm>``/``OPEN``.
+``COOLDOWN``; ``BUDGET#<service>``/``<hour>``; ``FLAP#<alarm>``/``<time>``; ``INCIDENT#<alarm>``/``OPEN`` (one item
+per alarm episode: written when the episode opens, rewritten by each new ALARM of it, deleted at OK).
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ class RemediationStore:
 
     # incidents --------------------------------------------------------------------------------------------------
     def open_incident(self, incident: Incident) -> None:
+        """Store the episode's incident (a later ALARM of the same episode rewrites it with its summary)."""
         with aws_call("PutItem (incident)"):
             self._client.put_item(
                 TableName=self._table,
@@ -180,8 +182,10 @@ class RemediationStore:
                     "channel": {"S": incident.channel},
                     "ts": {"S": incident.ts},
                     "opened_at": {"S": incident.opened_at.isoformat()},
+                    "last_alarm_at": {"S": incident.shown_alarm_at.isoformat()},
+                    "alarms": {"N": str(incident.alarms)},
                     "summary": {"S": incident.summary},
-                    "expires_at": {"N": str(int((incident.opened_at + timedelta(days=7)).timestamp()))},
+                    "expires_at": {"N": str(int((incident.shown_alarm_at + timedelta(days=7)).timestamp()))},
                 },
             )
 
@@ -206,4 +210,7 @@ def _incident(alarm: str, item: dict[str, Any]) -> Incident:
         ts=item["ts"]["S"],
         opened_at=datetime.fromisoformat(item["opened_at"]["S"]),
         summary=item["summary"]["S"],
+        # Items written before episodes were tracked have neither: the episode is then the one ALARM they show.
+        last_alarm_at=datetime.fromisoformat(item["last_alarm_at"]["S"]) if "last_alarm_at" in item else None,
+        alarms=int(item["alarms"]["N"]) if "alarms" in item else 1,
     )

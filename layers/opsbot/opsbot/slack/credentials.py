@@ -1,7 +1,9 @@
 """Slack signing secret and bot token.
 
 Deployed stages read one Secrets Manager secret (JSON ``{"signing_secret": …, "bot_token": …}``) through
-Powertools Parameters with caching; only local runs (``OPSBOT_ENV=dev`` without a secret id) may use the
+Powertools Parameters: one provider per container (``CredentialsSource``), asked with ``get()`` every time the
+credentials are needed; the provider's own cache keeps the value for ``max_age`` (5 minutes), so a rotated secret
+is picked up within that time without a cold start. Only local runs (``OPSBOT_ENV=dev`` without a secret id) may use the
 ``OPSBOT_SLACK_SIGNING_SECRET`` / ``OPSBOT_SLACK_BOT_TOKEN`` environment variables (not Bolt's own ``SLACK_*`` names,
 which Bolt would silently pick up as well).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from opsbot.config import Settings
 from opsbot.errors import ConfigError
@@ -27,10 +30,50 @@ class SlackCredentials:
         return "SlackCredentials(<redacted>)"
 
 
+class SecretReader(Protocol):
+    """What ``CredentialsSource`` needs of a Powertools provider (``SecretsProvider`` in production)."""
+
+    def get(self, name: str, max_age: int | None = None, transform: Any = None) -> Any: ...
+
+
+class CredentialsSource:
+    """One per container; ``get()`` each time the credentials are needed. Nothing is read until then: a function
+    that never needs Slack never touches the secret, and an unreadable secret fails only the call that needed it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        env: Mapping[str, str] | None = None,
+        provider: SecretReader | None = None,
+        max_age: int = _CACHE_SECONDS,
+    ) -> None:
+        self._settings = settings
+        self._env = env
+        self._provider = provider
+        self._max_age = max_age
+
+    def get(self) -> SlackCredentials:
+        settings = self._settings
+        if not settings.slack_secret_id:
+            return _from_environment(os.environ if self._env is None else self._env)
+        if self._provider is None:  # built on first use, then kept: its cache is what honours max_age
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+            from opsbot.aws.clients import client
+
+            self._provider = SecretsProvider(boto3_client=client("secretsmanager", settings.region))
+        value = self._provider.get(settings.slack_secret_id, max_age=self._max_age, transform="json")
+        if not isinstance(value, dict) or not value.get("signing_secret") or not value.get("bot_token"):
+            raise ConfigError(f"secret {settings.slack_secret_id} must be JSON with signing_secret and bot_token")
+        return SlackCredentials(signing_secret=str(value["signing_secret"]), bot_token=str(value["bot_token"]))
+
+
 def load_credentials(settings: Settings, env: Mapping[str, str] | None = None) -> SlackCredentials:
-    env = os.environ if env is None else env
-    if settings.slack_secret_id:
-        return _from_secrets_manager(settings)
+    """One read, for callers that need the credentials once (tools, tests); functions keep a ``CredentialsSource``."""
+    return CredentialsSource(settings, env).get()
+
+
+def _from_environment(env: Mapping[str, str]) -> SlackCredentials:
     signing_secret = env.get("OPSBOT_SLACK_SIGNING_SECRET", "")
     bot_token = env.get("OPSBOT_SLACK_BOT_TOKEN", "")
     if not signing_secret or not bot_token:
@@ -38,15 +81,3 @@ def load_credentials(settings: Settings, env: Mapping[str, str] | None = None) -
             "set OPSBOT_SLACK_SECRET_ID, or for local runs OPSBOT_SLACK_SIGNING_SECRET and OPSBOT_SLACK_BOT_TOKEN"
         )
     return SlackCredentials(signing_secret=signing_secret, bot_token=bot_token)
-
-
-def _from_secrets_manager(settings: Settings) -> SlackCredentials:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-    from opsbot.aws.clients import client
-
-    provider = SecretsProvider(boto3_client=client("secretsmanager", settings.region))
-    value = provider.get(settings.slack_secret_id, transform="json", max_age=_CACHE_SECONDS)
-    if not isinstance(value, dict) or not value.get("signing_secret") or not value.get("bot_token"):
-        raise ConfigError(f"secret {settings.slack_secret_id} must be JSON with signing_secret and bot_token")
-    return SlackCredentials(signing_secret=str(value["signing_secret"]), bot_token=str(value["bot_token"]))

@@ -1,4 +1,8 @@
-"""The Slack function's one call: build the Bolt Lambda handler once per cold start, check the request, dispatch."""
+"""The Slack function's one call: check the request, dispatch through Bolt.
+
+The Bolt app needs the signing secret and the token when it is built, and the secret rotates: the credentials are
+asked of the provider (cached by Powertools for ``max_age``) on every request, and the app is rebuilt when they
+differ from those it was built with. The AWS ports and the idempotency store are kept across rebuilds."""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListene
 from slack_sdk.signature import SignatureVerifier
 
 from opsbot import dependencies
+from opsbot.commands.base import Ports
 from opsbot.config import Settings
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger
 from opsbot.slack.app import build_app
-from opsbot.slack.credentials import load_credentials
+from opsbot.slack.credentials import CredentialsSource, SlackCredentials
 from opsbot.slack.request_check import Refusal, check_request
 
 
@@ -36,19 +41,49 @@ class SlackEndpoint:
         return result
 
 
-@lru_cache(maxsize=1)
-def endpoint() -> SlackEndpoint:
-    settings = dependencies.settings()
-    credentials = load_credentials(settings)
-    app = build_app(
-        settings,
-        credentials,
-        ports=cache(partial(dependencies.build_ports, settings)),  # built on the first lazy run, then reused
-        once=_lazy_once(settings),
-    )
+class Endpoints:
+    """One per container: the endpoint for the credentials the provider returns now."""
+
+    def __init__(self, credentials: CredentialsSource, build: Callable[[SlackCredentials], SlackEndpoint]) -> None:
+        self._credentials = credentials
+        self._build = build
+        self._built: tuple[SlackCredentials, SlackEndpoint] | None = None
+
+    def current(self) -> SlackEndpoint:
+        credentials = self._credentials.get()  # a dictionary lookup while Powertools' cache is fresh
+        if self._built is None or self._built[0] != credentials:
+            if self._built is not None:
+                logger.info("Slack credentials changed; rebuilding the Bolt app")
+            self._built = (credentials, self._build(credentials))
+        return self._built[1]
+
+
+def build_endpoint(
+    settings: Settings,
+    credentials: SlackCredentials,
+    ports: Callable[[], Ports],
+    once: Callable[[str, Callable[[], None]], object],
+) -> SlackEndpoint:
+    app = build_app(settings, credentials, ports=ports, once=once)
     handler = SlackRequestHandler(app)
     app.listener_runner.lazy_listener_runner = _RegionalLazyRunner(settings.region, handler.logger)
     return SlackEndpoint(handler, credentials.signing_secret)
+
+
+@lru_cache(maxsize=1)
+def _endpoints() -> Endpoints:
+    # Caches the provider and the AWS wiring for the container's life, not the credentials: those are asked for
+    # on every request.
+    settings = dependencies.settings()
+    ports = cache(partial(dependencies.build_ports, settings))  # built on the first lazy run, then reused
+    once = _lazy_once(settings)
+    return Endpoints(
+        CredentialsSource(settings), lambda credentials: build_endpoint(settings, credentials, ports, once)
+    )
+
+
+def endpoint() -> SlackEndpoint:
+    return _endpoints().current()
 
 
 def _lazy_once(settings: Settings) -> Callable[[str, Callable[[], None]], object]:
