@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any, cast
 
 import pytest
+from slack_sdk.errors import SlackClientError
 
 from opsbot.commands.base import Outcome
 from opsbot.commands.dispatch import execute_action, execute_command
 from opsbot.config import Settings
 from opsbot.errors import ConfigError
 from opsbot.logic.scaling import Capacity
+from opsbot.slack.app import _Listeners
 from opsbot.slack.views import render, requester_copy
-from tests.fakes import World
+from tests.fakes import NOW, World
 
 
 def _shown(outcome: Outcome) -> str:
@@ -150,3 +153,60 @@ def test_results_setting_defaults_to_the_channel_and_is_validated() -> None:
         Settings.from_env({"OPSBOT_RESULTS": "public"})
     with pytest.raises(ConfigError, match="OPSBOT_RESULTS=ops needs OPSBOT_SLACK_CHANNEL"):
         Settings.from_env({"OPSBOT_RESULTS": "ops"})
+
+
+class _Respond:
+    """What the lazy listener sends to the response_url."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def __call__(self, **message: Any) -> None:
+        self.sent.append(message)
+
+
+class _SlackClient:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.posted: list[dict[str, Any]] = []
+        self._error = error
+
+    def chat_postMessage(self, **message: Any) -> None:
+        if self._error:
+            raise self._error
+        self.posted.append(message)
+
+
+def _deliver_from_war_room(client: _SlackClient, *, clicked_ephemeral: bool | None) -> _Respond:
+    world = World()
+    rbac = replace(world.settings.rbac, allowed_channels=frozenset({"C0OPS", "C0WARROOM"}))
+    world.settings = replace(world.settings, results="ops", slack_channel="C0OPS", rbac=rbac)
+    outcome = execute_command("scale 4", world.context(channel="C0WARROOM"))
+    respond = _Respond()
+    listeners = _Listeners(world.settings, world.ports, once=lambda key, work: work(), clock=lambda: NOW)
+    listeners._deliver(
+        outcome, "C0WARROOM", cast(Any, respond), cast(Any, client), clicked_ephemeral=clicked_ephemeral, succeeded=True
+    )
+    return respond
+
+
+def test_results_ops_falls_back_to_the_requesters_channel_when_the_ops_channel_refuses_the_post() -> None:
+    # Given OPSBOT_RESULTS=ops and a bot that is not in the ops channel
+    client = _SlackClient(error=SlackClientError("not_in_channel"))
+    # When a change made in the war room is reported
+    respond = _deliver_from_war_room(client, clicked_ephemeral=None)
+    # Then the war room sees it, with a warning that the ops channel did not get it
+    (message,) = respond.sent
+    assert message["response_type"] == "in_channel"
+    assert "could not post this to the ops channel" in json.dumps(message["blocks"])
+    assert message.get("replace_original") is None  # a new message, not an edit
+
+
+def test_results_ops_replaces_a_used_confirmation_prompt_with_the_private_copy() -> None:
+    # Given OPSBOT_RESULTS=ops / When a change confirmed from an ephemeral prompt in the war room is reported
+    client = _SlackClient()
+    respond = _deliver_from_war_room(client, clicked_ephemeral=True)
+    # Then the ops channel gets the report and the prompt becomes the requester's copy
+    (posted,) = client.posted
+    assert posted["channel"] == "C0OPS"
+    (copy,) = respond.sent
+    assert (copy["response_type"], copy["replace_original"]) == ("ephemeral", True)
