@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import cache, partial
 from urllib.parse import parse_qs, urlencode
 
 import pytest
 
+from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import OPERATOR, SIGNING_SECRET, STRANGER, VIEWER, LocalStack
 from devtools.slack_requests import api_gateway_event, block_action_body, slash_command_body
 from devtools.transcript import ack_text, message_text
+from opsbot import dependencies
+from opsbot.slack.credentials import CredentialsSource
+from opsbot.slack.entry import Endpoints, build_endpoint
 
 
 def _audit_items(stack: LocalStack) -> list[dict]:
@@ -254,3 +259,25 @@ def test_incident_buttons_answer_below_the_incident_without_replacing_it(stack: 
     assert post.body["replace_original"] is False
     assert post.body["response_type"] == "in_channel"
     assert "acknowledged by <@U0OPERATOR>" in post.body["text"]
+
+
+def test_a_rotated_signing_secret_is_followed_by_the_real_slack_endpoint(stack: LocalStack) -> None:
+    # Given the Slack function's endpoint reading the secret in Secrets Manager (max_age 0: "five minutes later")
+    settings = stack.settings
+    ports = cache(partial(dependencies.build_ports, settings))
+    endpoints = Endpoints(
+        CredentialsSource(settings, max_age=0),
+        lambda credentials: build_endpoint(settings, credentials, ports, lambda _key, work: work()),
+    )
+
+    def send(secret: str) -> int:
+        body = slash_command_body("help", user_id=VIEWER, channel_id="C0OPS", response_url=_url(stack, "help"))
+        return int(endpoints.current()(api_gateway_event(body, secret), FakeLambdaContext())["statusCode"])
+
+    assert send(SIGNING_SECRET) == 200
+    # When the signing secret is rotated in Secrets Manager
+    rotated = json.dumps({"signing_secret": "rotated-signing-secret", "bot_token": "xoxb-rotated"})
+    stack.client("secretsmanager").put_secret_value(SecretId=settings.slack_secret_id, SecretString=rotated)
+    # Then Slack's requests signed with the new secret are served, and the old secret is refused
+    assert send("rotated-signing-secret") == 200
+    assert send(SIGNING_SECRET) == 401

@@ -226,3 +226,16 @@ def test_a_bad_override_with_no_good_runbooks_yet_fails_loudly() -> None:
     source = RunbookSource(lambda: "version: 2", PLACEHOLDERS, "SSM parameter /opsbot/runbooks")
     with pytest.raises(ConfigError):
         source()
+
+
+def test_a_failed_refresh_of_the_secret_keeps_the_slack_endpoint_serving() -> None:
+    # Given the Slack function's endpoint serving with the current secret
+    store = SecretsStore(_secret("xoxb-1", signing="current-secret"))
+    bolt = _Bolt()
+    endpoints = Endpoints(_source(store, max_age=0), lambda c: SlackEndpoint(bolt, c.signing_secret))  # type: ignore[arg-type]
+    assert endpoints.current()(_signed("current-secret"), None)["statusCode"] == 200
+    # When Secrets Manager cannot be read at the next refresh
+    store.value = None
+    # Then Slack's requests are still served with the secret in use
+    assert endpoints.current()(_signed("current-secret"), None)["statusCode"] == 200
+    assert bolt.handled == 2

@@ -50,7 +50,17 @@ class Endpoints:
         self._built: tuple[SlackCredentials, SlackEndpoint] | None = None
 
     def current(self) -> SlackEndpoint:
-        credentials = self._credentials.get()  # a dictionary lookup while Powertools' cache is fresh
+        try:
+            credentials = self._credentials.get()  # a dictionary lookup while Powertools' cache is fresh
+        except Exception as exc:
+            if self._built is None:
+                raise
+            # A failed refresh (Secrets Manager throttled or unreachable) must not refuse every command until it
+            # recovers: keep serving with the credentials already in use; the next request tries again.
+            logger.warning(
+                "Slack credentials not refreshed; using the current ones", extra={"error": type(exc).__name__}
+            )
+            return self._built[1]
         if self._built is None or self._built[0] != credentials:
             if self._built is not None:
                 logger.info("Slack credentials changed; rebuilding the Bolt app")
