@@ -11,7 +11,8 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.base import BaseProvider
 
 from devtools.slack_requests import api_gateway_event, slash_command_body
-from opsbot.alarms.remediation import Decision, Remediator
+from opsbot.alarms.model import Decision
+from opsbot.alarms.remediation import Remediator
 from opsbot.alarms.runbooks import RunbookSource, load_default_text
 from opsbot.config import Settings
 from opsbot.errors import ConfigError

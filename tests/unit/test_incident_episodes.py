@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from opsbot.alarms.remediation import Decision
+from opsbot.alarms.model import Decision
 from opsbot.ports import AuditEntry, IncidentDeliveryError
 from tests.fakes import NOW, FakeNotifier
 from tests.unit.test_remediation import Bench, bench, transition

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from opsbot.alarms.model import AlarmKind, AlarmTransition, Rejection, Source
-from opsbot.alarms.remediation import Decision, RemediationPorts, Remediator
+from opsbot.alarms.model import AlarmKind, AlarmTransition, Decision, Rejection, Source
+from opsbot.alarms.remediation import RemediationPorts, Remediator
 from opsbot.alarms.runbooks import load_default_text, parse_runbooks
 from opsbot.config import Settings
 from opsbot.errors import AwsOperationError, ConfigError

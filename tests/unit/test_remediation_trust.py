@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from opsbot.alarms.model import AlarmKind, Rejection
-from opsbot.alarms.remediation import Decision
+from opsbot.alarms.model import AlarmKind, Decision, Rejection
 from opsbot.aws.clients import client
 from opsbot.aws.monitoring import AlarmSilenceGateway
 from opsbot.errors import AwsOperationError

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from opsbot.alarms.model import AlarmKind, AlarmTransition, Source
-from opsbot.alarms.remediation import Decision
+from opsbot.alarms.model import AlarmKind, AlarmTransition, Decision, Source
 from opsbot.commands.audit import AuditView
 from opsbot.commands.base import Outcome
 from opsbot.commands.dispatch import ErrorView

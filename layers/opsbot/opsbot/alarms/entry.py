@@ -6,9 +6,9 @@ from functools import lru_cache, partial
 from typing import Any
 
 from opsbot import dependencies
-from opsbot.alarms.model import AlarmTransition, Rejection
+from opsbot.alarms.model import AlarmTransition, Decision, Rejection
 from opsbot.alarms.parsing import parse_delivery
-from opsbot.alarms.remediation import Decision, Remediator
+from opsbot.alarms.remediation import Remediator
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger, metrics
 

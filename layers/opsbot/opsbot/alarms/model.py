@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Source(StrEnum):
@@ -72,3 +73,29 @@ class Rejection:
 class ParsedDelivery:
     transitions: tuple[AlarmTransition, ...] = ()
     rejections: tuple[Rejection, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened for one transition; rendered into the Slack incident and recorded in the audit trail."""
+
+    transition: AlarmTransition
+    runbook: str = ""
+    action: str = "notify"
+    acted: bool = False
+    dry_run: bool = False
+    reason: str = ""
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    undo_key: str = ""
+    error: str = ""
+    audit_key: str = ""
+    silenced: bool = False  # CloudWatch keeps this alarm quiet: recorded, never acted on or announced
+    episode_since: datetime | None = None  # set when this ALARM updates an episode that began earlier
+    episode_alarms: int = 1  # how many times the episode has entered ALARM, this one included
+
+    @property
+    def result(self) -> str:
+        if self.error:
+            return "failed"
+        return "ok" if self.acted else "noop"

@@ -1,9 +1,10 @@
 """Apply the right runbook to one alarm state change, inside the guardrails, and tell Slack.
 
-Order of decisions for an alarm entering ALARM: scope (account, region, service, dimensions) -> silenced by
-CloudWatch (actions suppressed, an active alarm mute rule: recorded, no action, no incident) -> runbook match ->
-mute -> kill switch -> flapping -> choose action (rollback falls through when no deployment is in progress) ->
-dry run -> cooldown -> hourly budget -> act under the per-service change lock -> audit -> Slack incident.
+Order of decisions for an alarm entering ALARM: scope (account, region, service, dimensions) -> runbook match ->
+silenced by CloudWatch (actions suppressed or disabled, an active alarm mute rule: recorded, no action, no
+incident) -> mute -> kill switch -> flapping -> choose action (rollback falls through when no deployment is in
+progress) -> dry run -> cooldown -> hourly budget -> act under the per-service change lock -> audit -> Slack
+incident (``opsbot.alarms.reporting``).
 Incidents follow the alarm's *episode*, from entering ALARM until OK: one Slack message per episode, updated in
 place by every later ALARM of it (ALARM -> INSUFFICIENT_DATA -> ALARM) with what was done that time, and by the
 recovery (with the duration since the episode began). A Slack message that cannot be delivered is audited.
@@ -14,17 +15,17 @@ cooldowns and the budget are conditional writes, so even a concurrent double del
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from opsbot.alarms.model import AlarmKind, AlarmTransition, Rejection
+from opsbot.alarms.model import AlarmKind, AlarmTransition, Decision, Rejection
+from opsbot.alarms.reporting import IncidentReporter, transition_audit_key
 from opsbot.alarms.runbooks import Runbook, match
 from opsbot.commands import scale
-from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
+from opsbot.commands.base import Actor, CommandContext, Ports
 from opsbot.config import Role, Settings
 from opsbot.errors import ActionFailed, ChangeInProgress, GuardrailViolation, OpsbotError
 from opsbot.logic.durations import format_duration
@@ -35,7 +36,6 @@ from opsbot.ports import (
     AuditEntry,
     DeploymentsPort,
     Incident,
-    IncidentDeliveryError,
     IncidentNotifierPort,
     RemediationStatePort,
     SnapshotMakerPort,
@@ -50,32 +50,6 @@ class RemediationPorts:
     state: RemediationStatePort
     notifier: IncidentNotifierPort | None
     silence: AlarmSilencePort
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What happened for one transition; rendered into the Slack incident and recorded in the audit trail."""
-
-    transition: AlarmTransition
-    runbook: str = ""
-    action: str = "notify"
-    acted: bool = False
-    dry_run: bool = False
-    reason: str = ""
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    undo_key: str = ""
-    error: str = ""
-    audit_key: str = ""
-    silenced: bool = False  # CloudWatch keeps this alarm quiet: recorded, never acted on or announced
-    episode_since: datetime | None = None  # set when this ALARM updates an episode that began earlier
-    episode_alarms: int = 1  # how many times the episode has entered ALARM, this one included
-
-    @property
-    def result(self) -> str:
-        if self.error:
-            return "failed"
-        return "ok" if self.acted else "noop"
 
 
 # A concurrent change (another alarm's action, or a person's `scale`) usually finishes in well under a second;
@@ -104,9 +78,16 @@ class Remediator:
         self._runbooks: Callable[[], Sequence[Runbook]] = runbooks if callable(runbooks) else (lambda: runbooks)
         self._ports = ports
         self._clock = clock
-        self._render = render
-        self._render_recovery = render_recovery
-        self._render_reply = render_reply or (lambda incident, t: {"text": render_recovery(incident, t)["text"]})
+        self._incidents = IncidentReporter(
+            settings,
+            ports.state,
+            ports.notifier,
+            ports.commands.audit,
+            clock,
+            render,
+            render_recovery,
+            render_reply or (lambda incident, t: {"text": render_recovery(incident, t)["text"]}),
+        )
 
     # entry ----------------------------------------------------------------------------------------------------
     def handle(self, transition: AlarmTransition) -> Decision | Rejection | None:
@@ -123,7 +104,7 @@ class Remediator:
             0 if noise else state.record_transition(transition.alarm_name, transition.changed_at, transition.new_state)
         )
         if transition.new_state == "OK":
-            self._recover(transition)
+            self._incidents.recover(transition)
             return None
         if transition.new_state != "ALARM":
             return None  # INSUFFICIENT_DATA: no data is not a reason to act, and not worth a page
@@ -152,7 +133,7 @@ class Remediator:
             self._could_not_decide(transition, exc)
             raise
         self._audit(decision)
-        self._announce(decision)
+        self._incidents.announce(decision)
         return decision
 
     def _could_not_decide(self, transition: AlarmTransition, exc: Exception) -> None:
@@ -164,10 +145,10 @@ class Remediator:
             transition=transition,
             reason="could not decide",
             error=_error_text(exc),
-            audit_key=_audit_key(transition, self._clock()),
+            audit_key=transition_audit_key(transition, self._clock()),
         )
         self._audit(failed)
-        self._announce(failed)  # a retry updates the message it posted the first time
+        self._incidents.announce(failed)  # a retry updates the message it posted the first time
 
     def _silenced(self, t: AlarmTransition, runbooks: Sequence[Runbook]) -> Decision | None:
         """CloudWatch's own silence wins on every path: a composite alarm's suppressed actions (carried by
@@ -190,7 +171,7 @@ class Remediator:
             action=first.action if first else "notify",
             reason=f"{why}; no action",
             silenced=True,
-            audit_key=_audit_key(t, self._clock()),
+            audit_key=transition_audit_key(t, self._clock()),
         )
 
     # scope ----------------------------------------------------------------------------------------------------
@@ -230,7 +211,7 @@ class Remediator:
     def _decide(self, t: AlarmTransition, runbooks: Sequence[Runbook], changes: int) -> Decision:
         now = self._clock()
         state = self._ports.state
-        base = Decision(transition=t, audit_key=_audit_key(t, now))
+        base = Decision(transition=t, audit_key=transition_audit_key(t, now))
         if not runbooks or t.kind is AlarmKind.UNKNOWN:
             why = "no runbook matches" if not runbooks else "alarm shape not recognised"
             return replace(base, reason=f"{why}; notify only")
@@ -396,80 +377,6 @@ class Remediator:
             self._ports.commands.audit.record(entry)
         except OpsbotError:
             logger.error("remediation not recorded in the audit trail", extra={"alarm": t.alarm_name})
-
-    def _announce(self, decision: Decision) -> None:
-        notifier = self._ports.notifier
-        if notifier is None or decision.silenced or decision.reason.startswith("muted"):
-            return
-        t = decision.transition
-        existing = self._ports.state.get_incident(t.alarm_name)
-        summary = decision.reason if not decision.error else f"{decision.action} failed"
-        try:
-            if existing is not None:
-                # The episode is still open (no OK since): a new ALARM, or a retry of the one shown, edits its
-                # message rather than leaving that one "in ALARM" forever.
-                alarms = existing.alarms + (0 if existing.shown_alarm_at == t.changed_at else 1)
-                shown = replace(decision, episode_since=existing.opened_at, episode_alarms=alarms)
-                notifier.update(existing.channel, existing.ts, self._render(shown))
-                incident = existing._replace(summary=summary, last_alarm_at=t.changed_at, alarms=alarms)
-            else:
-                channel, ts = notifier.post(self._render(decision))
-                incident = Incident(t.alarm_name, channel, ts, t.changed_at, summary, last_alarm_at=t.changed_at)
-        except OpsbotError as exc:
-            self._lost(t, "updated" if existing is not None else "posted", exc)
-            return
-        try:
-            self._ports.state.open_incident(incident)
-        except OpsbotError:
-            logger.error("incident posted but not stored; recovery cannot update it", extra={"alarm": t.alarm_name})
-
-    def _recover(self, t: AlarmTransition) -> None:
-        """Close the open incident, whatever the alarm went through since (ALARM -> INSUFFICIENT_DATA -> OK too);
-        with none open, OK is silent. The incident is closed only once its message was updated."""
-        state = self._ports.state
-        incident = state.get_incident(t.alarm_name)
-        notifier = self._ports.notifier
-        if incident is None or notifier is None:
-            return
-        message = self._render_recovery(incident, t)
-        try:
-            notifier.update(incident.channel, incident.ts, message)
-        except OpsbotError as exc:
-            self._lost(t, "updated with its recovery (left open)", exc)
-            return
-        state.close_incident(t.alarm_name)
-        try:
-            notifier.reply(incident.channel, incident.ts, self._render_reply(incident, t))
-        except OpsbotError:
-            logger.warning("recovery thread reply not posted", extra={"alarm": t.alarm_name})
-
-    def _lost(self, t: AlarmTransition, what: str, exc: OpsbotError) -> None:
-        """A Slack report that did not arrive (after the client's retries) is recorded, so nobody believes the
-        channel saw it. The error code only: never the message or the response."""
-        code = exc.code if isinstance(exc, IncidentDeliveryError) else type(exc).__name__
-        logger.error("incident not delivered to Slack", extra={"alarm": t.alarm_name, "what": what, "code": code})
-        entry = AuditEntry(
-            key=_audit_key(t, self._clock(), "slack"),
-            at=self._clock(),
-            actor=f"alarm:{t.alarm_name}",
-            channel=self._settings.slack_channel,
-            verb="notify",
-            arguments=f"incident ({t.new_state}, {t.source})",
-            decision="allowed",
-            result="failed",
-            error=f"the incident for alarm {t.alarm_name} could not be {what} in Slack: {code}"[:500],
-        )
-        try:
-            self._ports.commands.audit.record(entry)
-        except OpsbotError:
-            logger.error("lost incident not recorded in the audit trail", extra={"alarm": t.alarm_name})
-
-
-def _audit_key(t: AlarmTransition, now: datetime, purpose: str = "") -> str:
-    """Ordered by when the bot decided (like every audit entry), named after the transition it handled; a
-    ``purpose`` (e.g. a lost Slack report) keeps its entry apart from the decision's at the same instant."""
-    digest = hashlib.sha256(f"{t.dedupe_key}{'#' + purpose if purpose else ''}".encode()).hexdigest()[:8]
-    return new_audit_key(now, f"alarm-{digest}")
 
 
 def _would_change_aws(t: AlarmTransition, runbooks: Sequence[Runbook]) -> bool:

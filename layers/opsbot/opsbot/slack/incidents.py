@@ -19,8 +19,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from opsbot.alarms.model import AlarmTransition
-from opsbot.alarms.remediation import Decision
+from opsbot.alarms.model import AlarmTransition, Decision
 from opsbot.commands.remediation import parse_alarm_name
 from opsbot.errors import UsageError
 from opsbot.logic.durations import format_duration
