@@ -18,6 +18,8 @@ from typing import Literal, cast
 from opsbot.errors import ConfigError
 
 HOME_REGION = "af-south-1"
+# How long Powertools Parameters may serve a cached Slack secret or runbooks override (the README promises 5 min).
+PARAMETER_MAX_AGE_SECONDS = 300
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{2,20}$")
 _SLACK_TEAM_ID = re.compile(r"^T[A-Z0-9]{2,20}$")
 # Where reports of applied changes go (OPSBOT_RESULTS): ``channel`` — to the channel the command or button came

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from opsbot.commands.base import Ports
-from opsbot.config import Settings
+from opsbot.config import PARAMETER_MAX_AGE_SECONDS, Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from opsbot.ports import IncidentNotifierPort
     from opsbot.slack.credentials import CredentialsSource
 
-_PARAMETER_MAX_AGE = 300  # seconds; what the README promises for the runbooks override
 
 
 @lru_cache(maxsize=1)
@@ -117,7 +116,7 @@ def runbook_source(config: Settings) -> RunbookSource:
             from opsbot.aws.clients import client
 
             provider.append(SSMProvider(boto3_client=client("ssm", config.region)))
-        return str(provider[0].get(name, max_age=_PARAMETER_MAX_AGE))
+        return str(provider[0].get(name, max_age=PARAMETER_MAX_AGE_SECONDS))
 
     return RunbookSource(read, placeholders, f"SSM parameter {name}")
 

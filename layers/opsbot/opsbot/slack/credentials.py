@@ -15,10 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from opsbot.config import Settings
+from opsbot.config import PARAMETER_MAX_AGE_SECONDS, Settings
 from opsbot.errors import ConfigError
-
-_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class CredentialsSource:
         settings: Settings,
         env: Mapping[str, str] | None = None,
         provider: SecretReader | None = None,
-        max_age: int = _CACHE_SECONDS,
+        max_age: int = PARAMETER_MAX_AGE_SECONDS,
     ) -> None:
         self._settings = settings
         self._env = env
