@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from opsbot.slack.credentials import CredentialsSource
 
 
-
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     """Validated once per cold start; a bad configuration fails loudly here, naming every problem."""
