@@ -171,7 +171,7 @@ class FakeRemediationState:
     enabled: bool = True
     mutes: dict[str, datetime] = field(default_factory=dict)
     cooldowns: dict[str, datetime] = field(default_factory=dict)
-    budget_used: int = 0
+    claims: list[datetime] = field(default_factory=list)  # when each counted action was counted
     history: dict[str, list[datetime]] = field(default_factory=dict)
     incidents: dict[str, Any] = field(default_factory=dict)
     latest: dict[str, datetime] = field(default_factory=dict)
@@ -203,14 +203,25 @@ class FakeRemediationState:
     def release_cooldown(self, scope: str) -> None:
         self.cooldowns.pop(scope, None)
 
+    @property
+    def budget_used(self) -> int:
+        return len(self.claims)
+
+    @budget_used.setter
+    def budget_used(self, count: int) -> None:
+        """``count`` actions counted at ``NOW`` (the benches' clock), e.g. to start with the budget spent."""
+        self.claims = [NOW] * count
+
     def count_action(self, service: str, limit: int, now: datetime) -> bool:
-        if self.budget_used >= limit:
+        # Like the store's slots: a claim holds its slot until it is an hour old (a claim "from the future" too).
+        if sum(1 for t in self.claims if t > now - timedelta(hours=1)) >= limit:
             return False
-        self.budget_used += 1
+        self.claims.append(now)
         return True
 
     def refund_action(self, service: str, now: datetime) -> None:
-        self.budget_used -= 1
+        if now in self.claims:
+            self.claims.remove(now)
 
     def mark_latest(self, alarm: str, at: datetime) -> bool:
         if alarm in self.latest and self.latest[alarm] > at:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from opsbot.alarms.remediation import RemediationPorts, Remediator
     from opsbot.alarms.runbooks import Runbook, RunbookSource
-    from opsbot.aws.remediation_store import RemediationStore
+    from opsbot.aws.remediation import RemediationStore
     from opsbot.ports import IncidentNotifierPort
     from opsbot.slack.credentials import CredentialsSource
 
@@ -86,7 +86,7 @@ def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | N
 
 def remediation_state(config: Settings) -> RemediationStore:
     from opsbot.aws.clients import client
-    from opsbot.aws.remediation_store import RemediationStore
+    from opsbot.aws.remediation import RemediationStore
 
     return RemediationStore(client("dynamodb", config.region), config.operations_table, config.flap_window)
 
