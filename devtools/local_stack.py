@@ -64,19 +64,20 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
 
 
 def create_bot_resources(session: boto3.session.Session, endpoint: str | None, settings: Settings) -> None:
-    """What ``template.yaml`` creates for the bot itself: its two tables and the Slack secret."""
+    """What ``template.yaml`` creates for the bot itself: its three tables and the Slack secret."""
     dynamodb = session.client("dynamodb", region_name=settings.region, endpoint_url=endpoint)
     existing = set(dynamodb.list_tables()["TableNames"])
-    if settings.operations_table not in existing:
-        dynamodb.create_table(
-            TableName=settings.operations_table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+    for table in (settings.operations_table, settings.audit_table):
+        if table not in existing:
+            dynamodb.create_table(
+                TableName=table,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            )
     if settings.idempotency_table not in existing:
         dynamodb.create_table(
             TableName=settings.idempotency_table,
@@ -174,6 +175,36 @@ class LocalStack:
             ServiceNamespace="ecs", ResourceId=self.settings.scalable_resource_id
         )["ScheduledActions"]
         return actions
+
+    def given_capacity(self, low: int, high: int, owner: str = "U0ADMIN") -> None:
+        """The service at ``low``..``high`` because of an earlier permanent ``scale`` (the intents are the truth),
+        materialised the way the bot does it."""
+        from datetime import UTC, datetime, timedelta
+
+        from opsbot.capacity.core import CapacityCore
+        from opsbot.capacity.model import Intent
+
+        earlier = datetime.now(UTC) - timedelta(days=1)
+        ports = dependencies.build_ports(self.settings)
+        setting = Intent(
+            id=f"{earlier:%Y-%m-%dT%H:%M:%S.%f}Z#0000beef",
+            owner=owner,
+            kind="setting",
+            min=low,
+            max=high,
+            start=earlier,
+            expires=None,
+            reason="an earlier scale",
+        )
+        CapacityCore(self.settings, ports.capacity, ports.intents).change(
+            earlier, operation=setting.id, by=owner, summary=f"scale min={low} max={high}", add=[setting]
+        )
+
+    def audit_items(self, pending: bool = False) -> list[dict[str, Any]]:
+        """The audit table's records in time order: outcomes only, unless ``pending`` (then every record)."""
+        items: list[dict[str, Any]] = self.client("dynamodb").scan(TableName=self.settings.audit_table)["Items"]
+        kept = [i for i in items if pending or not i["sk"]["S"].endswith("#pending")]
+        return sorted(kept, key=lambda i: i["sk"]["S"])
 
 
 def _reset_moto(endpoint: str) -> None:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opsbot.capacity.model import Generation, Intent
 from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
 from opsbot.config import RbacConfig, Role, Settings
-from opsbot.errors import AwsOperationError, ChangeInProgress
+from opsbot.errors import AuditRecordExists, AwsOperationError, ChangeInProgress
 from opsbot.logic.scaling import Capacity
 from opsbot.ports import AlarmSummary, AuditEntry, ScheduledAction, ServiceState
 
@@ -43,15 +44,17 @@ class FakeCapacity:
         self._maybe_fail("RegisterScalableTarget")
         self.capacity = capacity
 
-    def schedule_revert(self, at: datetime, capacity: Capacity) -> None:
+    def put_action(self, name: str, at: datetime, capacity: Capacity) -> None:
         self._maybe_fail("PutScheduledAction")
-        self.actions["opsbot-revert-web"] = ScheduledAction(
-            "opsbot-revert-web", f"at({at:%Y-%m-%dT%H:%M:%S})", at, capacity.min, capacity.max
-        )
+        self.actions[name] = ScheduledAction(name, f"at({at:%Y-%m-%dT%H:%M:%S})", at, capacity.min, capacity.max)
 
-    def cancel_revert(self) -> bool:
+    def delete_action(self, name: str) -> None:
         self._maybe_fail("DeleteScheduledAction")
-        return self.actions.pop("opsbot-revert-web", None) is not None
+        del self.actions[name]
+
+    @property
+    def mutating_calls(self) -> list[str]:
+        return [c for c in self.calls if not c.startswith("Describe")]
 
     def scheduled_actions(self) -> list[ScheduledAction]:
         self._maybe_fail("DescribeScheduledActions")
@@ -87,7 +90,9 @@ class FakeSnapshots:
 
 @dataclass
 class FakeStore:
-    entries: dict[str, AuditEntry] = field(default_factory=dict)
+    entries: dict[str, AuditEntry] = field(default_factory=dict)  # per operation: its outcome, else its pending record
+    trail: dict[str, AuditEntry] = field(default_factory=dict)  # every record, by sort key
+    refused_rewrites: list[str] = field(default_factory=list)
     locks: dict[str, str] = field(default_factory=dict)
     confirmations: dict[str, dict[str, Any]] = field(default_factory=dict)
     records_before_failure: int | None = None  # fail every audit write after this many
@@ -95,16 +100,26 @@ class FakeStore:
     records: int = 0
 
     def record(self, entry: AuditEntry) -> None:
+        """Append-only, like the audit table: a second record under the same key is refused."""
         self.records += 1
         if self.records_before_failure is not None and self.records > self.records_before_failure:
             raise throttled("PutItem (audit)")
-        self.entries[entry.key] = entry
+        sk = entry.key + ("#pending" if entry.phase == "pending" else "")
+        if sk in self.trail:
+            self.refused_rewrites.append(sk)
+            raise AuditRecordExists(f"audit record {sk} already exists; the trail is never rewritten")
+        self.trail[sk] = entry
+        if entry.phase == "outcome" or entry.key not in self.entries:
+            self.entries[entry.key] = entry
 
     def get(self, key: str) -> AuditEntry | None:
         return self.entries.get(key)
 
     def latest(self, limit: int) -> list[AuditEntry]:
         return sorted(self.entries.values(), key=lambda e: e.key, reverse=True)[:limit]
+
+    def unfinished(self, since: datetime, until: datetime) -> list[AuditEntry]:
+        return [e for e in self.entries.values() if e.phase == "pending" and since <= e.at < until]
 
     def acquire(self, resource: str, owner: str, now: datetime) -> None:
         if resource in self.locks:
@@ -125,12 +140,36 @@ class FakeStore:
 
 
 @dataclass
+class FakeIntents:
+    items: dict[str, Intent] = field(default_factory=dict)
+    current: Generation = field(default_factory=Generation)
+
+    def intents(self) -> list[Intent]:
+        return list(self.items.values())
+
+    def put_intent(self, intent: Intent) -> None:
+        self.items[intent.id] = intent
+
+    def delete_intent(self, intent_id: str) -> None:
+        self.items.pop(intent_id, None)
+
+    def generation(self) -> Generation:
+        return self.current
+
+    def bump_generation(self, expected: int, new: Generation) -> None:
+        if self.current.number != expected:
+            raise ChangeInProgress("capacity was changed by another operation at the same moment; try again")
+        self.current = new
+
+
+@dataclass
 class World:
     capacity: FakeCapacity = field(default_factory=FakeCapacity)
     service: FakeService = field(default_factory=FakeService)
     alarms: FakeAlarms = field(default_factory=FakeAlarms)
     snapshots: FakeSnapshots = field(default_factory=FakeSnapshots)
     store: FakeStore = field(default_factory=FakeStore)
+    intents: FakeIntents = field(default_factory=FakeIntents)
     settings: Settings = field(default_factory=lambda: Settings(rbac=RBAC))
     _counter: int = 0
 
@@ -145,6 +184,7 @@ class World:
             self.store,
             self.store,
             self.store,
+            self.intents,
             self.remediation,
         )
 
@@ -161,6 +201,22 @@ class World:
             request_id=f"trigger-{self._counter}",
             audit_key=new_audit_key(now, f"{self._counter:08x}"),
         )
+
+    def given_capacity(self, capacity: Capacity, owner: str = "U0ADMIN") -> None:
+        """The service at ``capacity`` because of an earlier permanent setting (the intents are the truth)."""
+        earlier = NOW - timedelta(days=1)
+        setting = Intent(
+            id=new_audit_key(earlier, "0000beef"),
+            owner=owner,
+            kind="setting",
+            min=capacity.min,
+            max=capacity.max,
+            start=earlier,
+            expires=None,
+            reason="an earlier scale",
+        )
+        self.intents.put_intent(setting)
+        self.capacity.capacity = capacity
 
     def audit(self) -> list[AuditEntry]:
         return sorted(self.store.entries.values(), key=lambda e: e.key)

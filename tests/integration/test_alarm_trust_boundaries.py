@@ -44,8 +44,7 @@ def _incidents(stack: LocalStack) -> list[dict[str, Any]]:
 
 
 def _audit(stack: LocalStack) -> list[dict[str, Any]]:
-    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
-    return [i for i in items if i["pk"]["S"] == "AUDIT"]
+    return stack.audit_items()
 
 
 def _deployments(stack: LocalStack) -> list[str]:

@@ -10,8 +10,7 @@ from devtools.transcript import message_text
 
 
 def _audit(stack: LocalStack) -> list[dict]:
-    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
-    return [i for i in items if i["pk"]["S"] == "AUDIT"]
+    return stack.audit_items()
 
 
 @pytest.mark.parametrize("value", ["", "not-a-key", "2026-05-29T05:00:00.000000Z#0badf00d"])

@@ -256,8 +256,7 @@ def _posts(stack: LocalStack, path: str) -> list[str]:
 
 
 def _state(stack: LocalStack) -> tuple[int, int, tuple[int, int]]:
-    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
-    audit = sum(1 for item in items if item["pk"]["S"] == "AUDIT")
+    audit = len(stack.audit_items(pending=True))
     return audit, len(stack.recorder.response_url_posts()), stack.capacity()
 
 

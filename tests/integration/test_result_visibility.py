@@ -29,13 +29,7 @@ def _bot(stack: LocalStack, results: Results) -> LocalBot:
 
 
 def _raise_minimum_to(stack: LocalStack, low: int, high: int) -> None:
-    stack.client("application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs",
-        ResourceId=stack.settings.scalable_resource_id,
-        ScalableDimension="ecs:service:DesiredCount",
-        MinCapacity=low,
-        MaxCapacity=high,
-    )
+    stack.given_capacity(low, high)
 
 
 def _buttons(message: dict[str, Any]) -> dict[str, str]:

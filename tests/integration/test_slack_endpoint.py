@@ -21,8 +21,7 @@ from opsbot.slack.entry import Endpoints, build_endpoint
 
 
 def _audit_items(stack: LocalStack) -> list[dict]:
-    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
-    return sorted((i for i in items if i["pk"]["S"] == "AUDIT"), key=lambda i: i["sk"]["S"])
+    return stack.audit_items()
 
 
 def _posts(stack: LocalStack, path: str = "") -> list[str]:
@@ -102,7 +101,7 @@ def test_a_double_click_on_undo_undoes_once_and_says_so(stack: LocalStack) -> No
 def test_temporary_raise_creates_a_one_time_scheduled_action_back_to_the_old_bounds(stack: LocalStack) -> None:
     stack.bot().command("scale 6 for 6h", OPERATOR, response_url=_url(stack, "t"))
     (action,) = stack.scheduled_actions()
-    assert action["ScheduledActionName"] == "opsbot-revert-web"
+    assert action["ScheduledActionName"].startswith("opsbot-capacity-")
     assert action["Schedule"].startswith("at(")
     assert action["ScalableTargetAction"] == {"MinCapacity": 2, "MaxCapacity": 10}
     assert stack.capacity() == (6, 10)
@@ -172,13 +171,7 @@ def test_aws_failure_is_reported_audited_as_failed_and_releases_the_lock(stack: 
 
 def test_a_large_raise_waits_for_confirm_and_the_confirm_applies_it_once(stack: LocalStack) -> None:
     # Given the service already at min 8
-    stack.client("application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs",
-        ResourceId="service/mycandidate/web",
-        ScalableDimension="ecs:service:DesiredCount",
-        MinCapacity=8,
-        MaxCapacity=14,
-    )
+    stack.given_capacity(8, 14)
     bot = stack.bot()
     # When an operator asks for 12 (above the confirmation threshold)
     bot.command("scale 12", OPERATOR, response_url=_url(stack, "ask"))

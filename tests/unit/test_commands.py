@@ -66,11 +66,16 @@ def test_status_shows_what_it_could_read_when_one_part_fails() -> None:
     assert "min 2 / max 10" in text
 
 
-def test_status_lists_the_pending_revert() -> None:
+def test_status_lists_the_scheduled_return_and_every_intent_with_what_it_holds() -> None:
+    # Given a person's raise until 11:00 and a permanent setting of 3..12 by someone else
     world = World()
     execute_command("scale 4 for 6h", world.context())
+    execute_command("scale min=3 max=12", world.context(user="U0ADMIN"))
     text = _text(render(execute_command("status", world.context(user="U0VIEW"))))
-    assert "`opsbot-revert-web` 2026-05-29 11:00 UTC → min 2 / max 10" in text
+    # Then the timeline's next action and both intents are shown, each with what it contributes
+    assert "`opsbot-capacity-20260529T1100Z` 2026-05-29 11:00 UTC → min 3 / max 12" in text
+    assert "`U0OPS` raise min 4 / max 4 until 05-29 11:00 UTC — holds the min" in text
+    assert "`U0ADMIN` setting min 3 / max 12 — holds the max" in text
 
 
 def test_audit_shows_the_latest_entries_newest_first() -> None:

@@ -97,8 +97,15 @@ def test_cpu_alarm_raises_the_minimum_with_an_expiry_and_opens_an_incident_with_
     assert isinstance(decision, Decision)
     assert decision.acted
     assert bench.world.capacity.capacity == Capacity(4, 10)
-    revert = bench.world.capacity.actions["opsbot-revert-web"]
+    (revert,) = bench.world.capacity.actions.values()
     assert (revert.at, revert.min) == (NOW + timedelta(hours=2), 2)
+    (intent,) = bench.world.intents.intents()
+    assert (intent.owner, intent.kind, intent.min, intent.expires) == (
+        "alarm:mycandidate-ecs-cpu-high",
+        "raise",
+        4,
+        NOW + timedelta(hours=2),
+    )
     (post,) = bench.notifier.posts
     text = json.dumps(post, ensure_ascii=False)
     assert "mycandidate-ecs-cpu-high" in text
@@ -227,7 +234,7 @@ def test_hourly_budget_stops_further_actions(bench: Bench) -> None:
     bench.world.remediation.budget_used = bench.settings.hourly_action_budget
     decision = bench.handle(transition())
     assert isinstance(decision, Decision)
-    assert decision.reason == "hourly limit of 6 automatic actions reached; no action"
+    assert decision.reason == "limit of 6 automatic actions in any hour reached; no action"
     assert bench.world.remediation.cooldowns == {}  # the unused cooldown was given back
 
 
@@ -377,7 +384,8 @@ def test_a_scale_out_runbook_without_expires_is_still_temporary(bench: Bench) ->
         "  - {name: s, match: {alarm: 'mycandidate-ecs-.*'}, action: scale_out, params: {step: 1}}"
     )
     bench.handle(transition())
-    assert bench.world.capacity.actions["opsbot-revert-web"].at == NOW + timedelta(hours=2)
+    (revert,) = bench.world.capacity.actions.values()
+    assert revert.at == NOW + timedelta(hours=2)
 
 
 def test_snapshot_identifiers_are_valid_for_rds_whatever_the_alarm_name(bench: Bench) -> None:
@@ -387,7 +395,7 @@ def test_snapshot_identifiers_are_valid_for_rds_whatever_the_alarm_name(bench: B
 
 
 def test_an_action_that_did_nothing_does_not_spend_the_cooldown_or_the_budget(bench: Bench) -> None:
-    bench.world.capacity.capacity = Capacity(20, 20)  # already at the ceiling
+    bench.world.given_capacity(Capacity(20, 20))  # already at the ceiling
     decision = bench.handle(transition())
     assert isinstance(decision, Decision)
     assert decision.reason == "already at the ceiling of 20 tasks"

@@ -25,7 +25,7 @@ def _shown(outcome: Outcome) -> str:
 
 def _confirmation(world: World) -> str:
     """A pending confirmation for a raise above the threshold (8..14 -> 12)."""
-    world.capacity.capacity = Capacity(8, 14)
+    world.given_capacity(Capacity(8, 14))
     prompt = execute_command("scale 12", world.context())
     assert prompt.view.kind == "confirm"
     return str(prompt.view.confirmation_id)
@@ -93,7 +93,7 @@ def test_refusals_usage_errors_dry_runs_no_ops_and_reads_stay_private(user: str,
 def test_the_confirmation_prompt_and_a_cancel_stay_with_the_requester() -> None:
     # Given a raise that needs confirmation
     world = World()
-    world.capacity.capacity = Capacity(8, 14)
+    world.given_capacity(Capacity(8, 14))
     prompt = execute_command("scale 12", world.context())
     # When the requester cancels it
     cancelled = execute_action("scale_cancel", prompt.view.confirmation_id, world.context())

@@ -68,7 +68,10 @@ def test_scale_raises_the_autoscaling_minimum_and_records_before_and_after() -> 
     entry = world.audit()[-1]
     assert (entry.verb, entry.decision, entry.result) == ("scale", "allowed", "ok")
     assert entry.before == {"min": 2, "max": 10}
-    assert entry.after == {"min": 4, "max": 10}
+    assert (entry.after["min"], entry.after["max"]) == (4, 10)
+    # And the change is a person's permanent setting, recorded with the capacity generation it made
+    assert entry.after["generation"] == 1
+    assert [i.owner for i in world.intents.intents()] == ["U0OPS"]
     assert world.store.locks == {}
 
 
@@ -109,22 +112,31 @@ def test_dry_run_shows_the_plan_and_changes_nothing() -> None:
 def test_temporary_raise_schedules_a_revert_to_the_previous_bounds() -> None:
     world = World()
     execute_command("scale 6 for 6h", world.context())
-    revert = world.capacity.actions["opsbot-revert-web"]
+    revert = world.capacity.actions["opsbot-capacity-20260529T1100Z"]
     assert (revert.at, revert.min, revert.max) == (NOW + timedelta(hours=6), 2, 10)
+    assert list(world.capacity.actions) == ["opsbot-capacity-20260529T1100Z"]
 
 
-def test_a_second_temporary_raise_still_reverts_to_the_original_bounds() -> None:
+def test_a_shorter_second_raise_does_not_cut_the_first_one_short() -> None:
+    # Given `scale 6 for 6h` (until 11:00)
     world = World()
     execute_command("scale 6 for 6h", world.context())
-    execute_command("scale 8 for 2h", world.context())
-    revert = world.capacity.actions["opsbot-revert-web"]
-    assert (revert.at, revert.min, revert.max) == (NOW + timedelta(hours=2), 2, 10)
+    # When `scale 8 for 2h` follows
+    outcome = execute_command("scale 8 for 2h", world.context())
+    # Then capacity is 8 until 07:00, 6 until 11:00, then back to the baseline
+    assert world.capacity.capacity == Capacity(8, 10)
+    timeline = sorted((a.at, a.min, a.max) for a in world.capacity.actions.values())
+    assert timeline == [(NOW + timedelta(hours=2), 6, 10), (NOW + timedelta(hours=6), 2, 10)]
+    assert [(a.at, a.capacity) for a in outcome.view.later] == [
+        (NOW + timedelta(hours=2), Capacity(6, 10)),
+        (NOW + timedelta(hours=6), Capacity(2, 10)),
+    ]
 
 
 def test_raise_above_threshold_waits_for_confirmation_then_applies_once() -> None:
     # Given the service already at min 8 / max 14
     world = World()
-    world.capacity.capacity = Capacity(8, 14)
+    world.given_capacity(Capacity(8, 14))
     # When an operator asks for 12 (above the confirmation threshold of 10)
     outcome = execute_command("scale 12", world.context())
     # Then nothing changes until Confirm is pressed
@@ -203,14 +215,34 @@ def test_undo_restores_the_previous_bounds_and_cancels_the_revert() -> None:
     assert world.audit()[-1].after["undoes"] == applied.view.undo_key
 
 
-def test_undo_is_refused_when_capacity_moved_since() -> None:
+def test_undo_of_a_setting_that_a_later_setting_replaced_has_nothing_to_undo() -> None:
     world = World()
     applied = execute_command("scale 4", world.context())
     execute_command("scale 6", world.context())
     undone = execute_action("scale_undo", applied.view.undo_key, world.context())
     assert undone.view.kind == "refused"
-    assert "capacity has changed since" in undone.view.message
+    assert "already undone, expired or replaced" in undone.view.message
     assert world.capacity.capacity == Capacity(6, 10)
+
+
+def test_undo_after_another_change_asks_then_removes_only_its_own_raise() -> None:
+    # Given A = `scale 6 for 2h`, then B = `scale 8 for 1h` by someone else
+    world = World()
+    a = execute_command("scale 6 for 2h", world.context())
+    execute_command("scale 8 for 1h", world.context(user="U0ADMIN"))
+    # When Undo is pressed on A
+    asked = execute_action("scale_undo", a.view.undo_key, world.context())
+    # Then it says what changed since and asks, changing nothing
+    assert asked.view.kind == "confirm-undo"
+    assert "scale 8 for 60m" in asked.view.note
+    assert "U0ADMIN" in asked.view.note
+    assert world.capacity.capacity == Capacity(8, 10)
+    # And when confirmed, only A's raise goes: B's stays until it ends
+    undone = execute_action("scale_undo_confirm", asked.view.confirmation_id, world.context())
+    assert undone.view.kind == "undone"
+    assert [i.owner for i in world.intents.intents()] == ["U0ADMIN"]
+    assert sorted((a.at, a.min) for a in world.capacity.actions.values()) == [(NOW + timedelta(hours=1), 2)]
+    assert world.audit()[-1].after["undoes"] == a.view.undo_key
 
 
 def test_undo_needs_the_operator_role() -> None:
@@ -266,18 +298,18 @@ def test_undo_that_cannot_restore_the_revert_puts_capacity_back_and_says_so() ->
     assert entry.after == {"min": 2, "max": 10}
 
 
-def test_a_revert_that_already_ran_is_not_treated_as_pending() -> None:
-    # Given a revert from yesterday still listed by Application Auto Scaling
+def test_the_single_revert_slot_of_earlier_versions_is_replaced_by_the_timeline() -> None:
+    # Given a revert from yesterday still listed by Application Auto Scaling, and a person's own action
     world = World()
     world.capacity.actions["opsbot-revert-web"] = ScheduledAction(
         "opsbot-revert-web", "at(2026-05-28T05:00:00)", NOW - timedelta(days=1), 2, 10
     )
-    world.capacity.capacity = Capacity(4, 10)
+    world.capacity.actions["nightly-scale-in"] = ScheduledAction("nightly-scale-in", "cron(0 1 * * ? *)", None, 2, 6)
     # When a new temporary raise is made
     execute_command("scale 6 for 1h", world.context())
-    # Then it reverts to the bounds it found (4..10), not to yesterday's target
-    revert = world.capacity.actions["opsbot-revert-web"]
-    assert (revert.min, revert.max) == (4, 10)
+    # Then the bot's old slot is gone, its timeline is in place, and the person's action is untouched
+    assert set(world.capacity.actions) == {"opsbot-capacity-20260529T0600Z", "nightly-scale-in"}
+    assert world.capacity.actions["nightly-scale-in"].max == 6
 
 
 def test_a_second_undo_says_it_is_already_undone() -> None:
@@ -285,12 +317,14 @@ def test_a_second_undo_says_it_is_already_undone() -> None:
     applied = execute_command("scale 4", world.context())
     execute_action("scale_undo", applied.view.undo_key, world.context())
     again = execute_action("scale_undo", applied.view.undo_key, world.context())
-    assert again.view.message == "already undone: capacity is min 2 / max 10"
+    assert again.view.message == (
+        "nothing to undo: that change is already undone, expired or replaced (capacity is min 2 / max 10)"
+    )
 
 
 def test_confirm_refused_by_a_held_lock_stays_usable() -> None:
     world = World()
-    world.capacity.capacity = Capacity(8, 14)
+    world.given_capacity(Capacity(8, 14))
     asked = execute_command("scale 12", world.context())
     world.store.locks["mycandidate/web"] = "someone-else"
     refused = execute_action("scale_confirm", asked.view.confirmation_id, world.context())

@@ -123,6 +123,10 @@ class Settings:
     baseline_min: int = 2
     baseline_max: int = 10
     operations_table: str = "opsbot-operations"
+    audit_table: str = "opsbot-audit"  # append-only, a table of its own so IAM can forbid rewriting it
+    # An operation whose pending record is older than this (the longest function timeout) and has no outcome was
+    # cut short; the sweeper completes its record from what AWS says.
+    sweep_after: timedelta = timedelta(minutes=15)
     idempotency_table: str = "opsbot-idempotency"
     slack_channel: str = ""
     slack_secret_id: str = ""
@@ -144,7 +148,7 @@ class Settings:
 
     @property
     def revert_action_name(self) -> str:
-        """The one-time scheduled action that reverts a temporary capacity raise."""
+        """The single revert slot of earlier versions; the timeline of ``opsbot-capacity-*`` actions replaces it."""
         return f"opsbot-revert-{self.service}"
 
     @property
@@ -202,6 +206,8 @@ class Settings:
             baseline_min=integer("OPSBOT_BASELINE_MIN", 2),
             baseline_max=integer("OPSBOT_BASELINE_MAX", 10),
             operations_table=env.get("OPSBOT_OPERATIONS_TABLE", "opsbot-operations"),
+            audit_table=env.get("OPSBOT_AUDIT_TABLE", "opsbot-audit"),
+            sweep_after=timedelta(seconds=integer("OPSBOT_SWEEP_AFTER_SECONDS", 900)),
             idempotency_table=env.get("OPSBOT_IDEMPOTENCY_TABLE", "opsbot-idempotency"),
             slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),

@@ -39,9 +39,11 @@ def own_account(config: Settings, function_arn: str) -> Settings:
 
 def build_ports(config: Settings) -> Ports:
     """AWS-backed ports. Imported lazily so that acknowledging a Slack request never loads boto3 models."""
+    from opsbot.aws.audit import AuditStore
     from opsbot.aws.capacity import ScalableTargetGateway
     from opsbot.aws.clients import client
     from opsbot.aws.ecs import EcsServiceGateway
+    from opsbot.aws.intents import IntentStore
     from opsbot.aws.monitoring import AlarmsGateway, SnapshotsGateway
     from opsbot.aws.store import OperationsStore
 
@@ -53,15 +55,14 @@ def build_ports(config: Settings) -> Ports:
         confirmation_ttl=config.guardrails.confirmation_ttl,
     )
     return Ports(
-        capacity=ScalableTargetGateway(
-            client("application-autoscaling", region), config.scalable_resource_id, config.revert_action_name
-        ),
+        capacity=ScalableTargetGateway(client("application-autoscaling", region), config.scalable_resource_id),
         service=EcsServiceGateway(client("ecs", region), config.cluster, config.service),
         alarms=AlarmsGateway(client("cloudwatch", region), config.alarm_prefix),
         snapshots=SnapshotsGateway(client("rds", region), config.db_instance),
-        audit=store,
+        audit=AuditStore(client("dynamodb", region), config.audit_table),
         locks=store,
         confirmations=store,
+        intents=IntentStore(client("dynamodb", region), config.operations_table, config.service_key),
         remediation=remediation_state(config),
     )
 

@@ -51,3 +51,7 @@ class ActionFailed(OpsbotError):
         super().__init__(message)
         self.before = before or {}
         self.now = now or {}
+
+
+class AuditRecordExists(OpsbotError):
+    """A record with this key is already in the audit trail; it is never overwritten."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
+from opsbot.capacity.model import Generation, Intent
 from opsbot.errors import OpsbotError
 from opsbot.logic.scaling import Capacity
 
@@ -65,14 +66,28 @@ class AuditEntry:
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    # ``pending`` is written before a change is attempted, ``outcome`` after: two records, each written once.
+    phase: str = "outcome"
 
 
 class CapacityPort(Protocol):
     def get_capacity(self) -> Capacity: ...
     def set_capacity(self, capacity: Capacity) -> None: ...
-    def schedule_revert(self, at: datetime, capacity: Capacity) -> None: ...
-    def cancel_revert(self) -> bool: ...
+    def put_action(self, name: str, at: datetime, capacity: Capacity) -> None: ...
+    def delete_action(self, name: str) -> None: ...
     def scheduled_actions(self) -> list[ScheduledAction]: ...
+
+
+class IntentStorePort(Protocol):
+    """The service's capacity intents and its generation number (``opsbot.capacity``)."""
+
+    def intents(self) -> list[Intent]: ...
+    def put_intent(self, intent: Intent) -> None: ...
+    def delete_intent(self, intent_id: str) -> None: ...
+    def generation(self) -> Generation: ...
+    def bump_generation(self, expected: int, new: Generation) -> None:
+        """Write ``new`` if the generation is still ``expected``, else raise ``ChangeInProgress``."""
+        ...
 
 
 class ServicePort(Protocol):
@@ -88,9 +103,18 @@ class SnapshotsPort(Protocol):
 
 
 class AuditPort(Protocol):
-    def record(self, entry: AuditEntry) -> None: ...
-    def get(self, key: str) -> AuditEntry | None: ...
+    def record(self, entry: AuditEntry) -> None:
+        """Append ``entry`` (conditional put: a record that exists is never overwritten)."""
+        ...
+
+    def get(self, key: str) -> AuditEntry | None:
+        """The operation's outcome record, or its pending record when it has no outcome yet."""
+        ...
+
     def latest(self, limit: int) -> list[AuditEntry]: ...
+    def unfinished(self, since: datetime, until: datetime) -> list[AuditEntry]:
+        """Pending records written in [since, until) that have no outcome record."""
+        ...
 
 
 class LockPort(Protocol):

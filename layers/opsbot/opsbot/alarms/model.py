@@ -93,6 +93,7 @@ class Decision:
     silenced: bool = False  # CloudWatch keeps this alarm quiet: recorded, never acted on or announced
     episode_since: datetime | None = None  # set when this ALARM updates an episode that began earlier
     episode_alarms: int = 1  # how many times the episode has entered ALARM, this one included
+    recorded: bool = False  # the operation runner already wrote its audit records
 
     @property
     def result(self) -> str:

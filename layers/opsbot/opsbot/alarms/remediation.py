@@ -3,8 +3,10 @@
 Order of decisions for an alarm entering ALARM: scope (account, region, service, dimensions) -> runbook match ->
 silenced by CloudWatch (actions suppressed or disabled, an active alarm mute rule: recorded, no action, no
 incident) -> mute -> kill switch -> flapping -> choose action (rollback falls through when no deployment is in
-progress) -> dry run -> cooldown -> hourly budget -> act under the per-service change lock -> audit -> Slack
-incident (``opsbot.alarms.reporting``).
+progress) -> dry run -> cooldown -> budget (any rolling hour) -> the action (``opsbot.alarms.actions``, one
+module each) run by the operation runner as the system actor ``alarm:<name>`` (pending record -> change lock ->
+act -> outcome record) -> Slack incident (``opsbot.alarms.reporting``). A scale-out is a capacity intent of its
+own (``opsbot.capacity``), so it never shortens another owner's raise.
 Incidents follow the alarm's *episode*, from entering ALARM until OK: one Slack message per episode, updated in
 place by every later ALARM of it (ALARM -> INSUFFICIENT_DATA -> ALARM) with what was done that time, and by the
 recovery (with the duration since the episode began). A Slack message that cannot be delivered is audited.
@@ -15,25 +17,25 @@ cooldowns and the budget are conditional writes, so even a concurrent double del
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from opsbot.alarms.actions import REGISTRY
+from opsbot.alarms.actions.base import ActionContext, ActionResult, FallThrough, RunbookAction
 from opsbot.alarms.model import AlarmKind, AlarmTransition, Decision, Rejection
 from opsbot.alarms.reporting import IncidentReporter, transition_audit_key
 from opsbot.alarms.runbooks import Runbook, match
-from opsbot.commands import scale
-from opsbot.commands.base import Actor, CommandContext, Ports
-from opsbot.config import Role, Settings
-from opsbot.errors import ActionFailed, ChangeInProgress, GuardrailViolation, OpsbotError
+from opsbot.commands.base import Ports
+from opsbot.config import Settings
+from opsbot.errors import OpsbotError
 from opsbot.logic.durations import format_duration
-from opsbot.logic.scaling import ScaleRequest
 from opsbot.observability import logger
+from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Operation, Outcome, RunOptions
+from opsbot.operations.runner import SYSTEM_LOCK_WAIT_SECONDS, OperationRunner
 from opsbot.ports import (
     AlarmSilencePort,
-    AuditEntry,
     DeploymentsPort,
     Incident,
     IncidentNotifierPort,
@@ -52,15 +54,6 @@ class RemediationPorts:
     silence: AlarmSilencePort
 
 
-# A concurrent change (another alarm's action, or a person's `scale`) usually finishes in well under a second;
-# remediation waits for it rather than dropping the action. People are refused at once instead.
-_LOCK_WAIT_SECONDS = 20.0
-
-
-class _FallThrough(Exception):
-    """rollback_deployment with nothing to roll back: try the next matching runbook."""
-
-
 class Remediator:
     def __init__(
         self,
@@ -70,7 +63,7 @@ class Remediator:
         clock: Callable[[], datetime],
         render: Callable[[Decision], dict[str, Any]],
         render_recovery: Callable[[Incident, AlarmTransition], dict[str, Any]],
-        lock_wait: float = _LOCK_WAIT_SECONDS,
+        lock_wait: float = SYSTEM_LOCK_WAIT_SECONDS,
         render_reply: Callable[[Incident, AlarmTransition], dict[str, Any]] | None = None,
     ) -> None:
         self._lock_wait = lock_wait
@@ -78,6 +71,7 @@ class Remediator:
         self._runbooks: Callable[[], Sequence[Runbook]] = runbooks if callable(runbooks) else (lambda: runbooks)
         self._ports = ports
         self._clock = clock
+        self._runner = OperationRunner(settings, ports.commands.audit, ports.commands.locks, clock)
         self._incidents = IncidentReporter(
             settings,
             ports.state,
@@ -230,23 +224,29 @@ class Remediator:
         for runbook in runbooks:
             try:
                 return self._try(runbook, replace(base, runbook=runbook.name, action=runbook.action), now)
-            except _FallThrough:
+            except FallThrough:
                 continue
         return replace(base, reason="no deployment in progress to roll back, and no other runbook applies")
 
     def _try(self, runbook: Runbook, decision: Decision, now: datetime) -> Decision:
-        if runbook.action == "notify":
-            return replace(decision, reason=f"runbook {runbook.name}: notify only")
-        deployment = None
-        if runbook.action == "rollback_deployment":
-            deployment = self._ports.deployments.in_progress_deployment()
-            if deployment is None:
-                raise _FallThrough
+        action = REGISTRY[runbook.action]
+        ctx = ActionContext(
+            settings=self._settings,
+            transition=decision.transition,
+            runbook=runbook.name,
+            params=runbook.params,
+            ports=self._ports,
+            now=now,
+            operation=decision.audit_key,
+        )
+        if not action.changes_aws:
+            return _with(decision, action.act(ctx, None))
+        prepared = action.prepare(ctx)  # FallThrough: the next runbook
         if self._settings.remediation_dry_run:
-            return replace(decision, dry_run=True, reason=f"dry run: would {_describe(runbook)}; nothing was changed")
+            what = action.describe(runbook.params)
+            return replace(decision, dry_run=True, reason=f"dry run: would {what}; nothing was changed")
         scope = f"{self._settings.service_key}#{runbook.action}"
         state = self._ports.state
-        service = self._settings.service_key
         if runbook.cooldown:
             busy_until = state.claim_cooldown(scope, now + runbook.cooldown, now)
             if busy_until is not None:
@@ -254,34 +254,55 @@ class Remediator:
                     decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
                 )
         try:
-            counted = state.count_action(service, self._settings.hourly_action_budget, now)
+            counted = state.count_action(self._settings.service_key, self._settings.hourly_action_budget, now)
         except BaseException:  # could not even count: nothing happened, so the cooldown is not spent either
             self._give_back(runbook, scope, False, now)
             raise
+        if not counted:
+            self._give_back(runbook, scope, False, now)
+            limit = self._settings.hourly_action_budget
+            return replace(decision, reason=f"limit of {limit} automatic actions in any hour reached; no action")
         try:
-            if not counted:
-                limit = self._settings.hourly_action_budget
-                result = replace(decision, reason=f"hourly limit of {limit} automatic actions reached; no action")
-            else:
-                result = self._act(runbook, decision, deployment, now)
-        except (ChangeInProgress, GuardrailViolation) as exc:
-            result = replace(decision, reason=f"no action: {exc}")
-        except Exception as exc:
-            # AWS errors, a missing SDK operation, a bug: something may have changed, so keep the cooldown and
-            # the count, and report exactly what is known.
-            log = logger.warning if isinstance(exc, OpsbotError) else logger.exception
-            log("remediation failed", extra={"alarm": decision.transition.alarm_name, "action": runbook.action})
-            before = dict(exc.before) if isinstance(exc, ActionFailed) else {}
-            after = dict(exc.now) if isinstance(exc, ActionFailed) else {}
-            return replace(
-                decision, error=_error_text(exc), reason=f"{runbook.action} failed", before=before, after=after
-            )
+            result = self._run(action, ctx, prepared, decision)
         except BaseException:
             self._give_back(runbook, scope, counted, now)
             raise
-        if not result.acted:  # nothing changed: the cooldown and the hour's budget are not spent
+        if not result.acted and not result.error:  # nothing changed: the cooldown and the budget are not spent
             self._give_back(runbook, scope, counted, now)
         return result
+
+    def _run(self, action: RunbookAction, ctx: ActionContext, prepared: Any, decision: Decision) -> Decision:
+        """Through the operation runner, as the alarm's system actor: pending record, change lock (waiting for a
+        concurrent change), act, outcome record, release."""
+        t = decision.transition
+
+        def body() -> Outcome:
+            result = action.act(ctx, prepared)
+            audit = AuditOutcome(
+                result="ok" if result.acted else "noop", before=result.before, after=result.after, error=""
+            )
+            return Outcome(view=result, audit=audit)
+
+        operation = self._operation(decision)
+        options = RunOptions(lock=self._settings.service_key, lock_wait=self._lock_wait, report=False)
+        outcome = self._runner.run(operation, body, options=options)
+        view = outcome.view
+        if isinstance(view, ActionResult):
+            return replace(_with(decision, view), recorded=outcome.audit is not None)
+        assert isinstance(view, ErrorView)
+        if view.kind == "refused":
+            return replace(decision, reason=f"no action: {view.message}", recorded=True)
+        logger.warning("remediation failed", extra={"alarm": t.alarm_name, "action": action.name})
+        audit = outcome.audit or AuditOutcome()
+        # Something may have changed: the cooldown and the count stay spent, and the incident says what is known.
+        return replace(
+            decision,
+            error=view.message,
+            reason=f"{action.name} failed",
+            before=dict(audit.before),
+            after=dict(audit.after),
+            recorded=outcome.audit is not None,
+        )
 
     def _give_back(self, runbook: Runbook, scope: str, counted: bool, now: datetime) -> None:
         state = self._ports.state
@@ -290,93 +311,49 @@ class Remediator:
         if counted:
             state.refund_action(self._settings.service_key, now)
 
-    def _act(self, runbook: Runbook, decision: Decision, deployment: str | None, now: datetime) -> Decision:
-        ctx = self._command_context(decision, now)
+    def _operation(self, decision: Decision) -> Operation:
         t = decision.transition
-        if runbook.action == "scale_out":
-            current = ctx.ports.capacity.get_capacity()
-            target = min(current.min + int(runbook.params["step"]), self._settings.guardrails.ceiling)
-            if target <= current.min:
-                return replace(decision, reason=f"already at the ceiling of {self._settings.guardrails.ceiling} tasks")
-            request = ScaleRequest(kind="tasks", tasks=target, duration=runbook.expires)
-            outcome = scale.apply(request, ctx, lock_wait=self._lock_wait)
-            audit = outcome.audit
-            assert audit is not None
-            revert = f", reverting at {outcome.view.revert_at:%H:%M} UTC" if outcome.view.revert_at else ""
-            return replace(
-                decision,
-                acted=outcome.view.kind == "applied",
-                reason=f"raised the minimum {outcome.view.before.min} → {outcome.view.after.min}{revert}",
-                before=audit.before,
-                after=audit.after,
-                undo_key=ctx.audit_key if outcome.view.kind == "applied" else "",
-            )
-        with scale.service_lock(ctx, self._lock_wait):
-            if runbook.action == "replace_tasks":
-                self._ports.deployments.force_new_deployment()
-                return replace(
-                    decision,
-                    acted=True,
-                    reason="forced a new deployment: every task is being replaced",
-                    after={"deployment": "forced"},
-                )
-            if runbook.action == "rollback_deployment":
-                assert deployment is not None
-                self._ports.deployments.stop_deployment(deployment)
-                return replace(
-                    decision,
-                    acted=True,
-                    reason="rolling back the deployment in progress",
-                    before={"deployment": deployment},
-                    after={"deployment": deployment, "stop": "ROLLBACK"},
-                )
-        if runbook.action == "snapshot":
-            # RDS identifiers: letters, digits and single hyphens, starting with a letter.
-            safe_name = re.sub(r"[^A-Za-z0-9]+", "-", t.alarm_name).strip("-")
-            identifier = f"opsbot-{safe_name}-{now:%Y%m%d-%H%M%S}"[:255]
-            self._ports.snapshots.create_snapshot(identifier, f"alarm {t.alarm_name} entered ALARM")
-            return replace(
-                decision, acted=True, reason=f"took manual snapshot {identifier}", after={"snapshot": identifier}
-            )
-        raise AssertionError(f"unhandled action {runbook.action}")  # validated when runbooks load
-
-    def _command_context(self, decision: Decision, now: datetime) -> CommandContext:
-        t = decision.transition
-        return CommandContext(
-            actor=Actor(user_id=f"alarm:{t.alarm_name}", channel_id="", role=Role.ADMIN),
-            settings=self._settings,
-            ports=self._ports.commands,
-            now=now,
-            request_id=t.dedupe_key,
-            audit_key=decision.audit_key,
+        return Operation(
+            key=decision.audit_key,
+            verb="remediate",
+            arguments=f"{decision.runbook or '-'} {decision.action} ({t.source})",
+            actor=Actor.system("alarm", t.alarm_name, self._settings.slack_channel),
+            lock_owner=t.dedupe_key,
         )
 
-    # audit and Slack ------------------------------------------------------------------------------------------
+    # audit ----------------------------------------------------------------------------------------------------
     def _audit(self, decision: Decision) -> None:
-        t = decision.transition
+        """One outcome record for a decision that did not go through an action (skipped, silenced, dry run,
+        notify, could not decide); an action's records are written by the runner."""
+        if decision.recorded:
+            return
         if decision.silenced:
             decided = "suppressed"
         elif decision.dry_run:
             decided = "dry-run"
         else:
             decided = "allowed" if decision.acted or decision.error else "skipped"
-        entry = AuditEntry(
-            key=decision.audit_key,
-            at=self._clock(),
-            actor=f"alarm:{t.alarm_name}",
-            channel=self._settings.slack_channel,
-            verb="remediate",
-            arguments=f"{decision.runbook or '-'} {decision.action} ({t.source})",
+        audit = AuditOutcome(
             decision=decided,
             result=decision.result,
             before=decision.before,
             after=decision.after,
             error=(decision.error or ("" if decision.acted else decision.reason))[:500],
         )
-        try:
-            self._ports.commands.audit.record(entry)
-        except OpsbotError:
-            logger.error("remediation not recorded in the audit trail", extra={"alarm": t.alarm_name})
+        outcome = self._runner.record(self._operation(decision), Outcome(view=None, audit=audit))
+        if outcome.warning:
+            logger.error("remediation not recorded in the audit trail", extra={"alarm": decision.transition.alarm_name})
+
+
+def _with(decision: Decision, result: ActionResult) -> Decision:
+    return replace(
+        decision,
+        acted=result.acted,
+        reason=result.reason,
+        before=result.before,
+        after=result.after,
+        undo_key=result.undo_key,
+    )
 
 
 def _would_change_aws(t: AlarmTransition, runbooks: Sequence[Runbook]) -> bool:
@@ -388,10 +365,3 @@ def _error_text(exc: Exception) -> str:
     if isinstance(exc, OpsbotError):
         return str(exc)
     return f"unexpected {type(exc).__name__} inside the bot; see the function's logs"
-
-
-def _describe(runbook: Runbook) -> str:
-    if runbook.action == "scale_out":
-        expires = runbook.params.get("expires", "")
-        return f"raise the minimum by {runbook.params['step']} for {expires}"
-    return runbook.action.replace("_", " ")

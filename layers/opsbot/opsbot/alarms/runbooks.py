@@ -9,22 +9,15 @@ from datetime import timedelta
 from importlib import resources
 from typing import Any
 
+from opsbot.alarms.actions import REGISTRY, scale_out
 from opsbot.alarms.model import AlarmTransition
 from opsbot.errors import ConfigError, UsageError
 from opsbot.logic.durations import parse_duration
 from opsbot.observability import logger
 
-ACTIONS = ("scale_out", "replace_tasks", "rollback_deployment", "snapshot", "notify")
+ACTIONS = tuple(REGISTRY)
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
-_PARAMS: dict[str, dict[str, type]] = {
-    "scale_out": {"step": int, "expires": str},
-    "replace_tasks": {},
-    "rollback_deployment": {},
-    "snapshot": {},
-    "notify": {},
-}
 _DEFAULT_COOLDOWN = timedelta(minutes=15)
-DEFAULT_EXPIRES = "2h"  # a scale-out is always temporary
 
 
 @dataclass(frozen=True)
@@ -48,7 +41,7 @@ class Runbook:
     def expires(self) -> timedelta | None:
         if self.action != "scale_out":
             return None
-        return parse_duration(str(self.params.get("expires", DEFAULT_EXPIRES)))
+        return scale_out.expires(self.params)
 
 
 @dataclass(frozen=True)
@@ -131,14 +124,12 @@ def _runbook(raw: object, index: int, placeholders: Mapping[str, str]) -> Runboo
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{where}.params must be a mapping")
-    _only(params, set(_PARAMS[action]), f"{where}.params")
-    for key, kind in _PARAMS[action].items():
+    schema = REGISTRY[action].params
+    _only(params, set(schema), f"{where}.params")
+    for key, kind in schema.items():
         if key in params and not isinstance(params[key], kind):
             raise ConfigError(f"{where}.params.{key} must be a {kind.__name__}")
-    if action == "scale_out":
-        if not isinstance(params.get("step"), int) or params["step"] < 1:
-            raise ConfigError(f"{where}.params.step must be a positive whole number")
-        _duration(params.get("expires", DEFAULT_EXPIRES), f"{where}.params.expires")
+    REGISTRY[action].validate(params, where)
     cooldown = _duration(raw.get("cooldown", "15m"), f"{where}.cooldown")
     return Runbook(
         name=name, match=_match(raw.get("match"), where, placeholders), action=action, params=params, cooldown=cooldown

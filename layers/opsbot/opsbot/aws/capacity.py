@@ -16,12 +16,11 @@ _DIMENSION = "ecs:service:DesiredCount"
 
 
 class ScalableTargetGateway:
-    """Reads and changes min/max of ``service/<cluster>/<service>``; temporary raises revert by schedule."""
+    """Reads and changes min/max of ``service/<cluster>/<service>`` and its one-time scheduled actions."""
 
-    def __init__(self, client: Any, resource_id: str, revert_action_name: str) -> None:
+    def __init__(self, client: Any, resource_id: str) -> None:
         self._client = client
         self._resource_id = resource_id
-        self._revert_action = revert_action_name
 
     def get_capacity(self) -> Capacity:
         with aws_call("DescribeScalableTargets"):
@@ -43,12 +42,12 @@ class ScalableTargetGateway:
                 MaxCapacity=capacity.max,
             )
 
-    def schedule_revert(self, at: datetime, capacity: Capacity) -> None:
-        """A one-time scheduled action; replaces any earlier pending revert so only one exists."""
+    def put_action(self, name: str, at: datetime, capacity: Capacity) -> None:
+        """A one-time scheduled action (``at(...)`` in UTC); putting an existing name replaces it."""
         with aws_call("PutScheduledAction"):
             self._client.put_scheduled_action(
                 ServiceNamespace="ecs",
-                ScheduledActionName=self._revert_action,
+                ScheduledActionName=name,
                 ResourceId=self._resource_id,
                 ScalableDimension=_DIMENSION,
                 Schedule=f"at({at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
@@ -56,25 +55,23 @@ class ScalableTargetGateway:
                 ScalableTargetAction={"MinCapacity": capacity.min, "MaxCapacity": capacity.max},
             )
 
-    def cancel_revert(self) -> bool:
-        """Delete the pending revert; ``False`` when there was none."""
-        if not any(action.name == self._revert_action for action in self.scheduled_actions()):
-            return False
+    def delete_action(self, name: str) -> None:
         with aws_call("DeleteScheduledAction"):
             self._client.delete_scheduled_action(
                 ServiceNamespace="ecs",
-                ScheduledActionName=self._revert_action,
+                ScheduledActionName=name,
                 ResourceId=self._resource_id,
                 ScalableDimension=_DIMENSION,
             )
-        return True
 
     def scheduled_actions(self) -> list[ScheduledAction]:
+        actions: list[ScheduledAction] = []
         with aws_call("DescribeScheduledActions"):
-            response = self._client.describe_scheduled_actions(
+            pages = self._client.get_paginator("describe_scheduled_actions").paginate(
                 ServiceNamespace="ecs", ResourceId=self._resource_id, ScalableDimension=_DIMENSION
             )
-        actions = [_scheduled_action(raw) for raw in response.get("ScheduledActions", [])]
+            for page in pages:
+                actions.extend(_scheduled_action(raw) for raw in page.get("ScheduledActions", []))
         far_future = datetime.max.replace(tzinfo=UTC)
         return sorted(actions, key=lambda action: action.at or far_future)
 

@@ -1,8 +1,8 @@
-"""The operations table (DynamoDB, in-region): audit trail, change locks, pending confirmations.
+"""The operations table (DynamoDB, in-region): change locks and pending confirmations (the audit trail has a
+table of its own, ``opsbot.aws.audit``; capacity intents are in ``opsbot.aws.intents``).
 
 Single-table layout, keys ``pk``/``sk``, TTL attribute ``expires_at``:
 
-- ``AUDIT`` / ``<iso time>#<id>`` — one item per attempt (kept 400 days);
 - ``LOCK#<cluster>/<service>`` / ``LOCK`` — the per-service change lock (expires by itself);
 - ``CONFIRM#<id>`` / ``CONFIRM`` — a change waiting for its confirmation button.
 """
@@ -15,56 +15,16 @@ from typing import Any
 
 from opsbot.aws.errors import aws_call, conditional_write
 from opsbot.errors import ChangeInProgress
-from opsbot.ports import AuditEntry
-
-_AUDIT_RETENTION = timedelta(days=400)
 
 
 class OperationsStore:
-    """Implements ``AuditPort``, ``LockPort`` and ``ConfirmationPort`` on one table."""
+    """Implements ``LockPort`` and ``ConfirmationPort`` on one table."""
 
     def __init__(self, client: Any, table: str, lock_ttl: timedelta, confirmation_ttl: timedelta) -> None:
         self._client = client
         self._table = table
         self._lock_ttl = lock_ttl
         self._confirmation_ttl = confirmation_ttl
-
-    # audit -----------------------------------------------------------------------------------------------
-    def record(self, entry: AuditEntry) -> None:
-        item = {
-            "pk": {"S": "AUDIT"},
-            "sk": {"S": entry.key},
-            "at": {"S": entry.at.isoformat()},
-            "actor": {"S": entry.actor},
-            "channel": {"S": entry.channel},
-            "verb": {"S": entry.verb},
-            "arguments": {"S": entry.arguments},
-            "decision": {"S": entry.decision},
-            "result": {"S": entry.result},
-            "before": {"S": json.dumps(entry.before, sort_keys=True)},
-            "after": {"S": json.dumps(entry.after, sort_keys=True)},
-            "error": {"S": entry.error},
-            "expires_at": {"N": str(int((entry.at + _AUDIT_RETENTION).timestamp()))},
-        }
-        with aws_call("PutItem (audit)"):
-            self._client.put_item(TableName=self._table, Item=item)
-
-    def get(self, key: str) -> AuditEntry | None:
-        with aws_call("GetItem (audit)"):
-            response = self._client.get_item(TableName=self._table, Key={"pk": {"S": "AUDIT"}, "sk": {"S": key}})
-        item = response.get("Item")
-        return _audit_entry(item) if item else None
-
-    def latest(self, limit: int) -> list[AuditEntry]:
-        with aws_call("Query (audit)"):
-            response = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": "AUDIT"}},
-                ScanIndexForward=False,
-                Limit=limit,
-            )
-        return [_audit_entry(item) for item in response.get("Items", [])]
 
     # change lock -----------------------------------------------------------------------------------------
     def acquire(self, resource: str, owner: str, now: datetime) -> None:
@@ -126,22 +86,3 @@ class OperationsStore:
             return None
         payload: dict[str, Any] = json.loads(item["payload"]["S"])
         return payload
-
-
-def _audit_entry(item: dict[str, Any]) -> AuditEntry:
-    def text(name: str) -> str:
-        return str(item.get(name, {}).get("S", ""))
-
-    return AuditEntry(
-        key=text("sk"),
-        at=datetime.fromisoformat(text("at")),
-        actor=text("actor"),
-        channel=text("channel"),
-        verb=text("verb"),
-        arguments=text("arguments"),
-        decision=text("decision"),
-        result=text("result"),
-        before=json.loads(text("before") or "{}"),
-        after=json.loads(text("after") or "{}"),
-        error=text("error"),
-    )

@@ -2,38 +2,32 @@
 
 `scale <n>` — run at least n tasks (raises the autoscaling minimum to n; the autoscaler may still add more)
 `scale min=<a> max=<b>` — set either or both bounds
-`scale reset` — back to the configured baseline and cancel any pending automatic revert
-Add `for <duration>` (e.g. `for 6h`, `for 90m`) to revert automatically, and `--dry-run` to see the plan
-without changing anything. Bounds, the largest step per command and a confirmation threshold come from the
-guardrails; two changes to the service never interleave. The result has an Undo button.
+`scale reset` — drop every person's capacity setting and raise: back to the baseline (alarm raises stay)
+Add `for <duration>` (e.g. `for 6h`, `for 90m`) for a temporary raise that ends by itself, and `--dry-run` to
+see the plan without changing anything. Capacity is the combination of everyone's intents (the baseline, your
+settings and raises, an alarm's scale-out): a raise never cuts another one short, and `status` lists them all.
+Bounds, the largest step per command and a confirmation threshold come from the guardrails; two changes to the
+service never interleave. The result has an Undo button, which asks first if capacity changed since.
 """
 
 from __future__ import annotations
 
-import random
 import re
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.capacity import timeline as tl
+from opsbot.capacity.core import Change
+from opsbot.capacity.model import Intent, PlannedAction
+from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, CommandSpec, Outcome, capacity_core
 from opsbot.config import Role
-from opsbot.errors import (
-    ActionFailed,
-    AwsOperationError,
-    ChangeInProgress,
-    ConfirmationExpired,
-    GuardrailViolation,
-    UsageError,
-)
+from opsbot.errors import ConfirmationExpired, GuardrailViolation, UsageError
 from opsbot.logic.durations import parse_duration
 from opsbot.logic.scaling import Capacity, ScalePlan, ScaleRequest, plan_scale
 from opsbot.logic.text import echo
-from opsbot.observability import logger
 
 USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--dry-run]"
 # Slack clients may turn a typed "--" into an en or em dash.
@@ -43,7 +37,7 @@ _COUNT = re.compile(r"[0-9]{1,15}")
 _CONFIRMATION_ID = re.compile(r"[0-9a-f]{32}")
 _BOUND = re.compile(r"(min|max)=(.*)", re.IGNORECASE)
 
-ViewKind = Literal["applied", "dry-run", "confirm", "noop", "cancelled", "undone"]
+ViewKind = Literal["applied", "dry-run", "confirm", "noop", "cancelled", "undone", "confirm-undo"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +49,7 @@ class ScaleView:
     confirmation_id: str = ""
     undo_key: str = ""
     note: str = ""
+    later: tuple[PlannedAction, ...] = ()  # how effective capacity changes after now, by schedule
 
 
 def parse(args: list[str]) -> ScaleRequest:
@@ -126,125 +121,146 @@ def describe(request: ScaleRequest) -> str:
 
 
 # running -------------------------------------------------------------------------------------------------------
+# ``run``, ``confirm`` and ``undo`` are bodies of the operation runner (``opsbot.operations.runner``): authorised,
+# recorded as pending and holding the change lock before they are called.
+
+
+class _IntentChange:
+    """How a request changes the intents: what it adds and which existing intents it removes."""
+
+    def __init__(self, add: tuple[Intent, ...], remove: Callable[[Intent], bool], plan: ScalePlan) -> None:
+        self.add = add
+        self.remove = remove
+        self.plan = plan
+
+    def proposed(self, intents: list[Intent]) -> list[Intent]:
+        return [i for i in intents if not self.remove(i)] + list(self.add)
 
 
 def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
-    plan = _plan(request, ctx, ctx.ports.capacity.get_capacity())
-    if plan.is_noop:
-        view = ScaleView(kind="noop", before=plan.before, after=plan.after)
-        return Outcome(
-            view=view, audit=AuditOutcome(result="noop", before=_state(plan.before), after=_state(plan.after))
-        )
+    core = capacity_core(ctx)
+    intents = core.intents(ctx.now)
+    change = _intent_change(request, ctx, intents)
+    before = core.effective(intents, ctx.now)
+    preview = core.plan(change.proposed(intents), ctx.now)
+    if preview == core.plan(intents, ctx.now) and not any(change.remove(i) for i in intents):
+        view = ScaleView(kind="noop", before=before, after=before)
+        return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(before), after=_state(before)))
     if request.dry_run:
-        view = ScaleView(kind="dry-run", before=plan.before, after=plan.after, revert_at=plan.revert_at)
-        return Outcome(
-            view=view, audit=AuditOutcome(decision="dry-run", before=_state(plan.before), after=_state(plan.after))
+        view = ScaleView(
+            kind="dry-run", before=before, after=preview.now, revert_at=change.plan.revert_at, later=preview.actions
         )
-    if plan.needs_confirmation:
+        return Outcome(
+            view=view, audit=AuditOutcome(decision="dry-run", before=_state(before), after=_state(preview.now))
+        )
+    if change.plan.needs_confirmation:
         confirmation_id = uuid.uuid4().hex
         ctx.ports.confirmations.put(confirmation_id, {"request": describe(request), "by": ctx.actor.user_id}, ctx.now)
         view = ScaleView(
             kind="confirm",
-            before=plan.before,
-            after=plan.after,
-            revert_at=plan.revert_at,
+            before=before,
+            after=preview.now,
+            revert_at=change.plan.revert_at,
             confirmation_id=confirmation_id,
+            later=preview.actions,
         )
-        return Outcome(
-            view=view,
-            audit=AuditOutcome(
-                decision="awaiting-confirmation", result="pending", before=_state(plan.before), after=_state(plan.after)
-            ),
+        audit = AuditOutcome(
+            decision="awaiting-confirmation", result="pending", before=_state(before), after=_state(preview.now)
         )
+        return Outcome(view=view, audit=audit)
     return apply(request, ctx)
 
 
-def apply(request: ScaleRequest, ctx: CommandContext, lock_wait: float = 0.0) -> Outcome:
-    """Apply under the per-service lock, re-planning from the capacity read inside the lock."""
-    with service_lock(ctx, lock_wait):
-        capacity = ctx.ports.capacity
-        plan = _plan(request, ctx, capacity.get_capacity())
-        pending = _pending_revert(ctx)
-        if plan.before == plan.after and not (plan.cancels_pending_revert and pending):
-            view = ScaleView(kind="noop", before=plan.before, after=plan.after)
-            return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(plan.before)))
-        before = _state(plan.before, pending)
-        # A second temporary raise still returns to the bounds from before the first one.
-        revert_to = Capacity(pending["revert_min"], pending["revert_max"]) if pending else plan.before
-        after = _apply_plan(plan, revert_to, ctx, before)
-    note = ""
-    if pending and plan.revert_at is not None:
-        note = f"this replaces the automatic revert that was due at {_hhmm(pending['revert_at'])}"
-    elif pending and not plan.cancels_pending_revert:
-        note = f"the automatic revert at {_hhmm(pending['revert_at'])} is still scheduled"
+def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
+    """Change the intents and materialise them (the caller holds the change lock)."""
+    core = capacity_core(ctx)
+    intents = core.intents(ctx.now)
+    change = _intent_change(request, ctx, intents)
+    result = core.change(
+        ctx.now,
+        operation=ctx.audit_key,
+        by=ctx.actor.user_id,
+        summary=f"scale {describe(request)}",
+        add=change.add,
+        remove=change.remove,
+    )
+    if not result.changed:
+        view = ScaleView(kind="noop", before=result.before, after=result.after)
+        return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(result.before)))
     view = ScaleView(
         kind="applied",
-        before=plan.before,
-        after=plan.after,
-        revert_at=plan.revert_at,
+        before=result.before,
+        after=result.after,
+        revert_at=change.plan.revert_at,
         undo_key=ctx.audit_key,
-        note=note,
+        note=_held_by_others(result, ctx),
+        later=result.timeline.actions if result.timeline else (),
     )
-    return Outcome(view=view, audit=AuditOutcome(before=before, after=after))
+    return Outcome(view=view, audit=AuditOutcome(before=_state(result.before), after=result.record()))
 
 
-@contextmanager
-def service_lock(ctx: CommandContext, wait: float = 0.0) -> Iterator[None]:
-    """Hold the per-service change lock. People are refused at once (``wait=0``); automatic remediation waits up
-    to ``wait`` seconds for a concurrent change to finish. A failed release is logged, not raised: the lock
-    expires by itself, and raising here would hide the outcome of a change that did happen."""
-    resource = ctx.settings.service_key
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            ctx.ports.locks.acquire(resource, ctx.request_id, ctx.now)
-            break
-        except ChangeInProgress:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.05 + random.random() * 0.1)
-    try:
-        yield
-    finally:
-        try:
-            ctx.ports.locks.release(resource, ctx.request_id)
-        except AwsOperationError as exc:
-            logger.warning("change lock not released; it will expire", extra={"resource": resource, "code": exc.code})
+def _intent_change(request: ScaleRequest, ctx: CommandContext, intents: list[Intent]) -> _IntentChange:
+    """Validate the request against the guardrails and turn it into intents. A temporary raise is planned from the
+    effective capacity now; a permanent setting from the base it replaces (the baseline or the last setting)."""
+    core = capacity_core(ctx)
+    floor = ctx.settings.guardrails.floor
+    if request.kind == "reset":
+        plan = _plan(request, ctx, core.effective(intents, ctx.now))
+        return _IntentChange((), lambda i: i.owner_kind == "person", plan)
+    if request.duration is not None:
+        plan = _plan(request, ctx, core.effective(intents, ctx.now))
+        if request.kind == "tasks":
+            bounds = Capacity(plan.after.min, plan.after.min)
+        else:
+            low = request.new_min if request.new_min is not None else floor
+            bounds = Capacity(low, max(low, request.new_max or 0))
+        raise_ = _intent(ctx, "raise", bounds, plan.revert_at, request)
+        return _IntentChange((raise_,), _removes_nothing, plan)
+    base, _ = tl.base(intents, core.baseline, ctx.now)
+    plan = _plan(request, ctx, base)
+    setting = _intent(ctx, "setting", plan.after, None, request)
+    return _IntentChange((setting,), lambda i: i.kind == "setting" and i.owner_kind == "person", plan)
 
 
-def _apply_plan(plan: ScalePlan, revert_to: Capacity, ctx: CommandContext, before: dict[str, Any]) -> dict[str, Any]:
-    capacity = ctx.ports.capacity
-    capacity.set_capacity(plan.after)
-    try:
-        if plan.revert_at is not None:
-            capacity.schedule_revert(plan.revert_at, revert_to)
-        elif plan.cancels_pending_revert:
-            capacity.cancel_revert()
-    except AwsOperationError as exc:
-        # Never leave a temporary raise without its revert: put the bounds back, then report.
-        _put_back(capacity, plan.before, plan.after, exc, before)
-    after = _state(plan.after)
-    if plan.revert_at is not None:
-        after.update(_revert_fields(plan.revert_at, revert_to))
-    return after
+def _removes_nothing(_: Intent) -> bool:
+    return False
 
 
-def _put_back(
-    capacity: Any, previous: Capacity, changed: Capacity, cause: AwsOperationError, before: dict[str, Any]
-) -> None:
-    try:
-        capacity.set_capacity(previous)
-    except AwsOperationError as undo_exc:
-        raise ActionFailed(
-            f"{cause}; capacity is now {changed} and could NOT be put back ({undo_exc.code}) — run `scale reset`",
-            before=before,
-            now=_state(changed),
-        ) from undo_exc
-    raise ActionFailed(f"{cause}; capacity was put back to {previous}", before=before, now=_state(previous)) from cause
+def _intent(
+    ctx: CommandContext, kind: Any, bounds: Capacity, expires: datetime | None, request: ScaleRequest
+) -> Intent:
+    return Intent(
+        id=ctx.audit_key,
+        owner=ctx.actor.user_id,
+        kind=kind,
+        min=bounds.min,
+        max=bounds.max,
+        start=ctx.now,
+        expires=expires,
+        reason=f"scale {describe(request)}",
+    )
 
 
-def _hhmm(iso: str) -> str:
-    return f"{datetime.fromisoformat(iso):%H:%M} UTC"
+def _held_by_others(result: Change, ctx: CommandContext) -> str:
+    """Say when other owners' intents keep capacity above what this change asked for, or what it removed."""
+    notes = []
+    if result.removed:
+        owners = sorted({_owner(i.owner) for i in result.removed})
+        notes.append(f"removed {len(result.removed)} earlier intent(s) of {', '.join(owners)}")
+    added = {i.id for i in result.added}
+    others = [
+        i
+        for i in capacity_core(ctx).intents(ctx.now)
+        if i.id not in added and i.kind == "raise" and i.active(ctx.now) and i.min >= result.after.min
+    ]
+    for other in others[:3]:
+        until = f" until {other.expires:%H:%M} UTC" if other.expires else ""
+        notes.append(f"{_owner(other.owner)} keeps min {other.min}{until}")
+    return "; ".join(notes)
+
+
+def _owner(owner: str) -> str:
+    return owner  # a Slack user ID or a system actor's name; escaped where the message is built
 
 
 def _plan(request: ScaleRequest, ctx: CommandContext, current: Capacity) -> ScalePlan:
@@ -252,22 +268,8 @@ def _plan(request: ScaleRequest, ctx: CommandContext, current: Capacity) -> Scal
     return plan_scale(request, current, baseline, ctx.settings.guardrails, ctx.now)
 
 
-def _pending_revert(ctx: CommandContext) -> dict[str, Any]:
-    """The bot's revert, if it is still due. One-time actions stay listed after they ran: those are ignored."""
-    for action in ctx.ports.capacity.scheduled_actions():
-        if action.name != ctx.settings.revert_action_name or action.min is None or action.max is None:
-            continue
-        if action.at is not None and action.at > ctx.now:
-            return _revert_fields(action.at, Capacity(action.min, action.max))
-    return {}
-
-
-def _revert_fields(at: datetime, capacity: Capacity) -> dict[str, Any]:
-    return {"revert_at": at.isoformat(), "revert_min": capacity.min, "revert_max": capacity.max}
-
-
-def _state(capacity: Capacity, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"min": capacity.min, "max": capacity.max, **(extra or {})}
+def _state(capacity: Capacity) -> dict[str, Any]:
+    return {"min": capacity.min, "max": capacity.max}
 
 
 # buttons -------------------------------------------------------------------------------------------------------
@@ -288,16 +290,12 @@ def parse_undo_key(value: str) -> str:
 
 
 def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
-    """The Confirm button: consume the pending confirmation exactly once, then apply."""
+    """The Confirm button: consume the pending confirmation exactly once, then apply. (The runner takes the lock
+    before this runs, so a busy lock leaves the confirmation unused and the button usable.)"""
     pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
-    if pending is None:
+    if pending is None or "request" not in pending:
         raise ConfirmationExpired("this confirmation has expired or was already used; run the command again")
-    request = parse(str(pending["request"]).split())
-    try:
-        return apply(request, ctx)
-    except ChangeInProgress:
-        ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)  # the button stays usable
-        raise
+    return apply(parse(str(pending["request"]).split()), ctx)
 
 
 def cancel(confirmation_id: str, ctx: CommandContext) -> Outcome:
@@ -312,46 +310,84 @@ def cancel(confirmation_id: str, ctx: CommandContext) -> Outcome:
 
 
 def undo(audit_key: str, ctx: CommandContext) -> Outcome:
-    """The Undo button: restore the bounds (and pending revert) recorded before a change, if nothing moved since."""
+    """The Undo button: remove the intents that change added and restore those it removed — but if capacity
+    changed since (the generation moved), say what changed and ask first."""
+    return _undo(audit_key, ctx, confirmed_generation=None)
+
+
+def confirm_undo(confirmation_id: str, ctx: CommandContext) -> Outcome:
+    pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
+    if pending is None or "undo" not in pending:
+        raise ConfirmationExpired("this confirmation has expired or was already used; press Undo again")
+    return _undo(parse_undo_key(str(pending["undo"])), ctx, confirmed_generation=int(pending["generation"]))
+
+
+def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None) -> Outcome:
     entry = ctx.ports.audit.get(audit_key)
-    # Changes by `scale` and by alarm remediation (`remediate`, scale_out) record bounds and can be undone.
-    undoable = entry is not None and entry.verb in {"scale", "remediate"} and "min" in entry.before
-    if entry is None or not undoable or entry.result != "ok" or entry.decision != "allowed":
+    if (
+        entry is None
+        or entry.phase != "outcome"
+        or "generation" not in entry.after
+        or (entry.result, entry.decision) != ("ok", "allowed")
+    ):
         raise GuardrailViolation("there is no applied scale change to undo here")
-    restore = Capacity(entry.before["min"], entry.before["max"])
-    changed_to = Capacity(entry.after["min"], entry.after["max"])
-    with service_lock(ctx):
-        capacity = ctx.ports.capacity
-        current = capacity.get_capacity()
-        if current == restore and current != changed_to:
-            raise GuardrailViolation(f"already undone: capacity is {current}")
-        if current != changed_to:
-            raise GuardrailViolation(
-                f"capacity has changed since that action (now {current}, it set {changed_to}); "
-                "use `scale` to set what you need"
-            )
-        capacity.set_capacity(restore)
-        try:
-            revert_note = _restore_revert(entry.before, ctx)
-        except AwsOperationError as exc:
-            _put_back(capacity, current, restore, exc, _state(current))
-    view = ScaleView(kind="undone", before=current, after=restore, note=revert_note)
-    return Outcome(
-        view=view, audit=AuditOutcome(before=_state(current), after={**_state(restore), "undoes": audit_key})
+    core = capacity_core(ctx)
+    now_capacity = ctx.ports.capacity.get_capacity()
+    live = {i.id for i in core.intents(ctx.now)}
+    added = {str(i) for i in entry.after.get("added", [])} & live
+    restore = tuple(
+        intent
+        for intent in (Intent.from_dict(d) for d in entry.after.get("removed", []))
+        if intent.id not in live and (intent.expires is None or intent.expires > ctx.now)
     )
+    if not added and not restore:
+        raise GuardrailViolation(
+            f"nothing to undo: that change is already undone, expired or replaced (capacity is {now_capacity})"
+        )
+    generation = core.generation()
+    if generation.number != entry.after["generation"] and generation.number != confirmed_generation:
+        return _ask_before_undo(audit_key, generation.number, generation.summary, generation.by, now_capacity, ctx)
+    result = core.change(
+        ctx.now,
+        operation=ctx.audit_key,
+        by=ctx.actor.user_id,
+        summary=f"undo {audit_key}",
+        add=restore,
+        remove=lambda i: i.id in added,
+    )
+    view = ScaleView(
+        kind="undone",
+        before=result.before,
+        after=result.after,
+        undo_key=ctx.audit_key,
+        later=result.timeline.actions if result.timeline else (),
+    )
+    return Outcome(view=view, audit=AuditOutcome(before=_state(result.before), after=result.record(undoes=audit_key)))
 
 
-def _restore_revert(before: dict[str, Any], ctx: CommandContext) -> str:
-    capacity = ctx.ports.capacity
-    revert_at = datetime.fromisoformat(before["revert_at"]) if "revert_at" in before else None
-    if revert_at is not None and revert_at > ctx.now:
-        capacity.schedule_revert(revert_at, Capacity(before["revert_min"], before["revert_max"]))
-        return f"the automatic revert at {revert_at:%H:%M} UTC is scheduled again"
-    if capacity.cancel_revert():
-        return "the automatic revert it scheduled was cancelled"
-    return ""
+def _ask_before_undo(
+    audit_key: str, generation: int, summary: str, by: str, current: Capacity, ctx: CommandContext
+) -> Outcome:
+    confirmation_id = uuid.uuid4().hex
+    ctx.ports.confirmations.put(
+        confirmation_id, {"undo": audit_key, "generation": generation, "by": ctx.actor.user_id}, ctx.now
+    )
+    who = f" by {_owner(by)}" if by else ""
+    note = (
+        f"capacity changed since that change: the latest is `{echo(summary, 80)}`{who}. Undo removes only what "
+        "that change added and puts back what it removed; the later change stays."
+    )
+    view = ScaleView(kind="confirm-undo", before=current, after=current, confirmation_id=confirmation_id, note=note)
+    return Outcome(view=view, audit=AuditOutcome(decision="awaiting-confirmation", result="pending"))
 
 
 SPEC = CommandSpec(
-    name="scale", usage=USAGE, required_role=Role.OPERATOR, parse=parse, run=run, mutating=True, doc=__doc__ or ""
+    name="scale",
+    usage=USAGE,
+    required_role=Role.OPERATOR,
+    parse=parse,
+    run=run,
+    mutating=True,
+    doc=__doc__ or "",
+    locks=True,
 )

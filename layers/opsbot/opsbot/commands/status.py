@@ -1,7 +1,8 @@
 """Show the health of the MyCandidate web service at a glance.
 
-Desired / running / pending tasks, task definition and image tag, autoscaling min / max, the next scheduled
-actions, alarms in ALARM, the age of the latest RDS snapshot and any deployment in progress.
+Desired / running / pending tasks, task definition and image tag, autoscaling min / max, the capacity intents
+in force (the baseline, people's settings and raises, alarm scale-outs) and what each contributes, the next
+scheduled actions, alarms in ALARM, the age of the latest RDS snapshot and any deployment in progress.
 Ephemeral by default; `/mycandidate status public` posts it to the channel.
 """
 
@@ -11,7 +12,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Generic, NamedTuple, TypeVar
 
-from opsbot.commands.base import CommandContext, CommandSpec, Outcome
+from opsbot.capacity.timeline import Contribution
+from opsbot.commands.base import CommandContext, CommandSpec, Outcome, capacity_core
 from opsbot.config import Role
 from opsbot.errors import OpsbotError, UsageError
 from opsbot.logic.scaling import Capacity
@@ -37,6 +39,8 @@ class StatusView(NamedTuple):
     alarms: Section[list[AlarmSummary]]
     snapshot_age: Section[timedelta | None]
     checked_at: datetime
+    baseline: Capacity = Capacity(0, 0)
+    intents: Section[list[Contribution]] = Section()
 
 
 def parse(args: list[str]) -> bool:
@@ -62,14 +66,22 @@ def run(public: bool, ctx: CommandContext) -> Outcome:
         latest = ports.snapshots.latest_snapshot_time()
         return None if latest is None else ctx.now - latest
 
+    def intents() -> list[Contribution]:
+        from opsbot.capacity.timeline import contributions
+
+        core = capacity_core(ctx)
+        return contributions(core.intents(ctx.now), core.baseline, core.ceiling, ctx.now)
+
     view = StatusView(
         service_name=ctx.settings.service_key,
         service=_read(ports.service.describe),
         capacity=_read(ports.capacity.get_capacity),
+        intents=_read(intents),
         scheduled=_read(lambda: ports.capacity.scheduled_actions()[:3]),
         alarms=_read(ports.alarms.firing),
         snapshot_age=_read(snapshot_age),
         checked_at=ctx.now,
+        baseline=Capacity(ctx.settings.baseline_min, ctx.settings.baseline_max),
     )
     return Outcome(view=view, public=public)
 

@@ -117,6 +117,21 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
             "scheduled actions",
         )
 
+    def intents(contributions: Any) -> str:
+        if not contributions:
+            return "baseline only"
+        lines = []
+        for c in contributions:
+            i = c.intent
+            until = f" until {i.expires:%m-%d %H:%M} UTC" if i.expires else ""
+            holds = " · ".join(
+                part for part, on in (("holds the min", c.sets_min), ("holds the max", c.sets_max)) if on
+            )
+            lines.append(
+                f"{code(i.owner, _NAME)} {i.kind} min {i.min} / max {i.max}{until}" + (f" — {holds}" if holds else "")
+            )
+        return bk.capped_join(lines, 1200, "intents", separator="\n")
+
     def alarms(firing: Any) -> str:
         if not firing:
             return ":white_check_mark: none in ALARM"
@@ -131,6 +146,8 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
         [
             _part(view.service, service),
             f"*Autoscaling* {_part(view.capacity, lambda capacity: esc(capacity))}",
+            f"*Capacity intents* (baseline min {view.baseline.min} / max {view.baseline.max})\n"
+            f"{_part(view.intents, intents)}",
             f"*Next scheduled* {_part(view.scheduled, scheduled)}",
             f"*Alarms* {_part(view.alarms, alarms)}",
             f"*Latest DB snapshot* {_part(view.snapshot_age, snapshot)}",
@@ -142,25 +159,40 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
 
 def _scale(view: ScaleView) -> tuple[str, list[Block]]:
     change = f"{view.before} → {view.after}"
-    revert = f"\nReverts automatically at {view.revert_at:%Y-%m-%d %H:%M} UTC" if view.revert_at else ""
+    revert = f"\nThis raise ends by itself at {view.revert_at:%Y-%m-%d %H:%M} UTC" if view.revert_at else ""
     note = f"\n{esc(bk.truncate(view.note, _ERROR))}" if view.note else ""
+    later = f"\n{_later(view)}" if view.later else ""
     if view.kind == "applied":
-        text = f":white_check_mark: Scaled: {change}{revert}{note}"
+        text = f":white_check_mark: Scaled: {change}{revert}{later}{note}"
         return text, [bk.section(text), bk.actions([bk.button("Undo", "scale_undo", view.undo_key)])]
     if view.kind == "confirm":
-        text = f":warning: This raises the minimum to {view.after.min} tasks: {change}{revert}. Confirm?"
+        text = f":warning: This raises the minimum to {view.after.min} tasks: {change}{revert}{later}. Confirm?"
         buttons = [
             bk.button("Confirm", "scale_confirm", view.confirmation_id, "danger"),
             bk.button("Cancel", "scale_cancel", view.confirmation_id),
         ]
         return text, [bk.section(text), bk.actions(buttons)]
+    if view.kind == "confirm-undo":
+        text = f":warning: Undo? Capacity is {view.after}.{note}"
+        buttons = [
+            bk.button("Undo anyway", "scale_undo_confirm", view.confirmation_id, "danger"),
+            bk.button("Keep as is", "scale_cancel", view.confirmation_id),
+        ]
+        return text, [bk.section(text), bk.actions(buttons)]
     text = {
-        "dry-run": f":mag: Dry run — would scale: {change}{revert}. Nothing was changed.",
+        "dry-run": f":mag: Dry run — would scale: {change}{revert}{later}. Nothing was changed.",
         "noop": f":information_source: Already at {view.after}; nothing to change.",
         "cancelled": ":no_entry_sign: Cancelled; nothing was changed.",
-        "undone": f":leftwards_arrow_with_hook: Undone: {change}{note}",
+        "undone": f":leftwards_arrow_with_hook: Undone: {change}{later}{note}",
     }[view.kind]
+    if view.kind == "undone" and view.undo_key:
+        return text, [bk.section(text), bk.actions([bk.button("Undo", "scale_undo", view.undo_key)])]
     return text, [bk.section(text)]
+
+
+def _later(view: ScaleView) -> str:
+    steps = [f"{a.at:%m-%d %H:%M} UTC → {a.capacity}" for a in view.later]
+    return "Then, by schedule: " + bk.capped_join(steps, 600, "changes")
 
 
 def _audit(view: AuditView) -> tuple[str, list[Block]]:

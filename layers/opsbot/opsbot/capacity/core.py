@@ -1,0 +1,195 @@
+"""Change the set of capacity intents and materialise it — always under the caller's change lock.
+
+The intents in the operations table are the truth; the scalable target's bounds and the bot's scheduled actions
+(``opsbot-capacity-<time>``, one per change point) are derived from them. A change writes the intents and bumps
+the generation first, then brings AWS in line, so a crash in between leaves intents that the next
+materialisation (or the sweeper) applies; an AWS failure puts the previous intents back and re-materialises them.
+Materialising what is already in place makes no mutating call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
+
+from opsbot.capacity import timeline as tl
+from opsbot.capacity.model import Generation, Intent, Timeline
+from opsbot.config import Settings
+from opsbot.errors import ActionFailed, AwsOperationError
+from opsbot.logic.scaling import Capacity
+from opsbot.ports import CapacityPort, IntentStorePort, ScheduledAction
+
+
+@dataclass(frozen=True)
+class Materialised:
+    before: Capacity
+    after: Capacity
+    timeline: Timeline
+    calls: tuple[str, ...] = ()  # the mutating AWS calls made, in order
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one change of the intents did."""
+
+    before: Capacity
+    after: Capacity
+    generation: Generation
+    added: tuple[Intent, ...] = ()
+    removed: tuple[Intent, ...] = ()
+    timeline: Timeline | None = None
+    calls: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+    def record(self, **extra: Any) -> dict[str, Any]:
+        """What the audit trail keeps of the change: enough for a versioned Undo."""
+        return {
+            "min": self.after.min,
+            "max": self.after.max,
+            "generation": self.generation.number,
+            "added": [i.id for i in self.added],
+            "removed": [i.to_dict() for i in self.removed],
+            **extra,
+        }
+
+
+class CapacityCore:
+    def __init__(self, settings: Settings, target: CapacityPort, store: IntentStorePort) -> None:
+        self._settings = settings
+        self._target = target
+        self._store = store
+
+    @property
+    def baseline(self) -> Capacity:
+        return Capacity(self._settings.baseline_min, self._settings.baseline_max)
+
+    @property
+    def ceiling(self) -> int:
+        return self._settings.guardrails.ceiling
+
+    def intents(self, now: datetime) -> list[Intent]:
+        return tl.live(self._store.intents(), now)
+
+    def generation(self) -> Generation:
+        return self._store.generation()
+
+    def effective(self, intents: Sequence[Intent], now: datetime) -> Capacity:
+        return tl.effective(intents, self.baseline, self.ceiling, now)
+
+    def plan(self, intents: Sequence[Intent], now: datetime) -> Timeline:
+        return tl.timeline(intents, self.baseline, self.ceiling, now)
+
+    # changing -------------------------------------------------------------------------------------------------
+    def change(
+        self,
+        now: datetime,
+        operation: str,
+        by: str,
+        summary: str,
+        add: Sequence[Intent] = (),
+        remove: Callable[[Intent], bool] | None = None,
+    ) -> Change:
+        """Add intents and remove those ``remove`` selects, bump the generation, then materialise."""
+        current = self.intents(now)
+        generation = self._store.generation()
+        removed = tuple(i for i in current if remove is not None and remove(i))
+        kept = [i for i in current if i not in removed]
+        proposed = kept + list(add)
+        before = self._target.get_capacity()
+        if not add and not removed:
+            return Change(before=before, after=before, generation=generation)
+        for intent in add:
+            self._store.put_intent(intent)
+        for intent in removed:
+            self._store.delete_intent(intent.id)
+        bumped = Generation(generation.number + 1, operation, by, summary, now)
+        self._store.bump_generation(generation.number, bumped)
+        try:
+            result = self.materialise(now, proposed)
+        except AwsOperationError as exc:
+            self._put_back(now, current, add, removed, bumped, exc)
+        return Change(
+            before=before,
+            after=result.after,
+            generation=bumped,
+            added=tuple(add),
+            removed=removed,
+            timeline=result.timeline,
+            calls=result.calls,
+        )
+
+    def _put_back(
+        self,
+        now: datetime,
+        previous: list[Intent],
+        added: Sequence[Intent],
+        removed: Sequence[Intent],
+        bumped: Generation,
+        cause: AwsOperationError,
+    ) -> NoReturn:
+        """AWS refused part of the change: restore the intents as they were and bring AWS back in line."""
+        try:
+            for intent in added:
+                self._store.delete_intent(intent.id)
+            for intent in removed:
+                self._store.put_intent(intent)
+            restored = Generation(bumped.number + 1, bumped.operation, bumped.by, f"put back: {cause.code}", now)
+            self._store.bump_generation(bumped.number, restored)
+            back = self.materialise(now, previous)
+        except AwsOperationError as exc:
+            now_capacity = self._safe_capacity()
+            raise ActionFailed(
+                f"{cause}; capacity could NOT be put back ({exc.code}), it is {now_capacity} — run `scale reset` "
+                "or `status`",
+                now=_state(now_capacity) if now_capacity else {},
+            ) from exc
+        raise ActionFailed(f"{cause}; capacity was put back to {back.after}", now=_state(back.after)) from cause
+
+    def _safe_capacity(self) -> Capacity | None:
+        try:
+            return self._target.get_capacity()
+        except AwsOperationError:
+            return None
+
+    # materialising --------------------------------------------------------------------------------------------
+    def materialise(self, now: datetime, intents: Sequence[Intent] | None = None) -> Materialised:
+        """Make the scalable target and the bot's scheduled actions match the intents; touch nothing else.
+        Future actions go in first: if the bounds then fail, the schedule still returns capacity on time."""
+        intents = self.intents(now) if intents is None else list(intents)
+        plan = self.plan(intents, now)
+        current = self._target.get_capacity()
+        own = {a.name: a for a in self._target.scheduled_actions() if self._is_own(a)}
+        wanted = {a.name: a for a in plan.actions}
+        calls: list[str] = []
+        for name, action in wanted.items():
+            existing = own.get(name)
+            if existing is None or (existing.at, existing.min, existing.max) != (
+                action.at,
+                action.capacity.min,
+                action.capacity.max,
+            ):
+                self._target.put_action(name, action.at, action.capacity)
+                calls.append(f"PutScheduledAction {name}")
+        if current != plan.now:
+            self._target.set_capacity(plan.now)
+            calls.append(f"RegisterScalableTarget {plan.now}")
+        for name in sorted(set(own) - set(wanted)):
+            self._target.delete_action(name)
+            calls.append(f"DeleteScheduledAction {name}")
+        return Materialised(before=current, after=plan.now, timeline=plan, calls=tuple(calls))
+
+    def _is_own(self, action: ScheduledAction) -> bool:
+        # ``opsbot-revert-<service>`` is the single revert slot of earlier versions: ours, replaced by the timeline.
+        return action.name.startswith(tl.ACTION_PREFIX) or action.name == self._settings.revert_action_name
+
+    def foreign_actions(self) -> list[ScheduledAction]:
+        return [a for a in self._target.scheduled_actions() if not self._is_own(a)]
+
+
+def _state(capacity: Capacity) -> dict[str, object]:
+    return {"min": capacity.min, "max": capacity.max}

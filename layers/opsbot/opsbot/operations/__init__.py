@@ -1,0 +1,1 @@
+"""The operations core: every change the bot makes runs through ``runner.OperationRunner``."""
