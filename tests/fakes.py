@@ -11,7 +11,7 @@ from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
 from opsbot.config import RbacConfig, Role, Settings
 from opsbot.errors import AuditRecordExists, AwsOperationError, ChangeInProgress
 from opsbot.logic.scaling import Capacity
-from opsbot.ports import AlarmSummary, AuditEntry, ScheduledAction, ServiceState
+from opsbot.ports import AlarmSummary, AuditEntry, ScheduledAction, ServiceState, Waiting
 
 NOW = datetime(2026, 5, 29, 5, 0, tzinfo=UTC)
 RBAC = RbacConfig(
@@ -230,6 +230,7 @@ class FakeRemediationState:
     claims: list[datetime] = field(default_factory=list)  # when each counted action was counted
     history: dict[str, list[datetime]] = field(default_factory=dict)
     incidents: dict[str, Any] = field(default_factory=dict)
+    waiting_alarms: dict[str, Waiting] = field(default_factory=dict)
     latest: dict[str, datetime] = field(default_factory=dict)
     window: timedelta = timedelta(minutes=10)
 
@@ -297,6 +298,15 @@ class FakeRemediationState:
 
     def close_incident(self, alarm: str) -> Any:
         return self.incidents.pop(alarm, None)
+
+    def note_waiting(self, waiting: Waiting) -> None:
+        self.waiting_alarms[waiting.alarm] = waiting
+
+    def clear_waiting(self, alarm: str) -> None:
+        self.waiting_alarms.pop(alarm, None)
+
+    def waiting(self) -> list[Waiting]:
+        return list(self.waiting_alarms.values())
 
 
 @dataclass

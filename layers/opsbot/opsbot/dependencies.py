@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from opsbot.commands.base import Ports
@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
     from opsbot.alarms.remediation import RemediationPorts, Remediator
     from opsbot.alarms.runbooks import Runbook, RunbookSource
+    from opsbot.alarms.watch import Watch
     from opsbot.aws.remediation import RemediationStore
+    from opsbot.idempotency import Once
     from opsbot.ports import IncidentNotifierPort
     from opsbot.slack.credentials import CredentialsSource
 
@@ -119,6 +121,28 @@ def runbook_source(config: Settings) -> RunbookSource:
         return str(provider[0].get(name, max_age=PARAMETER_MAX_AGE_SECONDS))
 
     return RunbookSource(read, placeholders, f"SSM parameter {name}")
+
+
+def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
+    """The watch run: re-evaluation of alarms left waiting, and the sweeper; reports go to the ops channel."""
+    from datetime import UTC, datetime
+
+    from opsbot.alarms.watch import Watch
+    from opsbot.aws.clients import client
+    from opsbot.aws.monitoring import AlarmStatesGateway
+    from opsbot.operations.sweeper import Sweeper, Swept
+    from opsbot.slack.operations import render_swept
+
+    ports = remediator.ports
+    commands = ports.commands
+    clock = partial(datetime.now, UTC)
+
+    def report(swept: Swept) -> None:
+        if ports.notifier is not None:
+            ports.notifier.post(render_swept(swept))
+
+    sweeper = Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
+    return Watch(remediator, ports.state, AlarmStatesGateway(client("cloudwatch", config.region)), sweeper, once, clock)
 
 
 def build_remediator(config: Settings, credentials: CredentialsSource | None = None) -> Remediator:

@@ -1,4 +1,5 @@
-"""The alarm function's one call: parse every delivery path, then remediate each state change exactly once."""
+"""The alarm function's one call: parse every delivery path, then remediate each state change exactly once; or,
+when EventBridge Scheduler sends ``{"opsbot": "watch"}``, the watch run (``opsbot.alarms.watch``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from opsbot import dependencies
 from opsbot.alarms.model import AlarmTransition, Decision, Rejection
 from opsbot.alarms.parsing import parse_delivery
 from opsbot.alarms.remediation import Remediator
+from opsbot.alarms.watch import Watch
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger, metrics
 
@@ -21,13 +23,28 @@ def _runtime(function_arn: str) -> tuple[Remediator, Once]:
     return dependencies.build_remediator(settings), exactly_once(settings, local_cache=True)
 
 
+@lru_cache(maxsize=1)
+def _watch(function_arn: str) -> Watch:
+    remediator, once = _runtime(function_arn)
+    return dependencies.build_watch(remediator.settings, remediator, once)
+
+
+def is_watch(event: object) -> bool:
+    return isinstance(event, dict) and event.get("opsbot") == "watch"
+
+
 def handle(event: object, context: Any) -> dict[str, Any]:
     """Returns counts, for the logs and for tests; raising is reserved for failures the DLQ must keep."""
     token = current_lambda_context.set(context)
     try:
         # Every invocation of one execution environment has the same function (an alias keeps the account).
-        remediator, once = _runtime(str(getattr(context, "invoked_function_arn", "") or ""))
-        summary = process(event, remediator, once)
+        function_arn = str(getattr(context, "invoked_function_arn", "") or "")
+        if is_watch(event):
+            assert isinstance(event, dict)
+            summary = _watch(function_arn).run(event)
+        else:
+            remediator, once = _runtime(function_arn)
+            summary = process(event, remediator, once)
     finally:
         current_lambda_context.reset(token)
     for key, value in summary.items():  # flushed by @metrics.log_metrics on the handler

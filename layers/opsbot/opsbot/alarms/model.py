@@ -13,6 +13,7 @@ class Source(StrEnum):
     EVENTBRIDGE = "eventbridge"
     SNS = "sns"
     LAMBDA_ACTION = "lambda-action"
+    WATCH = "watch"  # the scheduled re-evaluation of an alarm still in ALARM (``opsbot.alarms.watch``)
 
 
 class AlarmKind(StrEnum):
@@ -53,11 +54,14 @@ class AlarmTransition:
     # WaitPeriod or ExtensionPeriod); empty when the path does not say or nothing is suppressed.
     actions_suppressed_by: str = ""
     actions_suppressed_reason: str = ""
+    # Set on a re-evaluation by the watch run: the start of its window, so each window is its own operation.
+    watch_window: str = ""
 
     @property
     def dedupe_key(self) -> str:
         identity = self.alarm_arn or f"{self.region}:{self.account}:{self.alarm_name}"
-        return f"{identity}|{self.new_state}|{self.changed_at.isoformat(timespec='milliseconds')}"
+        key = f"{identity}|{self.new_state}|{self.changed_at.isoformat(timespec='milliseconds')}"
+        return f"{key}|watch@{self.watch_window}" if self.watch_window else key
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ class Decision:
     episode_since: datetime | None = None  # set when this ALARM updates an episode that began earlier
     episode_alarms: int = 1  # how many times the episode has entered ALARM, this one included
     recorded: bool = False  # the operation runner already wrote its audit records
+    # "no action" for a reason that passes (cooldown, budget, change lock, kill switch, mute): the watch run
+    # re-evaluates the alarm while it stays in ALARM, since CloudWatch will not notify again.
+    waiting_on: str = ""
 
     @property
     def result(self) -> str:

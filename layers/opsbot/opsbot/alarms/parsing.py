@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -263,6 +263,32 @@ def _from_alarm_notification(payload: Mapping[str, Any], *, topic_arn: str) -> A
         actions_suppressed_by=_str(payload.get("ActionsSuppressedBy")),
         actions_suppressed_reason=_str(payload.get("ActionsSuppressedReason")),
     )
+
+
+def transition_from_description(alarm: Mapping[str, Any]) -> AlarmTransition:
+    """An alarm as ``DescribeAlarms`` returns it now (a ``MetricAlarms`` or ``CompositeAlarms`` entry), for the watch
+    run's re-evaluation. The description has the SNS notification's ``Trigger`` fields, so it is read the same way."""
+    changed = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
+    trigger_fields = (
+        "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Threshold",
+        "ComparisonOperator", "Metrics", "ThresholdMetricId",
+    )  # fmt: skip
+    trigger: dict[str, Any] = {key: alarm[key] for key in trigger_fields if key in alarm}
+    if "ExtendedStatistic" in alarm:
+        trigger["StatisticType"] = "ExtendedStatistic"
+    suppressed_by = _str(alarm.get("ActionsSuppressedBy"))
+    payload = {
+        "AlarmName": alarm.get("AlarmName"),
+        "AlarmArn": alarm.get("AlarmArn"),
+        "NewStateValue": alarm.get("StateValue"),
+        "NewStateReason": alarm.get("StateReason", ""),
+        "StateChangeTime": changed.isoformat() if isinstance(changed, datetime) else changed,
+        "AlarmRule": alarm.get("AlarmRule", ""),
+        "ActionsSuppressedBy": "" if suppressed_by == "None" else suppressed_by,
+        "ActionsSuppressedReason": alarm.get("ActionsSuppressedReason", ""),
+        "Trigger": trigger,
+    }
+    return replace(_from_alarm_notification(payload, topic_arn=""), source=Source.WATCH)
 
 
 # --- alarm shape ----------------------------------------------------------------------------------------------------

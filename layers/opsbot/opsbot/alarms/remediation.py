@@ -41,6 +41,7 @@ from opsbot.ports import (
     IncidentNotifierPort,
     RemediationStatePort,
     SnapshotMakerPort,
+    Waiting,
 )
 
 
@@ -83,6 +84,14 @@ class Remediator:
             render_reply or (lambda incident, t: {"text": render_recovery(incident, t)["text"]}),
         )
 
+    @property
+    def ports(self) -> RemediationPorts:
+        return self._ports
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     # entry ----------------------------------------------------------------------------------------------------
     def handle(self, transition: AlarmTransition) -> Decision | Rejection | None:
         """``None`` means deliberately ignored noise (e.g. INSUFFICIENT_DATA <-> OK)."""
@@ -94,10 +103,14 @@ class Remediator:
             logger.info("older than a state change already handled; ignored", extra={"alarm": transition.alarm_name})
             return None  # e.g. an ALARM retried after its OK was handled: acting now would be wrong
         noise = {transition.old_state, transition.new_state} == {"OK", "INSUFFICIENT_DATA"}
+        counted = noise or transition.watch_window  # a re-evaluation is not another state change
         changes = (
-            0 if noise else state.record_transition(transition.alarm_name, transition.changed_at, transition.new_state)
+            0
+            if counted
+            else state.record_transition(transition.alarm_name, transition.changed_at, transition.new_state)
         )
         if transition.new_state == "OK":
+            state.clear_waiting(transition.alarm_name)
             self._incidents.recover(transition)
             return None
         if transition.new_state != "ALARM":
@@ -127,8 +140,22 @@ class Remediator:
             self._could_not_decide(transition, exc)
             raise
         self._audit(decision)
+        self._remember_waiting(decision)
         self._incidents.announce(decision)
         return decision
+
+    def _remember_waiting(self, decision: Decision) -> None:
+        """Leave a note for the watch run when the reason for "no action" will pass; remove it otherwise. A failed
+        write costs only the re-evaluation, so it is logged, not raised."""
+        state = self._ports.state
+        t = decision.transition
+        try:
+            if decision.waiting_on:
+                state.note_waiting(Waiting(t.alarm_name, t.changed_at, decision.waiting_on, self._clock()))
+            elif t.watch_window or decision.acted:
+                state.clear_waiting(t.alarm_name)
+        except OpsbotError:
+            logger.warning("could not note the alarm for re-evaluation", extra={"alarm": t.alarm_name})
 
     def _could_not_decide(self, transition: AlarmTransition, exc: Exception) -> None:
         """Could not even decide (AWS unreachable, a missing SDK operation, a bug): say so, record it, and let
@@ -211,9 +238,13 @@ class Remediator:
             return replace(base, reason=f"{why}; notify only")
         muted = state.muted_until(t.alarm_name, now)
         if muted is not None:
-            return replace(base, runbook=runbooks[0].name, reason=f"muted until {muted:%H:%M} UTC; no action")
+            return replace(
+                base, runbook=runbooks[0].name, reason=f"muted until {muted:%H:%M} UTC; no action", waiting_on="mute"
+            )
         if not state.autoremediation_enabled():
-            return replace(base, runbook=runbooks[0].name, reason="automatic remediation is switched off")
+            return replace(
+                base, runbook=runbooks[0].name, reason="automatic remediation is switched off", waiting_on="kill switch"
+            )
         if changes > self._settings.flap_changes:
             window = format_duration(self._settings.flap_window)
             return replace(
@@ -251,7 +282,9 @@ class Remediator:
             busy_until = state.claim_cooldown(scope, now + runbook.cooldown, now)
             if busy_until is not None:
                 return replace(
-                    decision, reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC"
+                    decision,
+                    reason=f"cooldown: {runbook.action} already ran; next allowed {busy_until:%H:%M} UTC",
+                    waiting_on="cooldown",
                 )
         try:
             counted = state.count_action(self._settings.service_key, self._settings.hourly_action_budget, now)
@@ -261,7 +294,11 @@ class Remediator:
         if not counted:
             self._give_back(runbook, scope, False, now)
             limit = self._settings.hourly_action_budget
-            return replace(decision, reason=f"limit of {limit} automatic actions in any hour reached; no action")
+            return replace(
+                decision,
+                reason=f"limit of {limit} automatic actions in any hour reached; no action",
+                waiting_on="budget",
+            )
         try:
             result = self._run(action, ctx, prepared, decision)
         except BaseException:
@@ -291,7 +328,8 @@ class Remediator:
             return replace(_with(decision, view), recorded=outcome.audit is not None)
         assert isinstance(view, ErrorView)
         if view.kind == "refused":
-            return replace(decision, reason=f"no action: {view.message}", recorded=True)
+            waiting = "change lock" if view.cause == "ChangeInProgress" else ""
+            return replace(decision, reason=f"no action: {view.message}", recorded=True, waiting_on=waiting)
         logger.warning("remediation failed", extra={"alarm": t.alarm_name, "action": action.name})
         audit = outcome.audit or AuditOutcome()
         # Something may have changed: the cooldown and the count stay spent, and the incident says what is known.

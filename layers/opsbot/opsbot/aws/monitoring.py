@@ -35,6 +35,24 @@ class AlarmsGateway:
         return alarms
 
 
+class AlarmStatesGateway:
+    """The alarms as CloudWatch describes them now, for the watch run (raw entries, parsed by the alarms package)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def describe(self, names: list[str]) -> list[dict[str, Any]]:
+        alarms: list[dict[str, Any]] = []
+        for start in range(0, len(names), 100):  # DescribeAlarms takes at most 100 names
+            with aws_call("DescribeAlarms"):
+                paginator = self._client.get_paginator("describe_alarms")
+                for page in paginator.paginate(
+                    AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+                ):
+                    alarms.extend(page.get("MetricAlarms", []) + page.get("CompositeAlarms", []))
+        return alarms
+
+
 class SnapshotsGateway:
     def __init__(self, client: Any, db_instance: str) -> None:
         self._client = client

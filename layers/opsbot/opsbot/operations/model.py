@@ -62,6 +62,7 @@ class ErrorView(NamedTuple):
     kind: str  # usage | refused | failed
     message: str
     usage: str = ""
+    cause: str = ""  # the domain exception's name (``ChangeInProgress``…), for callers that treat causes apart
 
 
 class Operation(NamedTuple):

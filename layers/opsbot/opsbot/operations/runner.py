@@ -194,7 +194,7 @@ class OperationRunner:
 
 def refusal(exc: OpsbotError) -> Outcome:
     return Outcome(
-        view=ErrorView(kind="refused", message=str(exc), usage=getattr(exc, "usage", "")),
+        view=ErrorView(kind="refused", message=str(exc), usage=getattr(exc, "usage", ""), cause=type(exc).__name__),
         audit=AuditOutcome(decision="refused", result="refused", error=str(exc)),
     )
 

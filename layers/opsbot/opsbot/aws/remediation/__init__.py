@@ -6,7 +6,8 @@ Keys (``pk`` / ``sk``), each documented in the module that owns it: ``CONFIG``/`
 ``MUTE#<alarm>``/``MUTE`` (``switches``); ``COOLDOWN#<scope>``/``COOLDOWN`` and ``BUDGET#<service>``/``SLOT#<i>``
 (``guardrails``); ``LATEST#<alarm>``/``LATEST`` and ``FLAP#<alarm>``/``<time>`` (``ordering``);
 ``INCIDENT#<alarm>``/``OPEN`` (``incidents``: one item per alarm episode: written when the episode opens, rewritten
-by each new ALARM of it, deleted at OK). Items carry ``expires_at`` (epoch seconds) for the table's TTL.
+by each new ALARM of it, deleted at OK); ``WAITING``/``<alarm>`` (``waiting``: an alarm left in ALARM with "no
+action because …", for the watch run). Items carry ``expires_at`` (epoch seconds) for the table's TTL.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from opsbot.aws.remediation.guardrails import Guardrails
 from opsbot.aws.remediation.incidents import Incidents
 from opsbot.aws.remediation.ordering import Ordering
 from opsbot.aws.remediation.switches import Switches
-from opsbot.ports import Incident
+from opsbot.aws.remediation.waiting import WaitingAlarms
+from opsbot.ports import Incident, Waiting
 
 __all__ = ["RemediationStore"]
 
@@ -31,6 +33,7 @@ class RemediationStore:
         self._guardrails = Guardrails(client, table)
         self._ordering = Ordering(client, table, flap_window)
         self._incidents = Incidents(client, table)
+        self._waiting = WaitingAlarms(client, table)
 
     # kill switch and mutes --------------------------------------------------------------------------------------
     def autoremediation_enabled(self) -> bool:
@@ -85,3 +88,13 @@ class RemediationStore:
     def close_incident(self, alarm: str) -> Incident | None:
         """Remove and return the open incident, exactly once (a second close gets ``None``)."""
         return self._incidents.close_incident(alarm)
+
+    # alarms waiting for their reason to go ------------------------------------------------------------------------
+    def note_waiting(self, waiting: Waiting) -> None:
+        self._waiting.note_waiting(waiting)
+
+    def clear_waiting(self, alarm: str) -> None:
+        self._waiting.clear_waiting(alarm)
+
+    def waiting(self) -> list[Waiting]:
+        return self._waiting.waiting()

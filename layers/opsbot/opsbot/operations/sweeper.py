@@ -1,0 +1,128 @@
+"""Complete the record of operations that were cut short (Lambda stopped between acting and the outcome record).
+
+An operation whose ``pending`` record is older than ``Settings.sweep_after`` (longer than any function's
+timeout) and has no outcome was stopped part-way. The sweeper works out from AWS what happened, writes the missing
+outcome record (the pending one is never rewritten), and says so in Slack:
+
+- a capacity change (``scale``, ``undo``, an alarm's ``scale_out``): the intents are written before AWS is changed,
+  so the change happened if its intent or its generation is in the table. Then the sweeper materialises the
+  intents under the change lock, so AWS matches them, and records ``ok``; otherwise nothing changed: ``failed``;
+- anything else (replace tasks, a rollback, a snapshot, a mute): AWS keeps no trace that names the operation, so
+  the outcome is ``unknown`` and the message asks a person to check ``status``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from opsbot.capacity.core import CapacityCore
+from opsbot.config import Settings
+from opsbot.observability import logger
+from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Operation, Outcome, RunOptions
+from opsbot.operations.runner import OperationRunner
+from opsbot.ports import AuditEntry, AuditPort, CapacityPort, IntentStorePort, LockPort
+
+_LOOK_BACK = timedelta(days=2)  # pending records older than this are beyond help and only wait for their TTL
+_CAPACITY_VERBS = {"scale", "undo"}
+
+
+class Swept(NamedTuple):
+    entry: AuditEntry
+    result: str  # ok | failed | unknown
+    summary: str  # for Slack and the outcome record
+
+
+class Sweeper:
+    def __init__(
+        self,
+        settings: Settings,
+        audit: AuditPort,
+        locks: LockPort,
+        capacity: CapacityPort,
+        intents: IntentStorePort,
+        clock: Callable[[], datetime],
+        report: Callable[[Swept], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._audit = audit
+        self._core = CapacityCore(settings, capacity, intents)
+        self._runner = OperationRunner(settings, audit, locks, clock)
+        self._clock = clock
+        self._report = report
+
+    def sweep(self) -> list[Swept]:
+        now = self._clock()
+        stale = self._audit.unfinished(now - _LOOK_BACK, now - self._settings.sweep_after)
+        swept = [self._complete(entry, now) for entry in stale]
+        for item in swept:
+            if self._report is not None:
+                try:
+                    self._report(item)
+                except Exception:  # the record is written; a lost message must not stop the next one
+                    logger.exception("sweep report not delivered", extra={"operation": item.entry.key})
+        return swept
+
+    def _complete(self, entry: AuditEntry, now: datetime) -> Swept:
+        if _changes_capacity(entry):
+            swept = self._capacity(entry, now)
+        else:
+            swept = Swept(entry, "unknown", "cut short; AWS keeps no trace of whether it happened — check `status`")
+        operation = Operation(
+            key=entry.key,
+            verb=entry.verb,
+            arguments=entry.arguments,
+            actor=Actor(entry.actor, entry.channel),
+            lock_owner="",
+        )
+        audit = AuditOutcome(
+            decision="allowed",
+            result=swept.result,
+            before=entry.before,
+            after={"completed_by": "sweeper"},
+            error=f"completed by the sweeper: {swept.summary}",
+        )
+        self._runner.record(operation, Outcome(view=None, audit=audit))
+        logger.warning("operation cut short completed", extra={"operation": entry.key, "result": swept.result})
+        return swept
+
+    def _capacity(self, entry: AuditEntry, now: datetime) -> Swept:
+        generation = self._core.generation()
+        applied = generation.operation == entry.key or any(i.id == entry.key for i in self._core.intents(now))
+        if not applied:
+            return Swept(entry, "failed", "cut short before it changed anything; capacity is as it was")
+        tag = hashlib.sha256(entry.key.encode()).hexdigest()[:8]
+        operation = Operation(
+            key=f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{tag}",
+            verb="sweep",
+            arguments=f"materialise after {entry.key}",
+            actor=Actor.system("sweeper", "operations"),
+            lock_owner=f"sweeper-{tag}",
+        )
+        outcome = self._runner.run(
+            operation,
+            lambda: _materialised(self._core, now),
+            options=RunOptions(lock=self._settings.service_key, report=False),
+        )
+        if isinstance(outcome.view, ErrorView):
+            return Swept(entry, "ok", f"the change was made, but bringing AWS in line failed: {outcome.view.message}")
+        return Swept(entry, "ok", f"the change was made; capacity is now {outcome.view}")
+
+
+def _changes_capacity(entry: AuditEntry) -> bool:
+    if entry.verb in _CAPACITY_VERBS:
+        return True
+    words = entry.arguments.split()
+    return entry.verb == "remediate" and len(words) > 1 and words[1] == "scale_out"
+
+
+def _materialised(core: CapacityCore, now: datetime) -> Outcome:
+    result = core.materialise(now)
+    audit = AuditOutcome(
+        result="ok" if result.calls else "noop",
+        before={"min": result.before.min, "max": result.before.max},
+        after={"min": result.after.min, "max": result.after.max, "calls": len(result.calls)},
+    )
+    return Outcome(view=result.after, audit=audit)
