@@ -2,8 +2,10 @@
 
 Starts moto on 127.0.0.1, seeds the MyCandidate replica, then drives the real Slack handler with signed
 requests exactly as Slack would: status, scale 4, a refused scale 50, a dry run, an unauthorised user and Undo;
-then the alarm loop: the CPU alarm fires (scale-out and an incident), the duplicate delivery is ignored, the
-alarm recovers (the incident is updated in place) and the scale-out is undone from the incident's button.
+then the alarm loop on top of a person's temporary raise: the CPU alarm fires (a scale-out of its own, which does
+not cut the person's raise short, and an incident), the duplicate delivery is ignored, the alarm recovers (the
+incident is updated in place), the scale-out is undone from the incident's button (the person's raise stays),
+and Undo on the person's raise asks first, because capacity changed since it was made.
 """
 
 from __future__ import annotations
@@ -43,9 +45,18 @@ class Demo:
     def state(self, label: str) -> str:
         service = self.stack.client("ecs").describe_services(cluster="mycandidate", services=["web"])["services"][0]
         low, high = self.stack.capacity()
-        actions = [a["ScheduledActionName"] for a in self.stack.scheduled_actions()]
+        actions = [
+            f"{a['Schedule'].removeprefix('at(').rstrip(')')} → min {a['ScalableTargetAction']['MinCapacity']}"
+            for a in sorted(self.stack.scheduled_actions(), key=lambda a: str(a["Schedule"]))
+        ]
         line = f"AWS {label}: scalable target min {low} / max {high}; service desired {service['desiredCount']}"
-        return line + (f"; scheduled {', '.join(actions)}" if actions else "")
+        return line + (f"; scheduled (UTC): {', '.join(actions)}" if actions else "")
+
+    def scheduled_minimums(self) -> list[int]:
+        return [
+            int(a["ScalableTargetAction"]["MinCapacity"])
+            for a in sorted(self.stack.scheduled_actions(), key=lambda a: str(a["Schedule"]))
+        ]
 
     def step(self, title: str, user: str, text: str) -> list[dict[str, Any]]:
         print(f"\n{_RULE}\n{title}\n{_RULE}")
@@ -99,8 +110,22 @@ class Demo:
             print(f"!! expected: {what}")
 
 
+def _button(message: dict[str, Any], action_id: str) -> str:
+    return next(
+        (
+            e["value"]
+            for b in message.get("blocks", [])
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == action_id
+        ),
+        "",
+    )
+
+
 def run_alarm_scenario(demo: Demo) -> None:
-    """The alarm loop: CPU alarm fires -> scale-out; the duplicate is ignored; OK -> recovery; Undo."""
+    """The alarm loop on top of a person's raise: CPU alarm -> its own scale-out; the duplicate is ignored;
+    OK -> recovery; Undo on the incident (the person's raise stays); Undo on the raise asks first."""
     from opsbot import dependencies
     from opsbot.alarms.entry import process
     from opsbot.idempotency import current_lambda_context, exactly_once
@@ -123,35 +148,44 @@ def run_alarm_scenario(demo: Demo) -> None:
             print(f"bot ({where} in #{call.body.get('channel')})> " + indent(message_text(call.body), " " * 6).lstrip())
         print(demo.state("now"))
 
+    posts = demo.step("7. An operator raises the service for the evening", OPERATOR, "scale 4 for 6h")
+    print(demo.state("now"))
+    demo.expect(stack.capacity() == (4, 10) and demo.scheduled_minimums() == [2], "a raise to 4 that ends in 6 h")
+    raise_undo = _button(posts[-1], "scale_undo") if posts else ""
+
     cloudwatch = stack.client("cloudwatch")
     cloudwatch.set_alarm_state(
         AlarmName="mycandidate-ecs-cpu-high", StateValue="ALARM", StateReason="Threshold Crossed: 93.5 > 80.0"
     )
     deliver("8. The CPU alarm fires (EventBridge delivers the state change)", "alarm_eventbridge_cpu_high.json")
-    demo.expect(stack.capacity() == (4, 10), "CPU alarm raises the minimum by 2")
-    incident = stack.recorder.api_calls("chat.postMessage")[-1].body
-    undo_value = next(
-        (
-            e["value"]
-            for b in incident.get("blocks", [])
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == "scale_undo"
-        ),
-        "",
+    demo.expect(stack.capacity() == (6, 10), "the CPU alarm raises the minimum by 2, to 6")
+    demo.expect(
+        demo.scheduled_minimums() == [4, 2], "the alarm's raise ends in 2 h back to the person's 4, not to the baseline"
     )
+    incident = stack.recorder.api_calls("chat.postMessage")[-1].body
+    incident_undo = _button(incident, "scale_undo")
 
     deliver("9. The same state change arrives again, through SNS", "alarm_sns_cpu_high.json")
-    demo.expect(stack.capacity() == (4, 10), "duplicate delivery changes nothing")
+    demo.expect(stack.capacity() == (6, 10), "duplicate delivery changes nothing")
     demo.expect(len(stack.recorder.api_calls("chat.postMessage")) == 1, "one incident message")
 
     cloudwatch.set_alarm_state(AlarmName="mycandidate-ecs-cpu-high", StateValue="OK", StateReason="back to 61.2")
     deliver("10. CPU recovers: the alarm returns to OK", "alarm_eventbridge_cpu_ok.json")
     demo.expect(len(stack.recorder.api_calls("chat.update")) == 1, "the incident is updated in place")
 
-    demo.click("11. The operator presses Undo on the incident", OPERATOR, "scale_undo", undo_value, ephemeral=False)
+    demo.click("11. The operator presses Undo on the incident", OPERATOR, "scale_undo", incident_undo, ephemeral=False)
     print(demo.state("after"))
-    demo.expect(stack.capacity() == (2, 10), "Undo restores min 2 / max 10")
+    demo.expect(stack.capacity() == (4, 10), "Undo removes the alarm's raise; the person's raise to 4 stays")
+
+    posts = demo.click(
+        "12. The operator presses Undo on the raise of step 7", OPERATOR, "scale_undo", raise_undo, ephemeral=False
+    )
+    demo.expect(bool(posts) and "changed since" in message_text(posts[-1]), "Undo asks, because capacity changed since")
+    demo.expect(stack.capacity() == (4, 10), "nothing changes until the operator confirms")
+    confirm = _button(posts[-1], "scale_undo_confirm") if posts else ""
+    demo.click("13. The operator confirms: Undo anyway", OPERATOR, "scale_undo_confirm", confirm, ephemeral=False)
+    print(demo.state("after"))
+    demo.expect(stack.capacity() == (2, 10) and not stack.scheduled_actions(), "back to the baseline, nothing pending")
 
 
 def main() -> int:
@@ -190,7 +224,7 @@ def main() -> int:
 
         run_alarm_scenario(demo)
 
-        demo.step("12. The audit trail", VIEWER, "audit 10")
+        demo.step("14. The audit trail", VIEWER, "audit 10")
     if demo.failures:
         print(f"\nDEMO FAILED: {len(demo.failures)} expectation(s) not met", file=sys.stderr)
         return 1

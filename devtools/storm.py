@@ -2,9 +2,15 @@
 8 concurrent workers against the moto server. Each worker has its own remediator and idempotency cache, as
 8 warm Lambda execution environments would; only the idempotency table links them.
 
-Each of the 10 alarms is mapped by a storm runbook to a one-call action (replace_tasks -> UpdateService,
-snapshot -> CreateDBSnapshot) with no cooldown, so every distinct transition is actionable and exactly one
-mutating AWS call per transition is the right answer.
+Each of the 10 alarms is mapped by a storm runbook with no cooldown to an action: replace_tasks (one call,
+UpdateService), snapshot (one call, CreateDBSnapshot) or scale_out (a capacity intent; its materialisation makes
+the calls the timeline needs: RegisterScalableTarget and Put/DeleteScheduledAction). So every distinct transition
+acts exactly once, and the right number of mutating calls is one per one-call action plus exactly the calls each
+capacity operation recorded in the audit trail — no call repeated by a duplicate delivery.
+
+In the middle of the storm a person makes a temporary raise (`scale 8 for 6h`, pressing again while the change
+lock is busy, as people do): it must survive every remediation — its intent kept, capacity never below 8 before
+its end, and the return to the baseline scheduled at its end.
 """
 
 from __future__ import annotations
@@ -45,7 +51,13 @@ runbooks:
     match: {alarm: "mycandidate-storm-snapshot-.*"}
     action: snapshot
     cooldown: 0m
+  - name: storm-scale
+    match: {alarm: "mycandidate-storm-scale-.*"}
+    action: scale_out
+    params: {step: 1, expires: 30m}
+    cooldown: 0m
 """
+PERSON_RAISE = "scale 8 for 6h"
 _TEMPLATES = ("alarm_eventbridge_cpu_high.json", "alarm_sns_cpu_high.json", "alarm_lambda_action_cpu_high.json")
 
 
@@ -54,7 +66,7 @@ def storm_deliveries(seed: int = 7) -> list[dict[str, Any]]:
     templates = [json.dumps(load_event(name)) for name in _TEMPLATES]
     deliveries = []
     for index in range(TRANSITIONS):
-        kind = "replace" if index % 2 == 0 else "snapshot"
+        kind = "scale" if index % 5 == 4 else ("replace" if index % 2 == 0 else "snapshot")
         name = f"mycandidate-storm-{kind}-{index:02d}"
         for duplicate in range(DUPLICATES):
             text = templates[duplicate % len(templates)]
@@ -129,12 +141,20 @@ def run_storm() -> dict[str, Any]:
         started = time.perf_counter()
         for thread in threads:
             thread.start()
+        while work.qsize() > len(deliveries) // 2:
+            time.sleep(0.005)
+        person = _person_raises(settings)
         for thread in threads:
             thread.join(timeout=600)
         elapsed = time.perf_counter() - started
         _session().events.unregister("before-call", count)
         incidents = [c for c in stack.recorder.api_calls("chat.postMessage") if not (c.body or {}).get("thread_ts")]
+        recorded = _recorded_calls(stack.audit_items())
+        survived = _raise_survived(stack, settings, person)
     return {
+        "recorded_calls": recorded,
+        "person": person,
+        "raise_survived": survived,
         "deliveries": len(deliveries),
         "distinct": TRANSITIONS,
         "elapsed_s": elapsed,
@@ -149,6 +169,63 @@ def run_storm() -> dict[str, Any]:
     }
 
 
+def _person_raises(settings: Any) -> dict[str, Any]:
+    """A person's `scale 8 for 6h` in the middle of the storm; refused while the lock is busy, so pressed again."""
+    from devtools.local_stack import OPERATOR
+    from opsbot import dependencies
+    from opsbot.commands.base import Actor, CommandContext, new_audit_key
+    from opsbot.commands.dispatch import execute_command
+    from opsbot.config import Role
+
+    ports = dependencies.build_ports(settings)
+    for attempt in range(1, 200):
+        now = datetime.now(UTC)
+        ctx = CommandContext(
+            actor=Actor(OPERATOR, settings.slack_channel, Role.OPERATOR),
+            settings=settings,
+            ports=ports,
+            now=now,
+            request_id=f"storm-person-{attempt}",
+            audit_key=new_audit_key(now, f"{attempt:08x}"),
+        )
+        outcome = execute_command(PERSON_RAISE, ctx)
+        if getattr(outcome.view, "kind", "") == "applied":
+            return {"attempts": attempt, "key": ctx.audit_key, "until": outcome.view.revert_at}
+        time.sleep(0.01)
+    return {"attempts": 200, "key": "", "until": None}
+
+
+def _recorded_calls(audit: list[dict[str, Any]]) -> int:
+    """Mutating calls the operations say they made: one per one-call action, plus what each capacity change lists."""
+    total = 0
+    for item in audit:
+        if item["result"]["S"] != "ok" or item["decision"]["S"] != "allowed":
+            continue
+        after = json.loads(item["after"]["S"])
+        if "generation" in after:
+            total += int(after.get("calls", 0))
+        elif item["verb"]["S"] == "remediate":
+            total += 1
+    return total
+
+
+def _raise_survived(stack: Any, settings: Any, person: dict[str, Any]) -> bool:
+    """The person's intent is still there, and no scheduled action takes the minimum below 8 before its end."""
+    from opsbot import dependencies
+
+    until = person["until"]
+    if until is None:
+        return False
+    intents = dependencies.build_ports(settings).intents.intents()
+    if not any(i.id == person["key"] and i.min == 8 and i.expires == until for i in intents):
+        return False
+    low, _ = stack.capacity()
+    actions = [a for a in stack.scheduled_actions() if a["ScheduledActionName"].startswith("opsbot-capacity-")]
+    before_end = [a for a in actions if a["Schedule"] < f"at({until:%Y-%m-%dT%H:%M:%S})"]
+    at_end = [a for a in actions if a["Schedule"] == f"at({until:%Y-%m-%dT%H:%M:%S})"]
+    return low >= 8 and all(a["ScalableTargetAction"]["MinCapacity"] >= 8 for a in before_end) and len(at_end) == 1
+
+
 def report(result: dict[str, Any]) -> list[str]:
     """Print the storm figures; return the targets missed."""
     missed = []
@@ -160,12 +237,19 @@ def report(result: dict[str, Any]) -> list[str]:
     missed += [] if ok else ["storm throughput"]
     verdict = "ok" if ok else "MISSED"
     print(f"    {result['events_per_s']:.0f} events/s ({result['elapsed_s']:.2f} s) (target >= 200) {verdict}")
-    ok = result["mutating_calls"] == result["distinct"] == result["acted"]
+    ok = result["distinct"] == result["acted"] and result["mutating_calls"] == result["recorded_calls"]
     missed += [] if ok else ["one action per transition"]
     detail = ", ".join(f"{k} {v}" for k, v in sorted(result["calls"].items()))
     print(
-        f"    mutating AWS calls {result['mutating_calls']} ({detail}); actions {result['acted']}; "
-        f"distinct actionable transitions {result['distinct']} {'ok' if ok else 'MISSED'}"
+        f"    actions {result['acted']} for {result['distinct']} distinct transitions; mutating AWS calls "
+        f"{result['mutating_calls']} ({detail}) = calls the operations recorded {result['recorded_calls']} "
+        f"{'ok' if ok else 'MISSED'}"
+    )
+    ok = bool(result["raise_survived"])
+    missed += [] if ok else ["person's raise survives remediation"]
+    print(
+        f"    a person's `{PERSON_RAISE}` mid-storm (applied on press {result['person']['attempts']}): intent kept, "
+        f"min never below 8 before it ends, return scheduled at its end {'ok' if ok else 'MISSED'}"
     )
     ok = result["incidents"] == result["distinct"]
     missed += [] if ok else ["one incident per transition"]

@@ -333,12 +333,17 @@ def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None)
         raise GuardrailViolation("there is no applied scale change to undo here")
     core = capacity_core(ctx)
     now_capacity = ctx.ports.capacity.get_capacity()
-    live = {i.id for i in core.intents(ctx.now)}
+    intents = core.intents(ctx.now)
+    live = {i.id for i in intents}
     added = {str(i) for i in entry.after.get("added", [])} & live
+    # A setting that a later setting replaced stays replaced: putting it back would change nothing.
+    settings = [(i.start, i.id) for i in intents if i.kind == "setting" and i.id not in added]
     restore = tuple(
         intent
         for intent in (Intent.from_dict(d) for d in entry.after.get("removed", []))
-        if intent.id not in live and (intent.expires is None or intent.expires > ctx.now)
+        if intent.id not in live
+        and (intent.expires is None or intent.expires > ctx.now)
+        and not (intent.kind == "setting" and any(newer > (intent.start, intent.id) for newer in settings))
     )
     if not added and not restore:
         raise GuardrailViolation(
@@ -351,7 +356,7 @@ def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None)
         ctx.now,
         operation=ctx.audit_key,
         by=ctx.actor.user_id,
-        summary=f"undo {audit_key}",
+        summary=f"undo of {entry.verb} {entry.arguments}",
         add=restore,
         remove=lambda i: i.id in added,
     )

@@ -65,7 +65,8 @@ def _act(ctx: ActionContext, _prepared: Any) -> ActionResult:
         add=[intent],
     )
     later = change.timeline.actions if change.timeline else ()
-    then = "; then " + ", ".join(f"{a.at:%H:%M} UTC → min {a.capacity.min}" for a in later[:4]) if later else ""
+    # What follows by schedule, so the incident says whose raise holds capacity after this one ends.
+    then = "; then " + ", ".join(f"min {a.capacity.min} from {a.at:%H:%M}" for a in later[:4]) + " UTC" if later else ""
     return ActionResult(
         acted=True,
         reason=f"raised the minimum {current.min} → {change.after.min} until {until:%H:%M} UTC{then}",
