@@ -1,10 +1,10 @@
 """Change the set of capacity intents and materialise it — always under the caller's change lock.
 
 The intents in the operations table are the truth; the scalable target's bounds and the bot's scheduled actions
-(``opsbot-capacity-<time>``, one per change point) are derived from them. A change writes the intents and bumps
-the generation first, then brings AWS in line, so a crash in between leaves intents that the next
-materialisation (or the sweeper) applies; an AWS failure puts the previous intents back and re-materialises them.
-Materialising what is already in place makes no mutating call.
+(``opsbot-capacity-<time>``, one per change point) are derived from them. A change bumps the generation first (a
+conditional write, so the loser of a race writes nothing), then writes the intents, then brings AWS in line, so a
+crash in between leaves intents that the next materialisation (or the sweeper) applies; an AWS failure puts the
+previous intents back and re-materialises them. Materialising what is already in place makes no mutating call.
 """
 
 from __future__ import annotations
@@ -103,12 +103,14 @@ class CapacityCore:
         before = self._target.get_capacity()
         if not add and not removed:
             return Change(before=before, after=before, generation=generation)
+        # The conditional bump comes first: a change that lost a race with another one (``ChangeInProgress``)
+        # has then written nothing, neither intents nor AWS.
+        bumped = Generation(generation.number + 1, operation, by, summary, now)
+        self._store.bump_generation(generation.number, bumped)
         for intent in add:
             self._store.put_intent(intent)
         for intent in removed:
             self._store.delete_intent(intent.id)
-        bumped = Generation(generation.number + 1, operation, by, summary, now)
-        self._store.bump_generation(generation.number, bumped)
         try:
             result = self.materialise(now, proposed)
         except AwsOperationError as exc:

@@ -66,7 +66,10 @@ def contributions(intents: Sequence[Intent], baseline: Capacity, ceiling: int, n
     active = [i for i in intents if i.active(now) and (i.kind == "raise" or i is setting)]
     ordered = sorted(active, key=lambda i: (i.start, i.id), reverse=True)
     return [
-        Contribution(i, sets_min=i.min == now_capacity.min, sets_max=min(i.max, ceiling) == now_capacity.max)
+        # Compared as capped at the ceiling: an intent asking for more than the ceiling holds the bound there.
+        Contribution(
+            i, sets_min=min(i.min, ceiling) == now_capacity.min, sets_max=min(i.max, ceiling) == now_capacity.max
+        )
         for i in ordered
     ]
 
