@@ -482,3 +482,45 @@ def test_undo_of_a_reset_after_a_new_setting_puts_back_the_raise_but_not_the_rep
     assert sorted((i.kind, i.min) for i in world.intents.intents()) == [("raise", 6), ("setting", 3)]
     assert world.capacity.capacity == Capacity(6, 10)
     assert schedule(world.capacity) == [(at(2), 3, 10)]
+
+
+def test_a_persons_raise_covered_by_an_alarms_raise_is_kept_and_outlives_its_undo() -> None:
+    # Given an alarm's raise to 10 until 07:00, recorded as the operation the incident's Undo points at
+    world = World()
+    core = CapacityCore(world.settings, world.capacity, world.intents)
+    alarm_raise = intent("raise", 10, 10, owner=ALARM, hours=2)
+    core.change(NOW, operation=alarm_raise.id, by=ALARM, summary="remediate", add=[alarm_raise])
+    # When a person asks for 8 until 06:00, which the alarm's raise covers for now
+    outcome = execute_command("scale 8 for 1h", world.context())
+    # Then the person's raise is stored all the same, and the reply says who holds capacity above it
+    assert outcome.view.kind == "applied"
+    assert "alarm:mycandidate-ecs-cpu-high keeps min 10 until 07:00 UTC" in outcome.view.note
+    assert sorted(i.owner for i in world.intents.intents()) == ["U0OPS", ALARM]
+    # And when the alarm's raise goes (removed as its Undo would), the person's 8 holds until 06:00
+    core.change(NOW, operation="undo", by="U0ADMIN", summary="undo", remove=lambda i: i.id == alarm_raise.id)
+    assert world.capacity.capacity == Capacity(8, 10)
+    assert [(a.at, a.min) for a in world.capacity.actions.values()] == [(at(1), 2)]
+
+
+def test_the_same_raise_by_the_same_person_twice_is_a_noop() -> None:
+    world = World()
+    execute_command("scale 6 for 2h", world.context())
+    again = execute_command("scale 6 for 1h", world.context())
+    assert again.view.kind == "noop"
+    assert len(world.intents.intents()) == 1
+
+
+def test_change_points_with_fractions_of_a_second_still_materialise_idempotently() -> None:
+    # Given a raise whose expiry is not on a whole second (a future intent source may produce one)
+    world = World()
+    core = CapacityCore(world.settings, world.capacity, world.intents)
+    odd = replace(intent("raise", 6, 6, hours=1), expires=at(1) + timedelta(milliseconds=250))
+    core.change(NOW, operation=odd.id, by="U0OPS", summary="raise", add=[odd])
+    (action,) = world.capacity.actions.values()
+    # Then its action is at the next whole second, when the raise has really ended
+    assert action.at == at(1) + timedelta(seconds=1)
+    assert action.min == 2
+    # And a second materialisation makes no call
+    world.capacity.calls.clear()
+    core.materialise(NOW)
+    assert world.capacity.mutating_calls == []

@@ -54,6 +54,7 @@ class Change:
             "generation": self.generation.number,
             "added": [i.id for i in self.added],
             "removed": [i.to_dict() for i in self.removed],
+            "calls": len(self.calls),  # mutating AWS calls of the materialisation
             **extra,
         }
 

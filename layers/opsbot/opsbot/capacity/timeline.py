@@ -8,7 +8,7 @@ the ceiling. So a raise never shortens or lowers another owner's raise; the earl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from opsbot.capacity.model import Intent, PlannedAction, Timeline
@@ -38,7 +38,9 @@ def effective(intents: Sequence[Intent], baseline: Capacity, ceiling: int, at: d
 def timeline(intents: Sequence[Intent], baseline: Capacity, ceiling: int, now: datetime) -> Timeline:
     """Now, and one action per later moment where the effective capacity changes."""
     current = effective(intents, baseline, ceiling, now)
-    points = sorted({t for i in intents for t in (i.start, i.expires) if t is not None and t > now})
+    # Scheduled actions have whole seconds: a change point is rounded up to one, and the capacity from there on is
+    # what the schedule sets, so a materialisation stays idempotent whatever precision the intents carry.
+    points = sorted({_whole_second(t) for i in intents for t in (i.start, i.expires) if t is not None and t > now})
     actions: list[PlannedAction] = []
     previous = current
     for point in points:
@@ -47,6 +49,10 @@ def timeline(intents: Sequence[Intent], baseline: Capacity, ceiling: int, now: d
             actions.append(PlannedAction(action_name(point), point, capacity))
             previous = capacity
     return Timeline(now=current, actions=tuple(actions))
+
+
+def _whole_second(at: datetime) -> datetime:
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def action_name(at: datetime) -> str:
