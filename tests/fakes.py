@@ -143,6 +143,8 @@ class FakeStore:
 class FakeIntents:
     items: dict[str, Intent] = field(default_factory=dict)
     current: Generation = field(default_factory=Generation)
+    markers: dict[str, str] = field(default_factory=dict)
+    fail_commits: int = 0  # the next n commits fail as a throttled transaction
 
     def intents(self) -> list[Intent]:
         return list(self.items.values())
@@ -157,9 +159,24 @@ class FakeIntents:
         return self.current
 
     def bump_generation(self, expected: int, new: Generation) -> None:
+        self.commit(expected, new, (), (), "applied")
+
+    def commit(self, expected: int, new: Generation, put: Any, delete: Any, marker: str) -> None:
+        """All or nothing, like the DynamoDB transaction."""
+        if self.fail_commits:
+            self.fail_commits -= 1
+            raise throttled("TransactWriteItems (capacity change)")
         if self.current.number != expected:
             raise ChangeInProgress("capacity was changed by another operation at the same moment; try again")
         self.current = new
+        for intent in put:
+            self.items[intent.id] = intent
+        for intent_id in delete:
+            self.items.pop(intent_id, None)
+        self.markers[new.operation] = marker
+
+    def marker(self, operation: str) -> str | None:
+        return self.markers.get(operation)
 
 
 @dataclass

@@ -115,9 +115,9 @@ def test_a_raise_materialises_one_time_actions_in_utc_and_raises_the_bounds(targ
     assert target.bounds() == Capacity(6, 10)
     actions = target.actions()
     assert {name: (a["Schedule"], a.get("Timezone"), a["ScalableTargetAction"]) for name, a in actions.items()} == {
-        "opsbot-capacity-20260529T0600Z": ("at(2026-05-29T06:00:00)", "UTC", {"MinCapacity": 8, "MaxCapacity": 10}),
-        "opsbot-capacity-20260529T0800Z": ("at(2026-05-29T08:00:00)", "UTC", {"MinCapacity": 6, "MaxCapacity": 10}),
-        "opsbot-capacity-20260529T1100Z": ("at(2026-05-29T11:00:00)", "UTC", {"MinCapacity": 2, "MaxCapacity": 10}),
+        "opsbot-capacity-20260529T060000Z": ("at(2026-05-29T06:00:00)", "UTC", {"MinCapacity": 8, "MaxCapacity": 10}),
+        "opsbot-capacity-20260529T080000Z": ("at(2026-05-29T08:00:00)", "UTC", {"MinCapacity": 6, "MaxCapacity": 10}),
+        "opsbot-capacity-20260529T110000Z": ("at(2026-05-29T11:00:00)", "UTC", {"MinCapacity": 2, "MaxCapacity": 10}),
     }
     assert all(a["ScalableDimension"] == DIMENSION for a in actions.values())
     # And the intents are stored and read back as written
@@ -168,21 +168,25 @@ def test_a_foreign_action_on_the_target_is_never_touched(target: Target) -> None
 
 def test_the_generation_bump_is_a_conditional_write(target: Target) -> None:
     store = target.store
+
+    def bump(expected: int, new: Generation) -> None:
+        store.commit(expected, new, put=(), delete=(), marker="applied")
+
     # Given no generation yet: the first bump must expect none
     assert store.generation() == Generation()
     first = Generation(1, "op-1", "U0OPS", "scale 4", NOW)
-    store.bump_generation(0, first)
+    bump(0, first)
     assert store.generation() == first
     # When another writer expects 0 again (it read before the first one committed)
     with pytest.raises(ChangeInProgress):
-        store.bump_generation(0, Generation(1, "op-2", "U0ADMIN", "scale 5", NOW))
+        bump(0, Generation(1, "op-2", "U0ADMIN", "scale 5", NOW))
     # Or expects a number that is not the current one
     with pytest.raises(ChangeInProgress):
-        store.bump_generation(5, Generation(6, "op-3", "U0ADMIN", "scale 5", NOW))
+        bump(5, Generation(6, "op-3", "U0ADMIN", "scale 5", NOW))
     # Then the first write stands, and the writer that expected the current number succeeds
     assert store.generation() == first
     second = Generation(2, "op-4", "U0ADMIN", "scale 6", NOW + timedelta(minutes=1))
-    store.bump_generation(1, second)
+    bump(1, second)
     assert store.generation() == second
 
 
@@ -200,7 +204,7 @@ def test_a_change_that_loses_the_generation_race_writes_no_intent_and_makes_no_a
         def generation(self) -> Generation:
             return stale
 
-    store.bump_generation(0, Generation(1, "other", "U0ADMIN", "scale 5", NOW))
+    store.commit(0, Generation(1, "other", "U0ADMIN", "scale 5", NOW), put=(), delete=(), marker="applied")
     target.calls.clear()
     core = CapacityCore(target.settings, target.gateway, Late())  # type: ignore[arg-type]
     # When the late change tries to add its raise
@@ -210,3 +214,23 @@ def test_a_change_that_loses_the_generation_race_writes_no_intent_and_makes_no_a
     assert store.intents() == []
     assert target.mutating_calls == []
     assert target.bounds() == Capacity(2, 10)
+
+
+def test_a_change_is_one_transaction_and_leaves_a_marker_for_the_sweeper(target: Target) -> None:
+    # Given a raise committed through the real store
+    store = target.store
+    person = raise_(6, 2)
+    target.core().change(NOW, operation=person.id, by="U0OPS", summary="scale 6 for 2h", add=[person])
+    # Then the intent, the generation and the operation's marker are all there
+    assert [i.id for i in store.intents()] == [person.id]
+    assert store.generation().operation == person.id
+    assert store.marker(person.id) == "applied"
+    assert store.marker("never-happened") is None
+    # And a commit that loses the race writes none of its items
+    late = raise_(8, 1, tag="0000bbbb")
+    with pytest.raises(ChangeInProgress):
+        store.commit(
+            0, Generation(1, late.id, "U0ADMIN", "late", NOW), put=[late], delete=[person.id], marker="applied"
+        )
+    assert [i.id for i in store.intents()] == [person.id]
+    assert store.marker(late.id) is None

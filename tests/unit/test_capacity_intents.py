@@ -92,9 +92,9 @@ def test_overlapping_raises_give_the_highest_and_the_longer_one_outlives_the_sho
     # Then capacity is 6 now, 8 while both hold, 6 again when the alarm's raise ends, and the baseline at 11:00
     assert plan.now == Capacity(6, 10)
     assert [(a.name, a.at, a.capacity) for a in plan.actions] == [
-        ("opsbot-capacity-20260529T0600Z", at(1), Capacity(8, 10)),
-        ("opsbot-capacity-20260529T0800Z", at(3), Capacity(6, 10)),
-        ("opsbot-capacity-20260529T1100Z", at(6), Capacity(2, 10)),
+        ("opsbot-capacity-20260529T060000Z", at(1), Capacity(8, 10)),
+        ("opsbot-capacity-20260529T080000Z", at(3), Capacity(6, 10)),
+        ("opsbot-capacity-20260529T110000Z", at(6), Capacity(2, 10)),
     ]
     # And at any moment the effective minimum is the highest active one, never the latest written
     assert tl.effective([person, alarm], BASELINE, CEILING, at(2)) == Capacity(8, 10)
@@ -159,7 +159,7 @@ def test_an_expired_raise_no_longer_counts_and_its_action_is_not_created_again()
     # put again (it is removed as stale), and the minimum is the new raise's
     assert bench.capacity.capacity == Capacity(4, 10)
     assert schedule(bench.capacity) == [(at(4), 2, 10)]
-    assert "opsbot-capacity-20260529T0700Z" not in bench.capacity.actions
+    assert "opsbot-capacity-20260529T070000Z" not in bench.capacity.actions
     assert bench.capacity.mutating_calls.count("PutScheduledAction") == 1
     # And materialising again once the raise is over changes nothing it already did
     bench.capacity.calls.clear()
@@ -318,10 +318,10 @@ def test_when_even_the_put_back_fails_it_says_capacity_could_not_be_put_back_and
     assert "`scale reset`" in message
     # And the intents (the truth) are the previous ones, so once AWS answers, materialising removes the stray
     assert bench.intents.intents() == before_intents
-    assert "opsbot-capacity-20260529T0700Z" in bench.capacity.actions
+    assert "opsbot-capacity-20260529T070000Z" in bench.capacity.actions
     bench.capacity.fail_on = set()
     repaired = bench.core().materialise(NOW)
-    assert repaired.calls == ("DeleteScheduledAction opsbot-capacity-20260529T0700Z",)
+    assert repaired.calls == ("DeleteScheduledAction opsbot-capacity-20260529T070000Z",)
     assert schedule(bench.capacity) == [(at(6), 2, 10)]
 
 

@@ -73,7 +73,7 @@ def test_status_lists_the_scheduled_return_and_every_intent_with_what_it_holds()
     execute_command("scale min=3 max=12", world.context(user="U0ADMIN"))
     text = _text(render(execute_command("status", world.context(user="U0VIEW"))))
     # Then the timeline's next action and both intents are shown, each with what it contributes
-    assert "`opsbot-capacity-20260529T1100Z` 2026-05-29 11:00 UTC → min 3 / max 12" in text
+    assert "`opsbot-capacity-20260529T110000Z` 2026-05-29 11:00 UTC → min 3 / max 12" in text
     assert "`U0OPS` raise min 4 / max 4 until 05-29 11:00 UTC — holds the min" in text
     assert "`U0ADMIN` setting min 3 / max 12 — holds the max" in text
 

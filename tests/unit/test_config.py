@@ -105,3 +105,8 @@ def test_dev_may_leave_the_team_id_unset_and_then_serves_any_workspace() -> None
     settings = Settings.from_env({"SLACK_API_URL": "http://127.0.0.1:9/api/"})
     assert settings.slack_team_id == ""
     assert settings.slack_api_url
+
+
+def test_a_sweep_delay_shorter_than_a_lambda_can_run_is_refused() -> None:
+    with pytest.raises(ConfigError, match="OPSBOT_SWEEP_AFTER_SECONDS must be at least 900"):
+        Settings.from_env({"OPSBOT_SWEEP_AFTER_SECONDS": "60"})

@@ -165,6 +165,10 @@ def test_a_remediation_whose_pending_record_cannot_be_written_changes_nothing(be
     assert not decision.acted
     assert bench.world.capacity.mutating_calls == []
     assert bench.world.capacity.capacity == Capacity(2, 10)
+    # And nothing is spent: the cooldown and the budget are given back, and the watch run will try again
+    assert bench.world.remediation.cooldowns == {}
+    assert bench.world.remediation.budget_used == 0
+    assert [w.reason for w in bench.world.remediation.waiting()] == ["audit trail"]
 
 
 # d. ---------------------------------------------------------------------------------------------------------------

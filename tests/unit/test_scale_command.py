@@ -112,9 +112,9 @@ def test_dry_run_shows_the_plan_and_changes_nothing() -> None:
 def test_temporary_raise_schedules_a_revert_to_the_previous_bounds() -> None:
     world = World()
     execute_command("scale 6 for 6h", world.context())
-    revert = world.capacity.actions["opsbot-capacity-20260529T1100Z"]
+    revert = world.capacity.actions["opsbot-capacity-20260529T110000Z"]
     assert (revert.at, revert.min, revert.max) == (NOW + timedelta(hours=6), 2, 10)
-    assert list(world.capacity.actions) == ["opsbot-capacity-20260529T1100Z"]
+    assert list(world.capacity.actions) == ["opsbot-capacity-20260529T110000Z"]
 
 
 def test_a_shorter_second_raise_does_not_cut_the_first_one_short() -> None:
@@ -234,7 +234,7 @@ def test_undo_after_another_change_asks_then_removes_only_its_own_raise() -> Non
     asked = execute_action("scale_undo", a.view.undo_key, world.context())
     # Then it says what changed since and asks, changing nothing
     assert asked.view.kind == "confirm-undo"
-    assert "scale 8 for 60m" in asked.view.note
+    assert "`scale 8 for 1h` by U0ADMIN" in asked.view.note
     assert "U0ADMIN" in asked.view.note
     assert world.capacity.capacity == Capacity(8, 10)
     # And when confirmed, only A's raise goes: B's stays until it ends
@@ -308,7 +308,7 @@ def test_the_single_revert_slot_of_earlier_versions_is_replaced_by_the_timeline(
     # When a new temporary raise is made
     execute_command("scale 6 for 1h", world.context())
     # Then the bot's old slot is gone, its timeline is in place, and the person's action is untouched
-    assert set(world.capacity.actions) == {"opsbot-capacity-20260529T0600Z", "nightly-scale-in"}
+    assert set(world.capacity.actions) == {"opsbot-capacity-20260529T060000Z", "nightly-scale-in"}
     assert world.capacity.actions["nightly-scale-in"].max == 6
 
 

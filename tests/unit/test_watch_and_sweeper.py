@@ -8,8 +8,10 @@ from typing import Any
 
 from opsbot.alarms.model import Decision
 from opsbot.alarms.watch import Watch, watch_window
+from opsbot.capacity.core import CapacityCore
 from opsbot.capacity.model import Generation, Intent
 from opsbot.commands.base import new_audit_key
+from opsbot.commands.dispatch import execute_action, execute_command
 from opsbot.logic.scaling import Capacity
 from opsbot.operations.sweeper import Sweeper, Swept
 from opsbot.ports import AuditEntry
@@ -221,3 +223,108 @@ def test_a_non_capacity_action_cut_short_is_recorded_as_unknown_and_asks_a_perso
     ).sweep()
     assert swept.result == "unknown"
     assert "check `status`" in swept.summary
+
+
+def test_a_reset_cut_short_is_completed_even_after_a_later_change_moved_the_generation() -> None:
+    # Given a person's raise, then a `scale reset` whose function stopped after committing its change
+    bench = Bench()
+    world = bench.world
+    execute_command("scale 6 for 2h", world.context())
+    reset = world.context()
+    world.store.record(
+        AuditEntry(reset.audit_key, NOW, "U0OPS", "C0OPS", "scale", "reset", "allowed", "pending", phase="pending")
+    )
+    core = CapacityCore(world.settings, world.capacity, world.intents)
+    gen = world.intents.generation()
+    world.intents.commit(
+        gen.number, Generation(gen.number + 1, reset.audit_key, "U0OPS", "scale reset", NOW),
+        put=(), delete=[i.id for i in world.intents.intents()], marker="applied",
+    )  # fmt: skip
+    # And an alarm's raise came afterwards, moving the generation on
+    alarm = Intent(
+        "2026-05-29T05:01:00.000000Z#alarm-00000001", "alarm:x", "raise", 4, 4, NOW, NOW + timedelta(hours=1), "r"
+    )
+    core.change(NOW, operation=alarm.id, by="alarm:x", summary="remediate", add=[alarm])
+    # When the sweeper finds the reset's pending record
+    bench.now = NOW + timedelta(minutes=20)
+    (swept,) = Sweeper(
+        bench.settings, world.store, world.store, world.capacity, world.intents, lambda: bench.now
+    ).sweep()
+    # Then it is recorded as done, from the reset's own marker
+    assert swept.result == "ok"
+    entry = world.store.get(reset.audit_key)
+    assert entry is not None
+    assert entry.result == "ok"
+
+
+def test_a_change_whose_commit_fails_writes_nothing_and_changes_nothing() -> None:
+    world = Bench().world
+    execute_command("scale 6 for 2h", world.context())
+    before = (dict(world.intents.items), world.intents.generation(), dict(world.capacity.actions))
+    world.capacity.calls.clear()
+    world.intents.fail_commits = 1
+    outcome = execute_command("scale reset", world.context())
+    assert outcome.view.kind == "failed"
+    assert (dict(world.intents.items), world.intents.generation(), dict(world.capacity.actions)) == before
+    assert world.capacity.mutating_calls == []
+
+
+def test_one_alarm_that_cannot_be_handled_does_not_stop_the_others_or_the_sweep() -> None:
+    bench = Bench()
+    bench.world.remediation.enabled = False
+    bench.handle(transition())
+    bench.handle(transition("mycandidate-ecs-memory-high", metric="MemoryUtilization"))
+    bench.world.remediation.enabled = True
+    _crash_after_acting(bench)
+
+    class Broken(DescribedAlarms):
+        def describe(self, names: list[str]) -> list[dict[str, Any]]:
+            found = super().describe(names)
+            found[0]["Dimensions"] = "not a list"  # the parser copes; make the remediator fail instead
+            return found
+
+    remediator = bench.remediator()
+    original = remediator.handle
+
+    def flaky(t: Any) -> Any:
+        if t.alarm_name == "mycandidate-ecs-cpu-high":
+            raise RuntimeError("a bug")
+        return original(t)
+
+    remediator.handle = flaky  # type: ignore[method-assign]
+    world = bench.world
+    bench.now = NOW + timedelta(minutes=20)
+    sweeper = Sweeper(bench.settings, world.store, world.store, world.capacity, world.intents, lambda: bench.now)
+    summary = Watch(remediator, world.remediation, Broken(), sweeper, once_store(), lambda: bench.now).run(
+        {"opsbot": "watch"}
+    )
+    assert summary["reevaluated"] == 1
+    assert summary["swept"] == 1
+
+
+def test_two_change_points_in_the_same_minute_are_two_actions() -> None:
+    world = Bench().world
+    core = CapacityCore(world.settings, world.capacity, world.intents)
+    first = Intent("a", "U0OPS", "raise", 8, 8, NOW, NOW + timedelta(minutes=60, seconds=10), "r")
+    second = Intent("b", "U0ADMIN", "raise", 5, 5, NOW, NOW + timedelta(minutes=60, seconds=50), "r")
+    core.change(NOW, operation="op", by="U0OPS", summary="s", add=[first, second])
+    steps = sorted((a.at, a.min) for a in world.capacity.actions.values())
+    assert steps == [(NOW + timedelta(minutes=60, seconds=10), 5), (NOW + timedelta(minutes=60, seconds=50), 2)]
+
+
+def test_a_refused_scale_writes_no_pending_record_and_is_refused_for_what_it_asks_even_while_locked() -> None:
+    world = Bench().world
+    world.store.locks["mycandidate/web"] = "someone-else"
+    outcome = execute_command("scale 99", world.context())
+    assert "above the absolute maximum" in outcome.view.message
+    assert [sk for sk in world.store.trail if sk.endswith("#pending")] == []
+
+
+def test_a_confirmation_of_the_other_kind_is_not_consumed_by_a_forged_button() -> None:
+    world = Bench().world
+    world.given_capacity(Capacity(8, 14))
+    asked = execute_command("scale 12", world.context())
+    forged = execute_action("scale_undo_confirm", asked.view.confirmation_id, world.context())
+    assert forged.view.kind == "refused"
+    confirmed = execute_action("scale_confirm", asked.view.confirmation_id, world.context())
+    assert confirmed.view.kind == "applied"

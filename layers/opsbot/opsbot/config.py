@@ -109,6 +109,9 @@ class Guardrails:
             raise ConfigError("guardrails: the shortest temporary change is longer than the longest")
 
 
+MAX_LAMBDA_RUN = timedelta(seconds=900)  # Lambda's largest timeout
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot needs to know about its environment."""
@@ -235,6 +238,10 @@ class Settings:
             found.append(f"OPSBOT_ACCOUNT_ID must be a 12-digit AWS account ID, got {self.account_id!r}")
         if self.environment not in {"dev", "staging", "prod"}:
             found.append(f"OPSBOT_ENV must be dev, staging or prod, got {self.environment!r}")
+        if self.sweep_after < MAX_LAMBDA_RUN:
+            # Shorter, and the sweeper could complete the record of an operation that is still running.
+            seconds = int(self.sweep_after.total_seconds())
+            found.append(f"OPSBOT_SWEEP_AFTER_SECONDS must be at least 900 (the longest a Lambda runs), got {seconds}")
         if self.environment == "prod" and self.region != HOME_REGION:
             found.append(f"prod must run in {HOME_REGION} (data residency), got {self.region}")
         if self.environment == "prod" and self.endpoint_override:

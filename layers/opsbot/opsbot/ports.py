@@ -5,6 +5,7 @@ Production implementations live in ``opsbot.aws``; tests hand in fakes or moto-b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -79,14 +80,19 @@ class CapacityPort(Protocol):
 
 
 class IntentStorePort(Protocol):
-    """The service's capacity intents and its generation number (``opsbot.capacity``)."""
+    """The service's capacity intents, its generation number and the marker each change leaves
+    (``opsbot.capacity``)."""
 
     def intents(self) -> list[Intent]: ...
-    def put_intent(self, intent: Intent) -> None: ...
-    def delete_intent(self, intent_id: str) -> None: ...
     def generation(self) -> Generation: ...
-    def bump_generation(self, expected: int, new: Generation) -> None:
-        """Write ``new`` if the generation is still ``expected``, else raise ``ChangeInProgress``."""
+    def commit(self, expected: int, new: Generation, put: Sequence[Intent], delete: Sequence[str], marker: str) -> None:
+        """In one transaction: write generation ``new`` if it is still ``expected`` (else raise
+        ``ChangeInProgress`` and write nothing), put and delete intents, and mark ``new.operation`` with ``marker``."""
+        ...
+
+    def marker(self, operation: str) -> str | None: ...
+    def put_intent(self, intent: Intent) -> None:
+        """Outside a change (seeding, tools); changes go through ``commit``."""
         ...
 
 

@@ -330,8 +330,10 @@ class Remediator:
         if view.kind == "refused":
             waiting = "change lock" if view.cause == "ChangeInProgress" else ""
             return replace(decision, reason=f"no action: {view.message}", recorded=True, waiting_on=waiting)
+        if outcome.audit is None:  # the pending record could not be written: nothing was attempted
+            return replace(decision, reason=f"no action: {view.message}", waiting_on="audit trail")
         logger.warning("remediation failed", extra={"alarm": t.alarm_name, "action": action.name})
-        audit = outcome.audit or AuditOutcome()
+        audit = outcome.audit
         # Something may have changed: the cooldown and the count stay spent, and the incident says what is known.
         return replace(
             decision,

@@ -70,14 +70,16 @@ class Watch:
         summary = {"watched": 0, "reevaluated": 0, "acted": 0, "swept": 0}
         waiting = self._state.waiting()
         summary["watched"] = len(waiting)
-        if waiting:
-            described = {str(a.get("AlarmName")): a for a in self._alarms.describe([w.alarm for w in waiting])}
-            for note in waiting:
-                acted = self._reevaluate(note.alarm, note.changed_at, described.get(note.alarm), window)
-                if acted is not None:
-                    summary["reevaluated"] += 1
-                    summary["acted"] += int(acted)
-        summary["swept"] = len(self._sweeper.sweep())
+        try:
+            if waiting:
+                described = {str(a.get("AlarmName")): a for a in self._alarms.describe([w.alarm for w in waiting])}
+                for note in waiting:
+                    acted = self._reevaluate(note.alarm, note.changed_at, described.get(note.alarm), window)
+                    if acted is not None:
+                        summary["reevaluated"] += 1
+                        summary["acted"] += int(acted)
+        finally:  # whatever happened to the alarms, operations cut short are still completed
+            summary["swept"] = len(self._sweeper.sweep())
         return summary
 
     def _reevaluate(
@@ -99,10 +101,9 @@ class Watch:
         try:
             # The result is stored by the idempotency layer, so it is kept to a plain word.
             ran, result = self._once(rerun.dedupe_key, lambda: _outcome(self._remediator.handle(rerun)))
-        except OpsbotError as exc:
-            logger.warning(
-                "re-evaluation failed; the next window tries again", extra={"alarm": alarm, "error": str(exc)}
-            )
+        except Exception as exc:  # one alarm that cannot be handled must not stop the others or the sweep
+            text = str(exc) if isinstance(exc, OpsbotError) else type(exc).__name__
+            logger.warning("re-evaluation failed; the next window tries again", extra={"alarm": alarm, "error": text})
             return None
         if not ran:
             return None

@@ -59,6 +59,11 @@ class Change:
         }
 
 
+# The marker an operation leaves with its intents (``IntentStorePort.marker``), read by the sweeper.
+APPLIED = "applied"
+PUT_BACK = "put back"
+
+
 class CapacityCore:
     def __init__(self, settings: Settings, target: CapacityPort, store: IntentStorePort) -> None:
         self._settings = settings
@@ -78,6 +83,11 @@ class CapacityCore:
 
     def generation(self) -> Generation:
         return self._store.generation()
+
+    def marker(self, operation: str) -> str | None:
+        """``APPLIED`` when the operation's change of the intents was committed, ``PUT_BACK`` when it was then put
+        back after AWS refused it, ``None`` when it never changed the intents."""
+        return self._store.marker(operation)
 
     def effective(self, intents: Sequence[Intent], now: datetime) -> Capacity:
         return tl.effective(intents, self.baseline, self.ceiling, now)
@@ -104,14 +114,11 @@ class CapacityCore:
         before = self._target.get_capacity()
         if not add and not removed:
             return Change(before=before, after=before, generation=generation)
-        # The conditional bump comes first: a change that lost a race with another one (``ChangeInProgress``)
-        # has then written nothing, neither intents nor AWS.
+        # One transaction: the conditional generation bump, the intents and the operation's marker. A change that lost
+        # a race (``ChangeInProgress``) or failed has written nothing; one that committed is complete in the table,
+        # so a crash before AWS is in line leaves the sweeper a marker and the intents to materialise.
         bumped = Generation(generation.number + 1, operation, by, summary, now)
-        self._store.bump_generation(generation.number, bumped)
-        for intent in add:
-            self._store.put_intent(intent)
-        for intent in removed:
-            self._store.delete_intent(intent.id)
+        self._store.commit(generation.number, bumped, put=add, delete=[i.id for i in removed], marker=APPLIED)
         try:
             result = self.materialise(now, proposed)
         except AwsOperationError as exc:
@@ -137,12 +144,8 @@ class CapacityCore:
     ) -> NoReturn:
         """AWS refused part of the change: restore the intents as they were and bring AWS back in line."""
         try:
-            for intent in added:
-                self._store.delete_intent(intent.id)
-            for intent in removed:
-                self._store.put_intent(intent)
             restored = Generation(bumped.number + 1, bumped.operation, bumped.by, f"put back: {cause.code}", now)
-            self._store.bump_generation(bumped.number, restored)
+            self._store.commit(bumped.number, restored, put=removed, delete=[i.id for i in added], marker=PUT_BACK)
             back = self.materialise(now, previous)
         except AwsOperationError as exc:
             now_capacity = self._safe_capacity()

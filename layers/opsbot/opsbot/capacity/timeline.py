@@ -56,7 +56,7 @@ def _whole_second(at: datetime) -> datetime:
 
 
 def action_name(at: datetime) -> str:
-    return f"{ACTION_PREFIX}{at.astimezone(UTC):%Y%m%dT%H%M}Z"
+    return f"{ACTION_PREFIX}{at.astimezone(UTC):%Y%m%dT%H%M%S}Z"  # to the second: two points in a minute stay apart
 
 
 class Contribution(NamedTuple):

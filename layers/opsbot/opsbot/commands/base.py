@@ -72,6 +72,9 @@ class CommandSpec(NamedTuple):
     mutating: bool = False
     doc: str = ""
     locks: bool = False  # runs under the per-service change lock (capacity changes)
+    # Read-only guardrail check, run before anything is recorded or locked: raises ``GuardrailViolation`` (the
+    # body checks again under the lock, where the state may have moved).
+    guard: Callable[[Any, CommandContext], None] | None = None
 
     @property
     def summary(self) -> str:

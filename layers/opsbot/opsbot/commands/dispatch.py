@@ -62,7 +62,14 @@ def execute_command(text: str, ctx: CommandContext) -> Outcome:
         dry_run=bool(getattr(command.parsed, "dry_run", False)),
         lock=ctx.settings.service_key if spec.locks else None,
     )
-    return _runner(ctx).run(operation, lambda: spec.run(command.parsed, ctx), role=spec.required_role, options=options)
+    guard = spec.guard
+    return _runner(ctx).run(
+        operation,
+        lambda: spec.run(command.parsed, ctx),
+        role=spec.required_role,
+        options=options,
+        guard=(lambda: guard(command.parsed, ctx)) if guard is not None else None,
+    )
 
 
 class ButtonSpec(NamedTuple):

@@ -199,6 +199,12 @@ def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
     return Outcome(view=view, audit=AuditOutcome(before=_state(result.before), after=result.record()))
 
 
+def check(request: ScaleRequest, ctx: CommandContext) -> None:
+    """The guardrails, read-only, before the runner records or locks anything: a refused request leaves one
+    record and no pending one."""
+    _intent_change(request, ctx, capacity_core(ctx).intents(ctx.now))
+
+
 def _already_in_force(change: _IntentChange, intents: list[Intent], ctx: CommandContext) -> bool:
     """Nothing to do: a reset with no person's intent to drop, a setting equal to the base it would replace, or a
     raise the same person already has for at least as long. (A raise that another owner's raise covers for now is
@@ -320,10 +326,20 @@ def parse_undo_key(value: str) -> str:
 def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
     """The Confirm button: consume the pending confirmation exactly once, then apply. (The runner takes the lock
     before this runs, so a busy lock leaves the confirmation unused and the button usable.)"""
-    pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
-    if pending is None or "request" not in pending:
+    pending = _take(confirmation_id, "request", ctx)
+    if pending is None:
         raise ConfirmationExpired("this confirmation has expired or was already used; run the command again")
     return apply(parse(str(pending["request"]).split()), ctx)
+
+
+def _take(confirmation_id: str, kind: str, ctx: CommandContext) -> dict[str, Any] | None:
+    """Consume a confirmation of this ``kind`` (``request`` or ``undo``); one of the other kind, sent by a forged
+    or misrouted button, is put back untouched."""
+    pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
+    if pending is not None and kind not in pending:
+        ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)
+        return None
+    return pending
 
 
 def cancel(confirmation_id: str, ctx: CommandContext) -> Outcome:
@@ -344,8 +360,8 @@ def undo(audit_key: str, ctx: CommandContext) -> Outcome:
 
 
 def confirm_undo(confirmation_id: str, ctx: CommandContext) -> Outcome:
-    pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
-    if pending is None or "undo" not in pending:
+    pending = _take(confirmation_id, "undo", ctx)
+    if pending is None:
         raise ConfirmationExpired("this confirmation has expired or was already used; press Undo again")
     return _undo(parse_undo_key(str(pending["undo"])), ctx, confirmed_generation=int(pending["generation"]))
 
@@ -405,13 +421,24 @@ def _ask_before_undo(
     ctx.ports.confirmations.put(
         confirmation_id, {"undo": audit_key, "generation": generation, "by": ctx.actor.user_id}, ctx.now
     )
-    who = f" by {_owner(by)}" if by else ""
+    since = _changes_since(audit_key, ctx) or [f"`{echo(summary, 80)}`" + (f" by {_owner(by)}" if by else "")]
+    shown = "; ".join(since[:3]) + (f" and {len(since) - 3} more" if len(since) > 3 else "")
     note = (
-        f"capacity changed since that change: the latest is `{echo(summary, 80)}`{who}. Undo removes only what "
-        "that change added and puts back what it removed; the later change stays."
+        f"capacity changed since that change: {shown}. Undo removes only what that change added and puts back "
+        "what it removed; the later changes stay."
     )
     view = ScaleView(kind="confirm-undo", before=current, after=current, confirmation_id=confirmation_id, note=note)
     return Outcome(view=view, audit=AuditOutcome(decision="awaiting-confirmation", result="pending"))
+
+
+def _changes_since(audit_key: str, ctx: CommandContext) -> list[str]:
+    """The capacity changes recorded after ``audit_key``, oldest first (operation ids sort by time)."""
+    later = [
+        e
+        for e in ctx.ports.audit.latest(50)
+        if e.key > audit_key and e.phase == "outcome" and e.result == "ok" and "generation" in e.after
+    ]
+    return [f"`{echo(f'{e.verb} {e.arguments}', 80)}` by {_owner(e.actor)}" for e in reversed(later)]
 
 
 SPEC = CommandSpec(
@@ -423,4 +450,5 @@ SPEC = CommandSpec(
     mutating=True,
     doc=__doc__ or "",
     locks=True,
+    guard=check,
 )

@@ -75,6 +75,8 @@ class OperationRunner:
                 guard()
         except _REFUSALS as exc:
             return self.record(operation, refusal(exc))
+        except OpsbotError as exc:  # the guardrails could not even be read: nothing was attempted
+            return self.record(operation, _failure(operation, exc))
         if not options.mutating or options.dry_run:
             return self.record(operation, self._attempt(operation, body))
         try:

@@ -4,9 +4,10 @@ An operation whose ``pending`` record is older than ``Settings.sweep_after`` (lo
 timeout) and has no outcome was stopped part-way. The sweeper works out from AWS what happened, writes the missing
 outcome record (the pending one is never rewritten), and says so in Slack:
 
-- a capacity change (``scale``, ``undo``, an alarm's ``scale_out``): the intents are written before AWS is changed,
-  so the change happened if its intent or its generation is in the table. Then the sweeper materialises the
-  intents under the change lock, so AWS matches them, and records ``ok``; otherwise nothing changed: ``failed``;
+- a capacity change (``scale``, ``undo``, an alarm's ``scale_out``): the intents, the generation and a marker
+  naming the operation are committed in one transaction before AWS is changed. With the marker ``applied`` the
+  change happened: the sweeper materialises the intents under the change lock, so AWS matches them, and records
+  ``ok``; with ``put back`` AWS refused it and it was undone: ``failed``; with no marker nothing changed: ``failed``;
 - anything else (replace tasks, a rollback, a snapshot, a mute): AWS keeps no trace that names the operation, so
   the outcome is ``unknown`` and the message asks a person to check ``status``.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from opsbot.capacity.core import CapacityCore
+from opsbot.capacity.core import PUT_BACK, CapacityCore
 from opsbot.config import Settings
 from opsbot.observability import logger
 from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Operation, Outcome, RunOptions
@@ -56,7 +57,7 @@ class Sweeper:
     def sweep(self) -> list[Swept]:
         now = self._clock()
         stale = self._audit.unfinished(now - _LOOK_BACK, now - self._settings.sweep_after)
-        swept = [self._complete(entry, now) for entry in stale]
+        swept = [item for item in (self._complete(entry, now) for entry in stale) if item is not None]
         for item in swept:
             if self._report is not None:
                 try:
@@ -65,7 +66,8 @@ class Sweeper:
                     logger.exception("sweep report not delivered", extra={"operation": item.entry.key})
         return swept
 
-    def _complete(self, entry: AuditEntry, now: datetime) -> Swept:
+    def _complete(self, entry: AuditEntry, now: datetime) -> Swept | None:
+        """``None`` when the outcome could not be written (another sweep, or the operation itself, got there)."""
         if _changes_capacity(entry):
             swept = self._capacity(entry, now)
         else:
@@ -84,15 +86,17 @@ class Sweeper:
             after={"completed_by": "sweeper"},
             error=f"completed by the sweeper: {swept.summary}",
         )
-        self._runner.record(operation, Outcome(view=None, audit=audit))
+        if self._runner.record(operation, Outcome(view=None, audit=audit)).warning:
+            return None
         logger.warning("operation cut short completed", extra={"operation": entry.key, "result": swept.result})
         return swept
 
     def _capacity(self, entry: AuditEntry, now: datetime) -> Swept:
-        generation = self._core.generation()
-        applied = generation.operation == entry.key or any(i.id == entry.key for i in self._core.intents(now))
-        if not applied:
+        marker = self._core.marker(entry.key)
+        if marker is None:
             return Swept(entry, "failed", "cut short before it changed anything; capacity is as it was")
+        if marker == PUT_BACK:
+            return Swept(entry, "failed", "AWS refused it and the previous capacity was put back")
         tag = hashlib.sha256(entry.key.encode()).hexdigest()[:8]
         operation = Operation(
             key=f"{now:%Y-%m-%dT%H:%M:%S.%f}Z#{tag}",
