@@ -27,6 +27,7 @@ class Expect:
     reply: str | None  # text the response_url post must contain; None: no post
     capacity: tuple[int, int] = (2, 10)
     audit: str | None = None  # decision of the audit entry written, None: none
+    pending: bool = False  # a change that gets past authorisation and guardrails: a pending record, then the outcome
     lazy: bool = True  # whether the ack hands work to an asynchronous self-invocation
 
 
@@ -34,12 +35,16 @@ EXPECTED = {
     "slack_command_help.json": Expect(ack="/mycandidate scale", reply=None, lazy=False),
     "slack_command_status.json": Expect(ack="working on `status`", reply="desired 2", audit="allowed"),
     "slack_command_scale.json": Expect(
-        ack="working on `scale`", reply="Scaled: min 2 / max 10 → min 4 / max 10", capacity=(4, 10), audit="allowed"
+        ack="working on `scale`",
+        reply="Scaled: min 2 / max 10 → min 4 / max 10",
+        capacity=(4, 10),
+        audit="allowed",
+        pending=True,
     ),
     "slack_command_scale_dry_run.json": Expect(ack="working on `scale`", reply="Dry run", audit="dry-run"),
     "slack_command_scale_refused.json": Expect(
         ack="working on `scale`", reply="50 tasks is above the absolute maximum of 20", audit="refused"
-    ),
+    ),  # guardrails refuse before the pending record
     "slack_command_scale_bad_input.json": Expect(
         ack="`&lt;@U0BOSS&gt;` is not a valid task count", reply=None, audit="invalid"
     ),
@@ -47,10 +52,13 @@ EXPECTED = {
         ack="working on `scale`", reply="needs the operator role; you have no role", audit="refused"
     ),
     "slack_command_audit.json": Expect(ack="working on `audit`", reply="recorded actions", audit="allowed"),
-    "slack_action_cancel_expired.json": Expect(ack="", reply="expired or was already used", audit="refused"),
+    "slack_action_cancel_expired.json": Expect(
+        ack="", reply="expired or was already used", audit="refused", pending=True
+    ),
 }
 SETTINGS = Settings(
     operations_table="opsbot-operations",
+    audit_table="opsbot-audit",
     idempotency_table="opsbot-idempotency",
     slack_secret_id="mycandidate-opsbot/dev/slack",
 )
@@ -71,6 +79,8 @@ def seeded(offline_stack: Any, moto_session: Any) -> Any:
 def function_env(seeded: Any) -> dict[str, str]:
     return {
         "OPSBOT_OPERATIONS_TABLE": SETTINGS.operations_table,
+        # The template's !Ref AuditTable is the logical id under `sam local invoke`: name moto's table.
+        "OPSBOT_AUDIT_TABLE": SETTINGS.audit_table,
         "OPSBOT_IDEMPOTENCY_TABLE": SETTINGS.idempotency_table,
         "OPSBOT_SLACK_SECRET_ID": SETTINGS.slack_secret_id,
         "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
@@ -85,9 +95,17 @@ def _capacity(aws_client: Callable[[str], Any]) -> tuple[int, int]:
     return int(target["MinCapacity"]), int(target["MaxCapacity"])
 
 
-def _audit(aws_client: Callable[[str], Any]) -> list[dict[str, Any]]:
+def _audit(aws_client: Callable[[str], Any], *, pending: bool = False) -> list[dict[str, Any]]:
+    """The audit table's outcome records in time order (sk = operation id), or with ``pending`` its pending
+    records (sk = operation id + ``#pending``)."""
+    items = aws_client("dynamodb").scan(TableName=SETTINGS.audit_table)["Items"]
+    kept = [i for i in items if i["pk"]["S"] == "AUDIT" and i["sk"]["S"].endswith("#pending") == pending]
+    return sorted(kept, key=lambda i: i["sk"]["S"])
+
+
+def _no_audit_in_the_operations_table(aws_client: Callable[[str], Any]) -> None:
     items = aws_client("dynamodb").scan(TableName=SETTINGS.operations_table)["Items"]
-    return sorted((i for i in items if i["pk"]["S"] == "AUDIT"), key=lambda i: i["sk"]["S"])
+    assert [i["sk"]["S"] for i in items if i["pk"]["S"] == "AUDIT"] == []
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -105,6 +123,7 @@ def test_slack_event_under_sam_local_invoke(
     )
     seeded.clear_recorder()
     audit_before = len(_audit(aws_client))
+    pending_before = len(_audit(aws_client, pending=True))
 
     # When Slack's signed request reaches the function
     ack = sam_invoke(FUNCTION, resign(load_event(name), SIGNING_SECRET), function_env)
@@ -129,8 +148,15 @@ def test_slack_event_under_sam_local_invoke(
     if expect.audit is None:
         assert len(entries) == audit_before
     else:
-        assert len(entries) == audit_before + 1, "one audit entry per attempt"
+        assert len(entries) == audit_before + 1, "one audit outcome per attempt"
         assert entries[-1]["decision"]["S"] == expect.audit
+    pending = _audit(aws_client, pending=True)
+    assert len(pending) == pending_before + int(expect.pending)
+    if expect.pending:  # the record written before acting, and the outcome of the same operation
+        assert pending[-1]["sk"]["S"] == entries[-1]["sk"]["S"] + "#pending"
+        assert pending[-1]["operation"]["S"] == entries[-1]["operation"]["S"] == entries[-1]["sk"]["S"]
+    assert {p["operation"]["S"] for p in pending} <= {e["sk"]["S"] for e in entries}, "every change has its outcome"
+    _no_audit_in_the_operations_table(aws_client)
 
 
 def test_stale_signature_is_rejected_with_401_and_no_work(

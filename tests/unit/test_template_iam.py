@@ -217,3 +217,270 @@ def test_slack_team_id_parameter(template: dict[str, Any]) -> None:
     assert (declared["Type"], declared["Default"], declared["AllowedPattern"]) == ("String", "", "^(T[A-Z0-9]{2,20})?$")
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["OPSBOT_SLACK_TEAM_ID"] == {"!Ref": "SlackTeamId"}
+
+
+# --------------------------------------------------------------------------------------------------- DynamoDB
+
+AUDIT_ACTIONS = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"}
+# What would let the bot edit or erase a recorded entry (or the table, or its recovery).
+REWRITING_ACTIONS = {
+    "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert", "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups",
+    "dynamodb:RestoreTableToPointInTime", "dynamodb:ImportTable",
+}  # fmt: skip
+FUNCTIONS = ("SlackCommandsFunction", "AlarmRemediationFunction")
+OPSBOT = Path(__file__).resolve().parents[2] / "layers" / "opsbot" / "opsbot"
+
+
+def _names(resource: Any) -> str:
+    return json.dumps(resource, sort_keys=True)
+
+
+def _on(statement: dict[str, Any], logical_id: str) -> bool:
+    """Whether ``statement`` names the table ``logical_id`` (by !Ref / !GetAtt, short or long form)."""
+    return any(
+        r in ({"!GetAtt": f"{logical_id}.Arn"}, {"Fn::GetAtt": [logical_id, "Arn"]}, {"!Ref": logical_id})
+        for r in _as_list(statement["Resource"])
+    )
+
+
+def _table_statements(template: dict[str, Any], function: str, table: str) -> list[dict[str, Any]]:
+    return [s for f, s in _statements(template) if f == function and _on(s, table)]
+
+
+# TransactWriteItems is no IAM action: each Put, Update, Delete in it needs PutItem, UpdateItem, DeleteItem, and a
+# ConditionCheck needs ConditionCheckItem ("Using IAM with DynamoDB transactions", DynamoDB developer guide).
+_TRANSACTION_PARTS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+_TRANSACTION_PARTS["ConditionCheck"] = "condition_check_item"
+
+
+def _called(*files: Path) -> set[str]:
+    """The IAM actions of the DynamoDB calls the stores make: ``self._client.put_item(``,
+    ``get_paginator("query")``, and the ``{"Put": …}`` / ``{"Delete": …}`` parts of ``transact_write_items``."""
+    import re
+
+    calls: set[str] = set()
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        calls |= set(re.findall(r"self\._client\.(\w+)\(", text)) - {"get_paginator"}
+        calls |= set(re.findall(r"get_paginator\(\"(\w+)\"\)", text))
+        if "transact_write_items" in calls:
+            calls.discard("transact_write_items")
+            calls |= {
+                _TRANSACTION_PARTS[part] for part in re.findall(r"\{\"(Put|Update|Delete|ConditionCheck)\":", text)
+            }
+    return {"dynamodb:" + "".join(part.title() for part in call.split("_")) for call in calls}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_audit_table_is_put_read_and_queried_only(template: dict[str, Any], function: str) -> None:
+    granting = _table_statements(template, function, "AuditTable")
+    assert len(granting) == 1, "one statement grants the audit table"
+    assert set(_actions(granting[0])) == AUDIT_ACTIONS
+    assert "Condition" not in granting[0]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_operations_table_grants_what_the_stores_call(template: dict[str, Any], function: str) -> None:
+    granting = _table_statements(template, function, "OperationsTable")
+    assert len(granting) == 1
+    stores = [
+        OPSBOT / "aws" / "store.py",
+        OPSBOT / "aws" / "intents.py",
+        *(OPSBOT / "aws" / "remediation").glob("*.py"),
+    ]
+    assert set(_actions(granting[0])) == _called(*stores)
+    assert _called(OPSBOT / "aws" / "audit.py") == AUDIT_ACTIONS  # and the audit store calls what it may
+
+
+def test_no_sam_policy_template_names_the_audit_table(template: dict[str, Any]) -> None:
+    """DynamoDBCrudPolicy and friends grant UpdateItem, DeleteItem and BatchWriteItem: never on the audit table."""
+    for name in FUNCTIONS:
+        for policy in template["Resources"][name]["Properties"]["Policies"]:
+            if isinstance(policy, dict) and "Statement" not in policy:
+                assert "AuditTable" not in _names(policy), (name, policy)
+
+
+def test_the_audit_table(template: dict[str, Any]) -> None:
+    table = template["Resources"]["AuditTable"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = table["Properties"]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert properties["AttributeDefinitions"] == [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert "TableName" not in properties  # one per stack, named by CloudFormation like the other tables
+    assert "AuditTable" not in _names(template["Resources"]["OperationsTable"])
+
+
+def test_the_functions_are_told_the_audit_table(template: dict[str, Any]) -> None:
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["OPSBOT_AUDIT_TABLE"] == {"!Ref": "AuditTable"}
+    assert variables["OPSBOT_OPERATIONS_TABLE"] == {"!Ref": "OperationsTable"}
+    for name in FUNCTIONS:  # no function-level override points elsewhere
+        own = template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        assert "OPSBOT_AUDIT_TABLE" not in own
+
+
+# --------------------------------------------------------------------------------------------------- watch run
+
+WATCH_INPUT = {"opsbot": "watch", "scheduled_at": "<aws.scheduler.scheduled-time>"}
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler context attribute
+WATCH_EVENT = Path(__file__).resolve().parents[2] / "events" / "schedule_watch.json"
+
+
+def _watch(template: dict[str, Any]) -> dict[str, Any]:
+    events = template["Resources"]["AlarmRemediationFunction"]["Properties"]["Events"]
+    schedules = [e for e in events.values() if e["Type"] == "ScheduleV2"]
+    assert len(schedules) == 1, "one watch schedule"
+    return dict(schedules[0]["Properties"])
+
+
+def test_the_watch_schedule_runs_every_five_minutes_without_retries(template: dict[str, Any]) -> None:
+    watch = _watch(template)
+    assert watch["ScheduleExpression"] == "rate(5 minutes)"
+    assert json.loads(watch["Input"]) == WATCH_INPUT
+    assert watch["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    assert watch.get("State", "ENABLED") == "ENABLED"
+    assert watch["Name"] == {"!Sub": "${AWS::StackName}-watch"}  # unique per stack in the account's default group
+    assert watch["Description"]
+    assert watch["RoleArn"] == {"!GetAtt": "WatchScheduleRole.Arn"}
+
+
+def test_the_sample_watch_event_is_what_scheduler_delivers(template: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    text = WATCH_EVENT.read_text(encoding="utf-8")
+    sample = json.loads(text)
+    assert text.strip() == _watch(template)["Input"].replace(SCHEDULED_TIME, sample["scheduled_at"])  # byte for byte
+    datetime.strptime(sample["scheduled_at"], "%Y-%m-%dT%H:%M:%SZ")  # Scheduler's format, e.g. 2022-03-22T18:59:43Z
+
+
+def test_the_watch_schedule_role_invokes_the_alarm_function_only(template: dict[str, Any]) -> None:
+    role = template["Resources"]["WatchScheduleRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"!Ref": "AWS::AccountId"}},
+        "ArnEquals": {
+            "aws:SourceArn": {
+                "!Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/default"
+            }
+        },
+    }
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert statements == [
+        {
+            "Sid": "InvokeAlarmRemediation",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": {"!GetAtt": "AlarmRemediationFunction.Arn"},
+        }
+    ]
+    assert "ManagedPolicyArns" not in role
+
+
+# --------------------------------------------------------------------------------------------------- as deployed
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    """``template.yaml`` as CloudFormation receives it: SAM's transform, policy templates and generated roles
+    included (code locations replaced, since the transform wants S3 URIs)."""
+    pytest.importorskip("samtranslator")
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+    from samtranslator.yaml_helper import yaml_parse
+
+    sam: dict[str, Any] = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    for resource in sam["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="af-south-1"))
+    result: dict[str, Any] = translator.translate(sam, parameter_values={}, get_managed_policy_map=lambda: {})
+    return result
+
+
+def _policy_statements(transformed: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every Allow statement of every role and policy in the deployed template."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name, resource in transformed["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents = [properties["PolicyDocument"]]
+        else:
+            continue
+        for document in documents:
+            for statement in document["Statement"]:
+                branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
+                found.extend((name, s) for s in branches if isinstance(s, dict) and s.get("Effect") == "Allow")
+    return found
+
+
+def _may_reach_audit_table(resource: Any) -> bool:
+    """A resource that names the audit table, or could match it through a wildcard."""
+    text = _names(resource)
+    if resource == "*" or "AuditTable" in text:
+        return True
+    wildcard = text.replace("/index/*", "").replace("/stream/*", "")
+    return "dynamodb" in text and "*" in wildcard
+
+
+def test_nothing_deployed_can_rewrite_the_audit_table(transformed: dict[str, Any]) -> None:
+    from fnmatch import fnmatchcase
+
+    reaching = [
+        (role, statement)
+        for role, statement in _policy_statements(transformed)
+        if any(_may_reach_audit_table(r) for r in _as_list(statement["Resource"]))
+    ]
+    assert {role for role, _ in reaching} == {"SlackCommandsFunctionRole", "AlarmRemediationFunctionRole"}
+    for role, statement in reaching:
+        patterns = [str(a) for a in _as_list(statement["Action"])]
+        if _on(statement, "AuditTable"):
+            assert set(patterns) == AUDIT_ACTIONS, role
+        rewriting = {a for a in REWRITING_ACTIONS for p in patterns if fnmatchcase(a.lower(), p.lower())}
+        assert rewriting == set(), (role, statement.get("Sid"), rewriting)
+    managed = {
+        name: set(resource["Properties"].get("ManagedPolicyArns", []))
+        for name, resource in transformed["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
+    logs_and_xray = {
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    }
+    assert all(arns <= logs_and_xray for arns in managed.values()), managed  # no AWS managed policy reaches DynamoDB
+
+
+def test_deployed_functions_get_the_audit_table_and_the_schedule_targets_the_alarm_function(
+    transformed: dict[str, Any],
+) -> None:
+    resources = transformed["Resources"]
+    for name in FUNCTIONS:
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["OPSBOT_AUDIT_TABLE"] == {"Ref": "AuditTable"}, name
+    schedules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert len(schedules) == 1
+    (schedule,) = schedules
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["AlarmRemediationFunction", "Arn"]}
+    assert schedule["Target"]["RoleArn"] == {"Fn::GetAtt": ["WatchScheduleRole", "Arn"]}
+    assert json.loads(schedule["Target"]["Input"]) == WATCH_INPUT
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
