@@ -42,7 +42,7 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "delete_scheduled_action",
     ),
     "cloudwatch": ("describe_alarms", "list_alarm_mute_rules"),
-    "dynamodb": ("get_item", "put_item", "update_item", "delete_item", "query"),
+    "dynamodb": ("get_item", "put_item", "delete_item", "query", "transact_write_items"),
     "ecs": (
         "describe_services",
         "describe_task_definition",
