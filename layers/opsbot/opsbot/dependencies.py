@@ -43,7 +43,7 @@ def build_ports(config: Settings) -> Ports:
     """AWS-backed ports. Imported lazily so that acknowledging a Slack request never loads boto3 models."""
     from opsbot.aws.audit import AuditStore
     from opsbot.aws.capacity import ScalableTargetGateway
-    from opsbot.aws.clients import client
+    from opsbot.aws.clients import lazy_client
     from opsbot.aws.ecs import EcsServiceGateway
     from opsbot.aws.intents import IntentStore
     from opsbot.aws.monitoring import AlarmsGateway, SnapshotsGateway
@@ -51,27 +51,27 @@ def build_ports(config: Settings) -> Ports:
 
     region = config.region
     store = OperationsStore(
-        client("dynamodb", region),
+        lazy_client("dynamodb", region),
         config.operations_table,
         lock_ttl=config.guardrails.lock_ttl,
         confirmation_ttl=config.guardrails.confirmation_ttl,
     )
     return Ports(
-        capacity=ScalableTargetGateway(client("application-autoscaling", region), config.scalable_resource_id),
-        service=EcsServiceGateway(client("ecs", region), config.cluster, config.service),
-        alarms=AlarmsGateway(client("cloudwatch", region), config.alarm_prefix),
-        snapshots=SnapshotsGateway(client("rds", region), config.db_instance),
-        audit=AuditStore(client("dynamodb", region), config.audit_table),
+        capacity=ScalableTargetGateway(lazy_client("application-autoscaling", region), config.scalable_resource_id),
+        service=EcsServiceGateway(lazy_client("ecs", region), config.cluster, config.service),
+        alarms=AlarmsGateway(lazy_client("cloudwatch", region), config.alarm_prefix),
+        snapshots=SnapshotsGateway(lazy_client("rds", region), config.db_instance),
+        audit=AuditStore(lazy_client("dynamodb", region), config.audit_table),
         locks=store,
         confirmations=store,
-        intents=IntentStore(client("dynamodb", region), config.operations_table, config.service_key),
+        intents=IntentStore(lazy_client("dynamodb", region), config.operations_table, config.service_key),
         remediation=remediation_state(config),
     )
 
 
 def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | None) -> RemediationPorts:
     from opsbot.alarms.remediation import RemediationPorts
-    from opsbot.aws.clients import client
+    from opsbot.aws.clients import lazy_client
     from opsbot.aws.ecs import EcsServiceGateway
     from opsbot.aws.monitoring import AlarmSilenceGateway, SnapshotMaker
 
@@ -79,19 +79,19 @@ def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | N
     assert commands.remediation is not None  # build_ports always wires it
     return RemediationPorts(
         commands=commands,
-        deployments=EcsServiceGateway(client("ecs", config.region), config.cluster, config.service),
-        snapshots=SnapshotMaker(client("rds", config.region), config.db_instance),
+        deployments=EcsServiceGateway(lazy_client("ecs", config.region), config.cluster, config.service),
+        snapshots=SnapshotMaker(lazy_client("rds", config.region), config.db_instance),
         state=commands.remediation,
         notifier=notifier,
-        silence=AlarmSilenceGateway(client("cloudwatch", config.region)),
+        silence=AlarmSilenceGateway(lazy_client("cloudwatch", config.region)),
     )
 
 
 def remediation_state(config: Settings) -> RemediationStore:
-    from opsbot.aws.clients import client
+    from opsbot.aws.clients import lazy_client
     from opsbot.aws.remediation import RemediationStore
 
-    return RemediationStore(client("dynamodb", config.region), config.operations_table, config.flap_window)
+    return RemediationStore(lazy_client("dynamodb", config.region), config.operations_table, config.flap_window)
 
 
 def load_runbooks(config: Settings) -> tuple[Runbook, ...]:
@@ -128,7 +128,7 @@ def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
     from datetime import UTC, datetime
 
     from opsbot.alarms.watch import Watch
-    from opsbot.aws.clients import client
+    from opsbot.aws.clients import lazy_client
     from opsbot.aws.monitoring import AlarmStatesGateway
     from opsbot.operations.sweeper import Sweeper, Swept
     from opsbot.slack.operations import render_swept
@@ -142,7 +142,9 @@ def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
             ports.notifier.post(render_swept(swept))
 
     sweeper = Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
-    return Watch(remediator, ports.state, AlarmStatesGateway(client("cloudwatch", config.region)), sweeper, once, clock)
+    return Watch(
+        remediator, ports.state, AlarmStatesGateway(lazy_client("cloudwatch", config.region)), sweeper, once, clock
+    )
 
 
 def build_remediator(config: Settings, credentials: CredentialsSource | None = None) -> Remediator:

@@ -27,6 +27,25 @@ def client(service: str, region: str) -> Any:
     return _client(service, region, endpoint_override(service))
 
 
+class LazyClient:
+    """Stands in for ``client(service, region)`` and builds it on first use: an adapter wired at cold start costs
+    nothing until a path calls it (a scale-out never builds the ECS or RDS client; ~25 ms each)."""
+
+    def __init__(self, service: str, region: str) -> None:
+        self._service = service
+        self._region = region
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._built is None:
+            self._built = client(self._service, self._region)
+        return getattr(self._built, name)
+
+
+def lazy_client(service: str, region: str) -> Any:
+    return LazyClient(service, region)
+
+
 _LOCK = threading.Lock()
 
 
