@@ -41,6 +41,7 @@ class Change:
     removed: tuple[Intent, ...] = ()
     timeline: Timeline | None = None
     calls: tuple[str, ...] = field(default_factory=tuple)
+    intents: tuple[Intent, ...] = ()  # the intents in force after the change
 
     @property
     def changed(self) -> bool:
@@ -49,8 +50,7 @@ class Change:
     def record(self, **extra: Any) -> dict[str, Any]:
         """What the audit trail keeps of the change: enough for a versioned Undo."""
         return {
-            "min": self.after.min,
-            "max": self.after.max,
+            **self.after.state(),
             "generation": self.generation.number,
             "added": [i.id for i in self.added],
             "removed": [i.to_dict() for i in self.removed],
@@ -104,9 +104,11 @@ class CapacityCore:
         summary: str,
         add: Sequence[Intent] = (),
         remove: Callable[[Intent], bool] | None = None,
+        current: Sequence[Intent] | None = None,
     ) -> Change:
-        """Add intents and remove those ``remove`` selects, bump the generation, then materialise."""
-        current = self.intents(now)
+        """Add intents and remove those ``remove`` selects, bump the generation, then materialise. ``current``: the
+        live intents as the caller read them under the same change lock (read here when not given)."""
+        current = list(self.intents(now) if current is None else current)
         generation = self._store.generation()
         removed = tuple(i for i in current if remove is not None and remove(i))
         kept = [i for i in current if i not in removed]
@@ -131,6 +133,7 @@ class CapacityCore:
             removed=removed,
             timeline=result.timeline,
             calls=result.calls,
+            intents=tuple(proposed),
         )
 
     def _put_back(
@@ -152,9 +155,9 @@ class CapacityCore:
             raise ActionFailed(
                 f"{cause}; capacity could NOT be put back ({exc.code}), it is {now_capacity} — run `scale reset` "
                 "or `status`",
-                now=_state(now_capacity) if now_capacity else {},
+                now=now_capacity.state() if now_capacity else {},
             ) from exc
-        raise ActionFailed(f"{cause}; capacity was put back to {back.after}", now=_state(back.after)) from cause
+        raise ActionFailed(f"{cause}; capacity was put back to {back.after}", now=back.after.state()) from cause
 
     def _safe_capacity(self) -> Capacity | None:
         try:
@@ -195,7 +198,3 @@ class CapacityCore:
 
     def foreign_actions(self) -> list[ScheduledAction]:
         return [a for a in self._target.scheduled_actions() if not self._is_own(a)]
-
-
-def _state(capacity: Capacity) -> dict[str, object]:
-    return {"min": capacity.min, "max": capacity.max}

@@ -145,13 +145,13 @@ def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
     preview = core.plan(change.proposed(intents), ctx.now)
     if _already_in_force(change, intents, ctx):
         view = ScaleView(kind="noop", before=before, after=before)
-        return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(before), after=_state(before)))
+        return Outcome(view=view, audit=AuditOutcome(result="noop", before=before.state(), after=before.state()))
     if request.dry_run:
         view = ScaleView(
             kind="dry-run", before=before, after=preview.now, revert_at=change.plan.revert_at, later=preview.actions
         )
         return Outcome(
-            view=view, audit=AuditOutcome(decision="dry-run", before=_state(before), after=_state(preview.now))
+            view=view, audit=AuditOutcome(decision="dry-run", before=before.state(), after=preview.now.state())
         )
     if change.plan.needs_confirmation:
         confirmation_id = uuid.uuid4().hex
@@ -165,16 +165,17 @@ def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
             later=preview.actions,
         )
         audit = AuditOutcome(
-            decision="awaiting-confirmation", result="pending", before=_state(before), after=_state(preview.now)
+            decision="awaiting-confirmation", result="pending", before=before.state(), after=preview.now.state()
         )
         return Outcome(view=view, audit=audit)
-    return apply(request, ctx)
+    return apply(request, ctx, intents)
 
 
-def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
-    """Change the intents and materialise them (the caller holds the change lock)."""
+def apply(request: ScaleRequest, ctx: CommandContext, intents: list[Intent] | None = None) -> Outcome:
+    """Change the intents and materialise them (the caller holds the change lock; ``intents``: as it read them
+    under that lock)."""
     core = capacity_core(ctx)
-    intents = core.intents(ctx.now)
+    intents = core.intents(ctx.now) if intents is None else intents
     change = _intent_change(request, ctx, intents)
     result = core.change(
         ctx.now,
@@ -183,20 +184,21 @@ def apply(request: ScaleRequest, ctx: CommandContext) -> Outcome:
         summary=f"scale {describe(request)}",
         add=change.add,
         remove=change.remove,
+        current=intents,
     )
     if not result.changed:
         view = ScaleView(kind="noop", before=result.before, after=result.after)
-        return Outcome(view=view, audit=AuditOutcome(result="noop", before=_state(result.before)))
+        return Outcome(view=view, audit=AuditOutcome(result="noop", before=result.before.state()))
     view = ScaleView(
         kind="applied",
         before=result.before,
         after=result.after,
         revert_at=change.plan.revert_at,
         undo_key=ctx.audit_key,
-        note=_held_by_others(result, ctx),
+        note=_held_by_others(result, ctx.now),
         later=result.timeline.actions if result.timeline else (),
     )
-    return Outcome(view=view, audit=AuditOutcome(before=_state(result.before), after=result.record()))
+    return Outcome(view=view, audit=AuditOutcome(before=result.before.state(), after=result.record()))
 
 
 def check(request: ScaleRequest, ctx: CommandContext) -> None:
@@ -275,7 +277,7 @@ def _intent(
     )
 
 
-def _held_by_others(result: Change, ctx: CommandContext) -> str:
+def _held_by_others(result: Change, now: datetime) -> str:
     """Say when other owners' intents keep capacity above what this change asked for, or what it removed."""
     notes = []
     if result.removed:
@@ -284,8 +286,8 @@ def _held_by_others(result: Change, ctx: CommandContext) -> str:
     added = {i.id for i in result.added}
     others = [
         i
-        for i in capacity_core(ctx).intents(ctx.now)
-        if i.id not in added and i.kind == "raise" and i.active(ctx.now) and i.min >= result.after.min
+        for i in result.intents
+        if i.id not in added and i.kind == "raise" and i.active(now) and i.min >= result.after.min
     ]
     for other in others[:3]:
         until = f" until {other.expires:%H:%M} UTC" if other.expires else ""
@@ -300,10 +302,6 @@ def _owner(owner: str) -> str:
 def _plan(request: ScaleRequest, ctx: CommandContext, current: Capacity) -> ScalePlan:
     baseline = Capacity(ctx.settings.baseline_min, ctx.settings.baseline_max)
     return plan_scale(request, current, baseline, ctx.settings.guardrails, ctx.now)
-
-
-def _state(capacity: Capacity) -> dict[str, Any]:
-    return {"min": capacity.min, "max": capacity.max}
 
 
 # buttons -------------------------------------------------------------------------------------------------------
@@ -403,6 +401,7 @@ def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None)
         summary=f"undo of {entry.verb} {entry.arguments}",
         add=restore,
         remove=lambda i: i.id in added,
+        current=intents,
     )
     view = ScaleView(
         kind="undone",
@@ -411,7 +410,7 @@ def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None)
         undo_key=ctx.audit_key,
         later=result.timeline.actions if result.timeline else (),
     )
-    return Outcome(view=view, audit=AuditOutcome(before=_state(result.before), after=result.record(undoes=audit_key)))
+    return Outcome(view=view, audit=AuditOutcome(before=result.before.state(), after=result.record(undoes=audit_key)))
 
 
 def _ask_before_undo(

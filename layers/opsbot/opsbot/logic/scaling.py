@@ -8,7 +8,7 @@ autoscaler run at least 4 tasks while still letting it scale out further under l
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from opsbot.config import Guardrails
 from opsbot.errors import GuardrailViolation
@@ -23,6 +23,10 @@ class Capacity(NamedTuple):
 
     def __str__(self) -> str:
         return f"min {self.min} / max {self.max}"
+
+    def state(self) -> dict[str, Any]:
+        """The bounds as the audit trail records them (``before`` / ``after``)."""
+        return {"min": self.min, "max": self.max}
 
 
 class ScaleRequest(NamedTuple):

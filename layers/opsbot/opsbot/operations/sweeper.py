@@ -126,7 +126,7 @@ def _materialised(core: CapacityCore, now: datetime) -> Outcome:
     result = core.materialise(now)
     audit = AuditOutcome(
         result="ok" if result.calls else "noop",
-        before={"min": result.before.min, "max": result.before.max},
-        after={"min": result.after.min, "max": result.after.max, "calls": len(result.calls)},
+        before=result.before.state(),
+        after={**result.after.state(), "calls": len(result.calls)},
     )
     return Outcome(view=result.after, audit=audit)

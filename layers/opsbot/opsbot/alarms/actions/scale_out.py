@@ -70,7 +70,7 @@ def _act(ctx: ActionContext, _prepared: Any) -> ActionResult:
     return ActionResult(
         acted=True,
         reason=f"raised the minimum {current.min} → {change.after.min} until {until:%H:%M} UTC{then}",
-        before={"min": change.before.min, "max": change.before.max},
+        before=change.before.state(),
         after=change.record(),
         undo_key=ctx.operation,
     )
