@@ -23,9 +23,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +31,21 @@ from typing import Any, Protocol
 import boto3
 import pytest
 
+from devtools.containers import (
+    MOTO_IMAGE,
+    NETWORK,
+    RECORDER_IMAGE,
+    Container,
+    DockerError,
+    remove_containers,
+    start_container,
+    wait_http,
+)
 from devtools.slack_recorder import RecordedCall, clear_calls, fetch_calls
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREPARE_SCRIPT = REPO_ROOT / "scripts" / "e2e" / "prepare.sh"
 BUILT_TEMPLATE = REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
-NETWORK = "opsbot-e2e"
-MOTO_IMAGE = "opsbot-e2e-moto:latest"
-RECORDER_IMAGE = "opsbot-e2e-recorder:latest"
-CONTAINER_PORT = 5000
 REGION = "af-south-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -81,10 +84,6 @@ def _run(
     return proc
 
 
-def _docker(*args: str, timeout: float = 60, check: bool = True) -> str:
-    return _run(["docker", *args], timeout=timeout, check=check).stdout.strip()
-
-
 def _sam_executable() -> str:
     """The ``sam`` installed next to the running interpreter (the project's venv), else the one on PATH."""
     candidate = Path(sys.executable).parent / "sam"
@@ -104,35 +103,7 @@ def _sam_env() -> dict[str, str]:
     return env
 
 
-def _wait_http(url: str, timeout: float = READY_TIMEOUT_S) -> None:
-    """Wait until something answers HTTP at ``url`` (any status counts)."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError as exc:  # URLError, connection reset while the server is still starting, timeouts
-            last = exc
-            time.sleep(0.25)
-    pytest.fail(f"{url} did not answer within {timeout}s: {last}", pytrace=False)
-
-
 # --------------------------------------------------------------------------------------------------- stack
-
-
-@dataclass(frozen=True)
-class Container:
-    """A container on the ``opsbot-e2e`` network with port 5000 published on 127.0.0.1."""
-
-    name: str
-    host_url: str  # from the test process, e.g. http://127.0.0.1:32768
-    network_url: str  # from Lambda containers, e.g. http://opsbot-e2e-moto-1234:5000
-
-    def logs(self) -> str:
-        return _run(["docker", "logs", "--tail", "200", self.name], timeout=30, check=False).stdout
 
 
 @dataclass(frozen=True)
@@ -165,15 +136,12 @@ class OfflineStack:
 
 
 def _start_container(name: str, image: str, *aliases: str) -> Container:
-    _docker("rm", "-f", name, check=False)  # a leftover from a crashed run with the same pid
-    alias_args = [arg for alias in aliases for arg in ("--network-alias", alias)]
-    publish = f"127.0.0.1::{CONTAINER_PORT}"
-    _docker("run", "-d", "--rm", "--name", name, "--network", NETWORK, *alias_args, "-p", publish, image)
-    mapping = _docker("port", name, f"{CONTAINER_PORT}/tcp").splitlines()
-    hostport = next((m for m in mapping if m.startswith("127.0.0.1:")), None)
-    if hostport is None:
-        pytest.fail(f"no 127.0.0.1 port published for {name}: {mapping}", pytrace=False)
-    return Container(name=name, host_url=f"http://{hostport}", network_url=f"http://{name}:{CONTAINER_PORT}")
+    try:
+        container = start_container(name, image, *aliases)
+        wait_http(container.host_url + ("/_calls" if image == RECORDER_IMAGE else "/"), timeout=READY_TIMEOUT_S)
+    except DockerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return container
 
 
 @pytest.fixture(scope="session")
@@ -192,12 +160,9 @@ def offline_stack(e2e_prepared: None) -> Iterator[OfflineStack]:
         moto = _start_container(names[0], MOTO_IMAGE)
         # The sample events in events/ carry response_url=http://slack-recorder:5000/response/<name>.
         recorder = _start_container(names[1], RECORDER_IMAGE, "slack-recorder")
-        _wait_http(moto.host_url + "/")
-        _wait_http(recorder.host_url + "/_calls")
         yield OfflineStack(moto=moto, recorder=recorder)
     finally:
-        for name in names:
-            _run(["docker", "rm", "-f", name], timeout=60, check=False)
+        remove_containers(*names)
 
 
 # --------------------------------------------------------------------------------------------------- sam

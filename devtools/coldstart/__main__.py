@@ -1,0 +1,5 @@
+import sys
+
+from devtools.coldstart.run import main
+
+sys.exit(main())
