@@ -43,7 +43,9 @@ format: setup
 build: setup
 	$(VENV)/bin/sam build
 
-bench: setup build ## ack latency, cold-start ratio, layer sizes
+bench: setup ## ack latency, storm, layer sizes, Lambda-like cold start and memory table (docker; ~15 min)
+	bash scripts/e2e/prepare.sh  # docker and the python3.13 image: the build compiles bytecode with it
+	$(VENV)/bin/sam build
 	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.bench
 
 deploy: build ## sam deploy --config-env $(ENV) (needs AWS credentials)

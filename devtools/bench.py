@@ -4,7 +4,10 @@
     Lambda self-invocation replaced by an in-process capture (the ack is what Slack waits for);
 (b) cold start: a fresh interpreter that imports the Slack function and answers one signed request, against a
     fresh interpreter that only imports boto3, slack_bolt and aws_lambda_powertools (median of N runs);
-(c) unzipped size of each built layer (`sam build` output).
+(c) unzipped size of each built layer (`sam build` output);
+(d-f) the Lambda-like cold start (devtools/coldstart): the built artifacts in the python3.13 image, read-only, with the
+    CPU share of each memory size, against moto and the Slack recorder in containers; the memory/cost table; the
+    bytecode and SDK comparisons. Needs docker and the images of scripts/e2e/prepare.sh (`make bench` runs it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devtools.coldstart import run as coldstart
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import api_gateway_event, slash_command_body
@@ -79,6 +83,7 @@ def warm_ack(requests: int) -> dict[str, dict[str, float]]:
 _COLD_APP = """
 import json, sys, time
 import app
+from devtools.coldstart import run as coldstart
 from devtools.lambda_context import FakeLambdaContext
 event = json.loads(sys.stdin.read())
 response = app.lambda_handler(event, FakeLambdaContext())
@@ -155,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=11)
+    parser.add_argument("--no-lambda-like", action="store_true", help="skip (d-f), the docker runs")
+    coldstart.add_arguments(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     failures = []
@@ -193,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     from devtools.storm import report, run_storm
 
     failures += report(run_storm())
+    if not args.no_lambda_like:
+        failures += coldstart.run(args.runs, args.memory, (args.price_gb_second, args.price_request))
     if failures:
         print(f"\nMISSED TARGETS: {', '.join(failures)}")
         return 1

@@ -76,6 +76,11 @@ class Staging:
         folder = self.build / logical_id
         if not folder.is_dir():
             raise SystemExit(f"{folder} is missing: run `sam build` first (make bench does)")
+        if not any(folder.rglob("*.cpython-313.pyc")):
+            raise SystemExit(
+                f"{folder} has no python3.13 bytecode (built before the python3.13 image existed?): "
+                "run scripts/e2e/prepare.sh, then `sam build --no-cached`"
+            )
         return folder
 
 

@@ -1,0 +1,81 @@
+"""The Lambda-like cold-start benchmark's own logic (the docker runs themselves are `make bench`, not tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from devtools.coldstart import driver
+from devtools.coldstart.containers import Staging, cpus_for
+from devtools.coldstart.run import configured_memory, cost_per_million, plan
+
+
+def test_the_cpu_share_follows_lambda_one_vcpu_at_1769_mb() -> None:
+    assert cpus_for(1769) == 1.0
+    assert cpus_for(512) == pytest.approx(0.289, abs=0.001)
+    assert cpus_for(256) == pytest.approx(0.145, abs=0.001)
+
+
+def test_cost_bills_whole_milliseconds_and_the_request() -> None:
+    # 1.2 ms at 1,024 MB is billed as 2 ms: 0.002 GB-s per invocation
+    assert cost_per_million(1.2, 1024, 0.00002, 0.0000002) == pytest.approx(1e6 * (0.002 * 0.00002 + 0.0000002))
+
+
+def test_configured_memory_is_the_functions_own_else_the_global(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Globals:\n  Function:\n    MemorySize: 512\n"
+        "Resources:\n"
+        "  SlackCommandsFunction:\n    Properties:\n      FunctionName: !Sub ${AWS::StackName}-x\n"
+        "  AlarmRemediationFunction:\n    Properties:\n      MemorySize: 1024\n"
+    )
+    assert configured_memory(template) == {"slack": 512, "alarm": 1024}
+
+
+def test_the_plan_covers_every_size_and_compares_bytecode_at_the_configured_size() -> None:
+    cells = plan([256, 1024], {"slack": 1024, "alarm": 512})
+    keys = [(c.scenario.name, c.memory_mb, c.bytecode) for c in cells]
+    assert len(keys) == len(set(keys))
+    for memory in (256, 1024):
+        assert {("baseline", memory, True), ("help", memory, True), ("status", memory, True)} <= set(keys)
+    assert {("status", 1024, False), ("baseline", 1024, False), ("alarm", 512, False), ("baseline", 512, False)} <= set(
+        keys
+    )
+    assert ("sdk", 1024, False) in keys
+
+
+def test_staging_strips_bytecode_for_the_source_variant_and_refuses_a_build_without_it(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    for layer in ("OpsbotLayer", "DependenciesLayer"):
+        (build / layer / "python" / layer.lower() / "__pycache__").mkdir(parents=True)
+        (build / layer / "python" / layer.lower() / "__init__.py").write_text("")
+        (build / layer / "python" / layer.lower() / "__pycache__" / "__init__.cpython-313.pyc").write_bytes(b"")
+    staging = Staging(build=build, root=tmp_path / "stage")
+    with_pyc = staging.stage("none", None, bytecode=True)
+    without = staging.stage("none", None, bytecode=False)
+    assert list(with_pyc.opt.rglob("*.pyc"))
+    assert not list(without.opt.rglob("*.pyc"))
+    assert list(without.opt.rglob("__init__.py"))
+    (build / "Fn").mkdir()
+    (build / "Fn" / "app.py").write_text("")
+    with pytest.raises(SystemExit, match=r"no python3\.13 bytecode"):
+        staging.stage("fn", "Fn", bytecode=True)
+
+
+def test_the_driver_answers_the_first_event_cold_then_times_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app.py").write_text(
+        "calls = []\ndef lambda_handler(event, context):\n"
+        "    calls.append(context.function_name)\n    return {'n': event['n'], 'arn': context.invoked_function_arn}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    context = {"function_name": "f", "function_arn": "arn:f", "memory_mb": 512, "timeout_s": 3}
+    result = driver.run({"mode": "function", "events": [{"n": 1}, {"n": 2}, {"n": 3}], "context": context})
+    assert result["responses"] == [{"n": 1, "arn": "arn:f"}, {"n": 2, "arn": "arn:f"}, {"n": 3, "arn": "arn:f"}]
+    assert len(result["warm_ms"]) == 2
+    imported = driver.run({"mode": "import", "modules": ["json"], "clients": []})
+    assert imported["responses"] == []
