@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from opsbot.commands import REGISTRY
-from opsbot.commands.dispatch import execute_command
+from opsbot.commands.dispatch import REGISTRY, execute_command
 from opsbot.ports import AlarmSummary, Deployment, ServiceState
 from opsbot.slack.views import esc, render
 from tests.fakes import NOW, World, throttled

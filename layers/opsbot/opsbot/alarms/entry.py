@@ -4,15 +4,17 @@ when EventBridge Scheduler sends ``{"opsbot": "watch"}``, the watch run (``opsbo
 from __future__ import annotations
 
 from functools import lru_cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsbot import dependencies
 from opsbot.alarms.model import AlarmTransition, Decision, Rejection
 from opsbot.alarms.parsing import parse_delivery
 from opsbot.alarms.remediation import Remediator
-from opsbot.alarms.watch import Watch
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger, metrics
+
+if TYPE_CHECKING:  # an alarm delivery never needs the watch run (nor its sweeper): built on the first watch event
+    from opsbot.alarms.watch import Watch
 
 
 @lru_cache(maxsize=1)

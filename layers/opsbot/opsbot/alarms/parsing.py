@@ -7,8 +7,9 @@ Three delivery paths are recognised:
 * the direct CloudWatch Lambda alarm action (``alarmData`` holds the same alarm data as EventBridge's ``detail``).
 
 Parsing is pure (no AWS calls) and total: whatever arrives, the result is a :class:`ParsedDelivery`, with a
-:class:`Rejection` naming the reason for anything that cannot be used. Powertools' event data classes are used to
-walk the payloads; they are thin wrappers that validate nothing, so every value read is type-checked here.
+:class:`Rejection` naming the reason for anything that cannot be used. The payloads are walked as plain dicts and
+every value read is type-checked here (Powertools' event data classes validate nothing, and importing them loads
+some forty event modules on every cold start of the alarm function).
 """
 
 from __future__ import annotations
@@ -21,16 +22,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
-
-from aws_lambda_powertools.utilities.data_classes import (
-    CloudWatchAlarmConfiguration,
-    CloudWatchAlarmData,
-    CloudWatchAlarmEvent,
-    CloudWatchAlarmMetric,
-    EventBridgeEvent,
-    SNSEvent,
-)
-from aws_lambda_powertools.utilities.data_classes.sns_event import SNSEventRecord
 
 from opsbot.alarms.model import AlarmKind, AlarmTransition, ParsedDelivery, Rejection, Source
 from opsbot.logic.arns import region_and_account
@@ -86,9 +77,9 @@ def parse_delivery(event: object) -> ParsedDelivery:
     if "Records" in event:
         return _parse_sns_event(event)
     if "alarmData" in event:
-        return _collect([_guarded(Source.LAMBDA_ACTION, lambda: _from_lambda_action(CloudWatchAlarmEvent(event)))])
+        return _collect([_guarded(Source.LAMBDA_ACTION, lambda: _from_lambda_action(event))])
     if "detail-type" in event:
-        return _collect([_guarded(Source.EVENTBRIDGE, lambda: _from_eventbridge(EventBridgeEvent(event)))])
+        return _collect([_guarded(Source.EVENTBRIDGE, lambda: _from_eventbridge(event))])
     return _rejected(
         "unrecognised event: not an EventBridge alarm state change, an SNS event or a CloudWatch Lambda alarm action"
     )
@@ -97,7 +88,7 @@ def parse_delivery(event: object) -> ParsedDelivery:
 # --- delivery paths -------------------------------------------------------------------------------------------------
 
 
-def _from_eventbridge(event: EventBridgeEvent) -> AlarmTransition:
+def _from_eventbridge(event: Mapping[str, Any]) -> AlarmTransition:
     source, detail_type = event.get("source"), event.get("detail-type")
     if source != CLOUDWATCH_SOURCE or detail_type != EVENTBRIDGE_DETAIL_TYPE:
         raise _Unusable(
@@ -109,7 +100,7 @@ def _from_eventbridge(event: EventBridgeEvent) -> AlarmTransition:
     resources = [arn for arn in _list(event.get("resources")) if isinstance(arn, str)]
     alarm_arns = [arn for arn in resources if ":alarm:" in arn]
     return _from_alarm_data(
-        CloudWatchAlarmData(detail),
+        detail,
         source=Source.EVENTBRIDGE,
         alarm_arn=alarm_arns[0] if alarm_arns else "",
         account=_str(event.get("account")),
@@ -119,13 +110,14 @@ def _from_eventbridge(event: EventBridgeEvent) -> AlarmTransition:
     )
 
 
-def _from_lambda_action(event: CloudWatchAlarmEvent) -> AlarmTransition:
+def _from_lambda_action(event: Mapping[str, Any]) -> AlarmTransition:
     if event.get("source") != CLOUDWATCH_SOURCE:
         raise _Unusable(f"alarm action event is not from {CLOUDWATCH_SOURCE} (source {event.get('source')!r})")
-    if not isinstance(event.get("alarmData"), dict):
+    data = event.get("alarmData")
+    if not isinstance(data, dict):
         raise _Unusable("alarm action event has no alarmData object")
     return _from_alarm_data(
-        event.alarm_data,
+        data,
         source=Source.LAMBDA_ACTION,
         alarm_arn=_str(event.get("alarmArn")),
         account=_str(event.get("accountId")),
@@ -138,20 +130,19 @@ def _parse_sns_event(event: dict[str, Any]) -> ParsedDelivery:
     records = event.get("Records")
     if not isinstance(records, list) or not records:
         return _rejected("event has no Records", source=Source.SNS)
-    return _collect(
-        [_guarded(Source.SNS, partial(_from_sns_record, record)) for record in SNSEvent({"Records": records}).records]
-    )
+    return _collect([_guarded(Source.SNS, partial(_from_sns_record, record)) for record in records])
 
 
-def _from_sns_record(record: SNSEventRecord) -> AlarmTransition:
-    if not isinstance(record.raw_event, dict):
+def _from_sns_record(record: object) -> AlarmTransition:
+    if not isinstance(record, dict):
         raise _Unusable("SNS event record is not a JSON object")
     if record.get("EventSource") != "aws:sns":
         found = record.get("EventSource", record.get("eventSource"))
         raise _Unusable(f"record is not an SNS record (EventSource {found!r})")
-    if not isinstance(record.get("Sns"), dict):
+    sns = record.get("Sns")
+    if not isinstance(sns, dict):
         raise _Unusable("SNS record has no Sns object")
-    message = record.sns.get("Message")
+    message = sns.get("Message")
     if not isinstance(message, str):
         raise _Unusable("SNS record has no Message")
     try:
@@ -160,14 +151,14 @@ def _from_sns_record(record: SNSEventRecord) -> AlarmTransition:
         raise _Unusable("SNS message is not JSON") from None
     if not isinstance(payload, dict) or not _str(payload.get("AlarmName")) or not _str(payload.get("NewStateValue")):
         raise _Unusable("SNS message is not a CloudWatch alarm notification (missing AlarmName/NewStateValue)")
-    return _from_alarm_notification(payload, topic_arn=_str(record.sns.get("TopicArn")))
+    return _from_alarm_notification(payload, topic_arn=_str(sns.get("TopicArn")))
 
 
 # --- the two payload formats ----------------------------------------------------------------------------------------
 
 
 def _from_alarm_data(
-    data: CloudWatchAlarmData,
+    data: Mapping[str, Any],
     *,
     source: Source,
     alarm_arn: str,
@@ -189,9 +180,7 @@ def _from_alarm_data(
         raise _Unusable("alarm state has no parseable timestamp", name)
     reason_data = _json_object(state.get("reasonData"))
     configuration = data.get("configuration")
-    shape = _shape_from_configuration(
-        CloudWatchAlarmConfiguration(configuration if isinstance(configuration, dict) else {})
-    )
+    shape = _shape_from_configuration(configuration if isinstance(configuration, dict) else {})
     arn_region, arn_account = region_and_account(alarm_arn)
     origins = [(region, account), *map(region_and_account, [alarm_arn, *other_arns])]
     datapoints = [value for value in map(_float, _list(reason_data.get("recentDatapoints"))) if value is not None]
@@ -294,18 +283,16 @@ def transition_from_description(alarm: Mapping[str, Any]) -> AlarmTransition:
 # --- alarm shape ----------------------------------------------------------------------------------------------------
 
 
-def _shape_from_configuration(configuration: CloudWatchAlarmConfiguration) -> _Shape:
-    if _str(configuration.alarm_rule):
+def _shape_from_configuration(configuration: Mapping[str, Any]) -> _Shape:
+    if _str(configuration.get("alarmRule")):
         return _Shape(AlarmKind.COMPOSITE)
-    return _shape_from_metrics(
-        [CloudWatchAlarmMetric(query) for query in _list(configuration.get("metrics")) if isinstance(query, dict)]
-    )
+    return _shape_from_metrics([query for query in _list(configuration.get("metrics")) if isinstance(query, dict)])
 
 
 def _shape_from_trigger(trigger: Mapping[str, Any]) -> _Shape:
     queries = [query for query in _list(trigger.get("Metrics")) if isinstance(query, dict)]
     if queries:
-        return _shape_from_metrics([CloudWatchAlarmMetric(_camel_metric_query(query)) for query in queries])
+        return _shape_from_metrics([_camel_metric_query(query) for query in queries])
     metric = _opt_str(trigger.get("MetricName"))
     if metric is None:
         return _Shape(AlarmKind.UNKNOWN)
@@ -320,7 +307,7 @@ def _shape_from_trigger(trigger: Mapping[str, Any]) -> _Shape:
     )
 
 
-def _shape_from_metrics(queries: Sequence[CloudWatchAlarmMetric]) -> _Shape:
+def _shape_from_metrics(queries: Sequence[Mapping[str, Any]]) -> _Shape:
     """Metric queries in EventBridge form: one metricStat (metric), expressions (math), or a band (anomaly).
 
     An anomaly alarm describes the metric its band is computed from. A math alarm keeps only what all its input
@@ -328,7 +315,7 @@ def _shape_from_metrics(queries: Sequence[CloudWatchAlarmMetric]) -> _Shape:
     value compared with the threshold, so they are left out.
     """
     stats = {_str(query.get("id")): _mapping(query.get("metricStat")) for query in queries if query.get("metricStat")}
-    expressions = [expression for query in queries if (expression := _str(query.expression))]
+    expressions = [expression for query in queries if (expression := _str(query.get("expression")))]
     for expression in expressions:
         if band := _ANOMALY_BAND.search(expression):
             watched = stats.get(band["id"]) or next(iter(stats.values()), {})

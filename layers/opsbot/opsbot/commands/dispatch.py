@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from opsbot.commands import REGISTRY, remediation, scale
+from opsbot.commands import audit, help, remediation, scale, status
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, ErrorView, Outcome, RunOptions
 from opsbot.config import Role
 from opsbot.errors import UsageError
@@ -18,7 +18,19 @@ from opsbot.logic.text import echo
 from opsbot.operations.model import Operation
 from opsbot.operations.runner import OperationRunner
 
-__all__ = ["ErrorView", "execute_action", "execute_command", "parse_command"]
+__all__ = ["REGISTRY", "ErrorView", "execute_action", "execute_command", "parse_command"]
+
+REGISTRY: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        help.SPEC,
+        status.SPEC,
+        scale.SPEC,
+        audit.SPEC,
+        remediation.AUTOREMEDIATION_SPEC,
+        remediation.MUTE_SPEC,
+    )
+}
 
 
 class ParsedCommand(NamedTuple):

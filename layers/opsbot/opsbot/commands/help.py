@@ -27,7 +27,7 @@ def parse(args: list[str]) -> str | None:
 
 def build_help(topic: str | None = None) -> HelpView:
     """Help is built from the command modules' docstrings, so it cannot drift from the code."""
-    from opsbot.commands import REGISTRY  # the registry imports this module
+    from opsbot.commands.dispatch import REGISTRY  # the registry imports this module
 
     specs = list(REGISTRY.values())
     if topic is not None:

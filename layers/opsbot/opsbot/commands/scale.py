@@ -17,10 +17,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from opsbot.capacity import timeline as tl
-from opsbot.capacity.core import Change
 from opsbot.capacity.model import Intent, PlannedAction
 from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, CommandSpec, Outcome, capacity_core
 from opsbot.config import Role
@@ -28,6 +27,9 @@ from opsbot.errors import ConfirmationExpired, GuardrailViolation, UsageError
 from opsbot.logic.durations import parse_duration
 from opsbot.logic.scaling import Capacity, ScalePlan, ScaleRequest, plan_scale
 from opsbot.logic.text import echo
+
+if TYPE_CHECKING:  # the core is built by ``capacity_core`` when a change runs, never to parse or acknowledge one
+    from opsbot.capacity.core import Change
 
 USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--dry-run]"
 # Slack clients may turn a typed "--" into an en or em dash.
