@@ -5,7 +5,7 @@
 (b) cold start: a fresh interpreter that imports the Slack function and answers one signed request, against a
     fresh interpreter that only imports boto3, slack_bolt and aws_lambda_powertools (median of N runs);
 (c) unzipped size of each built layer (`sam build` output);
-(d-f) the Lambda-like cold start (devtools/coldstart): the built artifacts in the python3.13 image, read-only, with the
+(e-g) the Lambda-like cold start (devtools/coldstart): the built artifacts in the python3.13 image, read-only, with the
     CPU share of each memory size, against moto and the Slack recorder in containers; the memory/cost table; the
     bytecode and SDK comparisons. Needs docker and the images of scripts/e2e/prepare.sh (`make bench` runs it).
 """
@@ -83,7 +83,6 @@ def warm_ack(requests: int) -> dict[str, dict[str, float]]:
 _COLD_APP = """
 import json, sys, time
 import app
-from devtools.coldstart import run as coldstart
 from devtools.lambda_context import FakeLambdaContext
 event = json.loads(sys.stdin.read())
 response = app.lambda_handler(event, FakeLambdaContext())
@@ -160,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=11)
-    parser.add_argument("--no-lambda-like", action="store_true", help="skip (d-f), the docker runs")
+    parser.add_argument("--no-lambda-like", action="store_true", help="skip (e-g), the docker runs")
     coldstart.add_arguments(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

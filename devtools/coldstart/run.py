@@ -137,7 +137,7 @@ def report(cells: list[Cell], configured: dict[str, int], runs: int, prices: tup
     by = {(c.scenario.name, c.memory_mb, c.bytecode): c for c in cells}
     sizes = sorted({c.memory_mb for c in cells if c.scenario is HELP})
     print(
-        f"\n(d) Lambda-like cold start: `sam build` output in the python3.13 image, /var/task and /opt read-only, "
+        f"\n(e) Lambda-like cold start: `sam build` output in the python3.13 image, /var/task and /opt read-only, "
         f"--cpus = memory/1769;\n    container start -> answer, median of {runs} interleaved runs (slowest in brackets)"
     )
     print(f"    {'memory':>7} {'cpus':>6}  {'baseline':>14}  {'help':>20}  {'status':>20}  {'alarm':>20}")
@@ -154,7 +154,7 @@ def report(cells: list[Cell], configured: dict[str, int], runs: int, prices: tup
 
     price_gb_s, price_request = prices
     print(
-        f"\n(e) memory vs cost per million invocations (x86, ${price_gb_s:.7f}/GB-s + ${price_request * 1e6:.2f}/M "
+        f"\n(f) memory vs cost per million invocations (x86, ${price_gb_s:.7f}/GB-s + ${price_request * 1e6:.2f}/M "
         "requests, assumed af-south-1 prices; cold = INIT + first invocation, billed since 2025-08)"
     )
     print(
@@ -172,7 +172,7 @@ def report(cells: list[Cell], configured: dict[str, int], runs: int, prices: tup
                 f"  {cold_cost:9.2f} {warm_cost:9.2f}{marks}"
             )
 
-    print("\n(f) bytecode in the artifacts (python3.13 .pyc, unchecked-hash) at the configured memory size")
+    print("\n(g) bytecode in the artifacts (python3.13 .pyc, unchecked-hash) at the configured memory size")
     for name, key in (
         ("baseline", "slack"),
         ("status", "slack"),
@@ -206,7 +206,7 @@ def report(cells: list[Cell], configured: dict[str, int], runs: int, prices: tup
 def run(runs: int, memory_sizes: list[int], prices: tuple[float, float]) -> list[str]:
     configured = configured_memory()
     cells = plan(memory_sizes, configured)
-    print(f"\n(d-f) Lambda-like runs: {len(cells)} configurations x {runs} rounds (+1 discarded), interleaved")
+    print(f"\n(e-g) Lambda-like runs: {len(cells)} configurations x {runs} rounds (+1 discarded), interleaved")
     measure(cells, runs, ROOT / ".aws-sam" / "build")
     return report(cells, configured, runs, prices)
 
