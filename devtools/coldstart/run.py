@@ -173,14 +173,8 @@ def report(cells: list[Cell], configured: dict[str, int], runs: int, prices: tup
             )
 
     print("\n(g) bytecode in the artifacts (python3.13 .pyc, unchecked-hash) at the configured memory size")
-    for name, key in (
-        ("baseline", "slack"),
-        ("status", "slack"),
-        ("baseline", "alarm"),
-        ("alarm", "alarm"),
-        ("sdk", "slack"),
-    ):
-        memory = configured[key]
+    pairs = [("baseline", "slack"), ("status", "slack"), ("baseline", "alarm"), ("alarm", "alarm"), ("sdk", "slack")]
+    for name, memory in dict.fromkeys((name, configured[key]) for name, key in pairs):  # one baseline per size
         with_pyc, without = by[(name, memory, True)], by[(name, memory, False)]
         print(
             f"    {name:<8} @ {memory:>4} MB: {without.cold:6.0f} ms as source -> {with_pyc.cold:6.0f} ms with bytecode"
