@@ -41,8 +41,8 @@ NOT_IN_THE_ALARM_FUNCTION = (
     "opsbot.alarms.watch",  # a watch event builds it
 )
 
-# Runs in the fresh interpreter: counts every botocore client built, answers one request, reports.
-_ANSWER = """
+# Runs first in each fresh interpreter: counts every botocore client built.
+_COUNT_CLIENTS = """
 import json, sys
 import botocore.session
 built = []
@@ -51,21 +51,22 @@ def create_client(self, service_name, *args, **kwargs):
     built.append(service_name)
     return _create(self, service_name, *args, **kwargs)
 botocore.session.Session.create_client = create_client
+"""
+
+# Then: answers one request, reports.
+_ANSWER = (
+    _COUNT_CLIENTS
+    + """
 import app
 from devtools.lambda_context import FakeLambdaContext
 response = app.lambda_handler(json.loads(sys.stdin.read()), FakeLambdaContext())
 print(json.dumps({"status": response["statusCode"], "clients": built, "modules": sorted(sys.modules)}))
 """
+)
 
-_WIRE_ALARM_FUNCTION = """
-import json, sys
-import botocore.session
-built = []
-_create = botocore.session.Session.create_client
-def create_client(self, service_name, *args, **kwargs):
-    built.append(service_name)
-    return _create(self, service_name, *args, **kwargs)
-botocore.session.Session.create_client = create_client
+_WIRE_ALARM_FUNCTION = (
+    _COUNT_CLIENTS
+    + """
 from opsbot.slack import credentials
 reads = []
 _get = credentials.CredentialsSource.get
@@ -79,6 +80,7 @@ from opsbot.alarms import entry
 entry._runtime("arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-alarms")
 print(json.dumps({"clients": built, "credential_reads": len(reads), "modules": imported}))
 """
+)
 
 
 def _fresh(function: str, code: str, stdin: str = "", **extra: str) -> dict[str, Any]:
