@@ -207,7 +207,8 @@ class LocalStack:
         return sorted(kept, key=lambda i: i["sk"]["S"])
 
 
-def _reset_moto(endpoint: str) -> None:
+def reset_moto(endpoint: str) -> None:
+    """Empty every backend of the moto server at ``endpoint``."""
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback only
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310
         pass
@@ -223,7 +224,7 @@ def running_stack(spec: ReplicaSpec | None = None) -> Iterator[LocalStack]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    _reset_moto(endpoint)  # moto's backends are process-global: start every stack from nothing
+    reset_moto(endpoint)  # moto's backends are process-global: start every stack from nothing
     recorder = SlackRecorder()
     recorder.start()
     saved = dict(os.environ)

@@ -30,6 +30,7 @@ from devtools.local_stack import (
     SIGNING_SECRET,
     create_bot_resources,
     local_env,
+    reset_moto,
 )
 from devtools.replica import seed_replica
 from devtools.slack_recorder import LAMBDA_INVOKE, clear_calls, fetch_calls
@@ -51,11 +52,7 @@ class Stack:
 
     def reset_and_seed(self) -> None:
         """A fresh moto with the replica, the bot's tables and secret, and the service at its baseline."""
-        import urllib.request
-
-        request = urllib.request.Request(f"{self.moto.host_url}/moto-api/reset", method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback only
-            pass
+        reset_moto(self.moto.host_url)
         session = self.session()
         seed_replica(session, endpoint_url=self.moto.host_url)
         create_bot_resources(session, self.moto.host_url, SETTINGS)
@@ -72,7 +69,6 @@ class Stack:
         env = local_env(self.moto.network_url, self.recorder.network_url + "/api/")
         return {
             **env,
-            "OPSBOT_ACCOUNT_ID": ACCOUNT,
             "OPSBOT_AWS_ENDPOINT_URL_LAMBDA": self.recorder.network_url,
             "OPSBOT_OPERATIONS_TABLE": SETTINGS.operations_table,
             "OPSBOT_AUDIT_TABLE": SETTINGS.audit_table,
