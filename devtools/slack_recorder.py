@@ -1,4 +1,5 @@
-"""A stand-in for Slack (and for Lambda's async Invoke API) that records every request it receives.
+"""A stand-in for Slack (and for Lambda's async Invoke API and the Parameters and Secrets extension) that records
+every request it receives.
 
 Used in two ways:
 
@@ -23,6 +24,9 @@ Responses:
 * ``POST /2015-03-31/functions/<name>/invocations`` (Lambda ``Invoke``; point ``AWS_ENDPOINT_URL_LAMBDA``
   or ``OPSBOT_AWS_ENDPOINT_URL_LAMBDA`` here to capture Bolt's lazy self-invocation) -> ``202`` with no body
 * any other ``POST`` (``response_url`` posts) -> ``200 ok``
+* ``GET /secretsmanager/get?secretId=<id>`` (the AWS Parameters and Secrets Lambda Extension; point
+  ``OPSBOT_SECRETS_EXTENSION_URL`` here) -> the ``GetSecretValue`` JSON of a secret stored with :func:`put_secret`
+  (``PUT /_secrets/<id>``); ``401`` without the ``X-Aws-Parameters-Secrets-Token`` header, ``400`` for an unknown id
 * after ``SlackRecorder.refuse(method, times, status=429)``, the next ``times`` calls to ``method`` are answered
   ``429`` (``Retry-After: 0``, ``{"ok": false, "error": "ratelimited"}``) or with ``status``; they are recorded too
 
@@ -41,17 +45,19 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-__all__ = ["RecordedCall", "SlackRecorder", "clear_calls", "fetch_calls", "main"]
+__all__ = ["RecordedCall", "SlackRecorder", "clear_calls", "fetch_calls", "main", "put_secret"]
 
 SLACK_API = "slack_api"
 RESPONSE_URL = "response_url"
 LAMBDA_INVOKE = "lambda_invoke"
+SECRETS_EXTENSION = "secrets_extension"
 
 _API_PATH = re.compile(r"^/api/(?P<method>[A-Za-z0-9_.]+)/?$")
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
-_DROPPED_HEADERS = frozenset({"authorization"})
+_SECRET_PATH = re.compile(r"^/_secrets/(?P<id>[^/]+)$")
+_DROPPED_HEADERS = frozenset({"authorization", "x-aws-parameters-secrets-token"})
 _DEFAULT_CHANNEL = "C000"
 
 
@@ -111,6 +117,7 @@ class _Store:
         self._calls: list[RecordedCall] = []
         self._counter = itertools.count(1)
         self._refusals: dict[str, list[int]] = {}  # method -> statuses still to answer with, in order
+        self.secrets: dict[str, str] = {}  # secret id -> SecretString, served as the secrets extension
 
     def add(self, call: RecordedCall) -> None:
         with self._lock:
@@ -174,10 +181,46 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def do_GET(self) -> None:
-        if urlsplit(self.path).path.rstrip("/") == "/_calls":
+        parts = urlsplit(self.path)
+        if parts.path.rstrip("/") == "/_calls":
             self._send_json(200, [c.to_dict() for c in self.server.store.snapshot()])
+        elif parts.path == "/secretsmanager/get":
+            self._secret(parse_qs(parts.query).get("secretId", [""])[0])
         else:
             self._send(404, b"not found")
+
+    def do_PUT(self) -> None:
+        raw = self._read_body()
+        if match := _SECRET_PATH.match(urlsplit(self.path).path):
+            self.server.store.secrets[unquote(match["id"])] = raw.decode()
+            self._send(204)
+        else:
+            self._send(404, b"not found")
+
+    def _secret(self, secret_id: str) -> None:
+        """What the extension answers: GetSecretValue's JSON, after checking the caller's token header."""
+        store = self.server.store
+        store.add(RecordedCall(kind=SECRETS_EXTENSION, path=self.path, headers={}, body=None))
+        if not self.headers.get("X-Aws-Parameters-Secrets-Token"):
+            self._send(401, b"missing X-Aws-Parameters-Secrets-Token")
+            return
+        value = store.secrets.get(secret_id)
+        if value is None:
+            error = {"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the secret."}
+            self._send_json(400, error)
+            return
+        arn = f"arn:aws:secretsmanager:af-south-1:123456789012:secret:{secret_id}-AbCdEf"
+        self._send_json(
+            200,
+            {
+                "ARN": arn,
+                "Name": secret_id,
+                "VersionId": "00000000-0000-4000-8000-000000000001",
+                "SecretString": value,
+                "VersionStages": ["AWSCURRENT"],
+                "CreatedDate": "2026-01-01T00:00:00.000Z",
+            },
+        )
 
     def do_DELETE(self) -> None:
         self._read_body()
@@ -314,11 +357,27 @@ class SlackRecorder:
         """Lambda ``Invoke`` requests (``body`` is the payload)."""
         return [c for c in self.calls if c.kind == LAMBDA_INVOKE]
 
+    def put_secret(self, secret_id: str, value: str) -> None:
+        """Serve ``value`` as the SecretString of ``secret_id`` from the stand-in extension."""
+        self._store.secrets[secret_id] = value
+
+    def secret_reads(self) -> list[RecordedCall]:
+        """Requests to the stand-in for the Parameters and Secrets extension."""
+        return [c for c in self.calls if c.kind == SECRETS_EXTENSION]
+
 
 def fetch_calls(base_url: str, timeout: float = 10.0) -> list[RecordedCall]:
     """Read the calls recorded by a recorder running elsewhere (``GET <base_url>/_calls``)."""
     with urllib.request.urlopen(base_url.rstrip("/") + "/_calls", timeout=timeout) as resp:  # noqa: S310
         return [RecordedCall.from_dict(d) for d in json.load(resp)]
+
+
+def put_secret(base_url: str, secret_id: str, value: str, timeout: float = 10.0) -> None:
+    """Store ``value`` as the SecretString the stand-in extension serves for ``secret_id`` (``PUT /_secrets/<id>``)."""
+    url = f"{base_url.rstrip('/')}/_secrets/{quote(secret_id, safe='')}"
+    req = urllib.request.Request(url, data=value.encode(), method="PUT")  # noqa: S310
+    with urllib.request.urlopen(req, timeout=timeout):  # noqa: S310
+        pass
 
 
 def clear_calls(base_url: str, timeout: float = 10.0) -> None:

@@ -8,7 +8,9 @@
   on a freshly reset and seeded moto, so both act every run;
 * ``sdk`` — only the pinned boto3 with one DynamoDB client built (the cost of shipping our own SDK).
 
-Each run's answer is checked: a benchmark that timed an error path would be worthless.
+The functions are configured as the stages deploy them: the Slack secret is read through the Parameters and Secrets
+extension (the recorder's stand-in answers for it), not through an SDK client. Each run's answer is checked: a
+benchmark that timed an error path would be worthless.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from devtools.containers import Container
 from devtools.events import load_event
 from devtools.local_stack import (
     ACCOUNT,
+    BOT_TOKEN,
     OPS_CHANNEL,
     REGION,
     SIGNING_SECRET,
@@ -33,11 +36,12 @@ from devtools.local_stack import (
     reset_moto,
 )
 from devtools.replica import seed_replica
-from devtools.slack_recorder import LAMBDA_INVOKE, clear_calls, fetch_calls
+from devtools.slack_recorder import LAMBDA_INVOKE, clear_calls, fetch_calls, put_secret
 from devtools.slack_requests import api_gateway_event, slash_command_body
 from opsbot.config import Settings
 
 SETTINGS = Settings(slack_secret_id="mycandidate-opsbot/dev/slack")
+SLACK_SECRET = json.dumps({"signing_secret": SIGNING_SECRET, "bot_token": BOT_TOKEN})
 COLD_ALARM, WARM_ALARM = "alarm_eventbridge_cpu_high.json", "alarm_eventbridge_math_5xx_rate.json"
 FUNCTIONS = {"slack": "SlackCommandsFunction", "alarm": "AlarmRemediationFunction"}
 
@@ -51,8 +55,10 @@ class Stack:
         return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
     def reset_and_seed(self) -> None:
-        """A fresh moto with the replica, the bot's tables and secret, and the service at its baseline."""
+        """A fresh moto with the replica, the bot's tables and secret, and the service at its baseline; the Slack
+        secret in the recorder's stand-in for the Parameters and Secrets extension too (how the stages deploy)."""
         reset_moto(self.moto.host_url)
+        put_secret(self.recorder.host_url, SETTINGS.slack_secret_id, SLACK_SECRET)
         session = self.session()
         seed_replica(session, endpoint_url=self.moto.host_url)
         create_bot_resources(session, self.moto.host_url, SETTINGS)
@@ -73,6 +79,8 @@ class Stack:
             "OPSBOT_OPERATIONS_TABLE": SETTINGS.operations_table,
             "OPSBOT_AUDIT_TABLE": SETTINGS.audit_table,
             "OPSBOT_IDEMPOTENCY_TABLE": SETTINGS.idempotency_table,
+            "OPSBOT_SECRETS_EXTENSION_URL": self.recorder.network_url,
+            "AWS_SESSION_TOKEN": "bench-session-token",  # Lambda's; the extension requires it
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "AWS_REGION": REGION,
             "AWS_LAMBDA_FUNCTION_NAME": function,

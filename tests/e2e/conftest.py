@@ -47,7 +47,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PREPARE_SCRIPT = REPO_ROOT / "scripts" / "e2e" / "prepare.sh"
 BUILT_TEMPLATE = REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
 REGION = "af-south-1"
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Lambda always has a session token (the secrets extension checks it): so do the e2e runs.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing-session-token",
+}
 
 PREPARE_TIMEOUT_S = 1800
 BUILD_TIMEOUT_S = 900

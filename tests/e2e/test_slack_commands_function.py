@@ -14,6 +14,7 @@ import pytest
 from devtools.events import EVENTS_DIR, load_event
 from devtools.local_stack import LOCAL_RBAC, SIGNING_SECRET, create_bot_resources
 from devtools.replica import seed_replica
+from devtools.slack_recorder import SECRETS_EXTENSION, put_secret
 from devtools.slack_requests import resign
 from devtools.transcript import ack_text, message_text
 from opsbot.config import Settings
@@ -157,6 +158,30 @@ def test_slack_event_under_sam_local_invoke(
         assert pending[-1]["operation"]["S"] == entries[-1]["operation"]["S"] == entries[-1]["sk"]["S"]
     assert {p["operation"]["S"] for p in pending} <= {e["sk"]["S"] for e in entries}, "every change has its outcome"
     _no_audit_in_the_operations_table(aws_client)
+
+
+def test_with_the_secrets_extension_the_signing_secret_is_read_from_it_not_from_secrets_manager(
+    seeded: Any, sam_invoke: Any, function_env: dict[str, str]
+) -> None:
+    # Given the extension (the recorder's stand-in) holds the Slack secret with another signing secret than the
+    # copy in Secrets Manager (moto), and the function is configured for the extension as template.yaml does it
+    extension_secret = "extension-signing-secret"
+    value = {"signing_secret": extension_secret, "bot_token": "xoxb-from-the-extension"}
+    put_secret(seeded.recorder.host_url, SETTINGS.slack_secret_id, json.dumps(value))
+    env = {**function_env, "OPSBOT_SECRETS_EXTENSION_URL": seeded.recorder.network_url}
+    seeded.clear_recorder()
+
+    # When a command signed with the extension's secret arrives, then one signed with Secrets Manager's
+    accepted = sam_invoke(FUNCTION, resign(load_event("slack_command_help.json"), extension_secret), env)
+    refused = sam_invoke(FUNCTION, resign(load_event("slack_command_help.json"), SIGNING_SECRET), env)
+
+    # Then the first is verified with the extension's secret and answered, the second refused
+    assert accepted.status == 200, accepted.stderr[-3000:]
+    assert "/mycandidate scale" in ack_text(accepted.payload)
+    assert refused.status == 401
+    # And each cold container asked the extension once, with the session token (the stand-in refuses without)
+    reads = [c for c in seeded.recorder_calls() if c.kind == SECRETS_EXTENSION]
+    assert len(reads) == 2
 
 
 def test_stale_signature_is_rejected_with_401_and_no_work(

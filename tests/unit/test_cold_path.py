@@ -131,6 +131,27 @@ def test_a_cold_ack_builds_no_aws_client_but_lambdas_and_imports_no_later_path(t
     assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH) == []
 
 
+def test_deployed_with_the_secrets_extension_a_cold_status_still_builds_only_lambdas_client() -> None:
+    # Deployed, the signing secret lives in Secrets Manager: read through the extension, it costs no SDK client
+    with SlackRecorder() as recorder:
+        recorder.put_secret("opsbot/slack", json.dumps({"signing_secret": SECRET, "bot_token": "xoxb-cold-path"}))
+        body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
+        answered = _fresh(
+            "slack_commands",
+            _ANSWER,
+            json.dumps(api_gateway_event(body, SECRET)),
+            OPSBOT_AWS_ENDPOINT_URL_LAMBDA=recorder.url,
+            OPSBOT_SLACK_SECRET_ID="opsbot/slack",
+            OPSBOT_SECRETS_EXTENSION_URL=recorder.url,
+            AWS_SESSION_TOKEN="session-token",
+        )
+        reads = len(recorder.secret_reads())
+    assert answered["status"] == 200
+    assert reads == 1
+    assert answered["clients"] == ["lambda"]
+    assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH) == []
+
+
 def test_an_unsigned_request_is_still_refused_cold() -> None:
     # The signature check stays on the cold path: a request signed with another secret is refused, without a client
     body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url="http://127.0.0.1:9/r")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -133,6 +134,10 @@ class Settings:
     idempotency_table: str = "opsbot-idempotency"
     slack_channel: str = ""
     slack_secret_id: str = ""
+    # Where the AWS Parameters and Secrets Lambda Extension listens (template.yaml sets it with the extension's
+    # layer); empty means the secret is read through the SDK. The request carries the session token, so outside dev
+    # it may only be localhost.
+    secrets_extension_url: str = ""
     slack_team_id: str = ""  # the one workspace served; empty (dev only) accepts any workspace
     results: Results = "channel"  # see RESULTS: the team sees a change where it was made unless configured otherwise
     endpoint_override: bool = False
@@ -214,6 +219,7 @@ class Settings:
             idempotency_table=env.get("OPSBOT_IDEMPOTENCY_TABLE", "opsbot-idempotency"),
             slack_channel=env.get("OPSBOT_SLACK_CHANNEL", ""),
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
+            secrets_extension_url=env.get("OPSBOT_SECRETS_EXTENSION_URL", "").strip(),
             slack_team_id=env.get("OPSBOT_SLACK_TEAM_ID", "").strip(),
             results=cast(Results, results),
             endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
@@ -249,6 +255,7 @@ class Settings:
         if self.environment != "dev" and not self.slack_secret_id:
             found.append("OPSBOT_SLACK_SECRET_ID is required outside dev (no Slack secrets in environment variables)")
         found.extend(self._slack_problems())
+        found.extend(self._secrets_extension_problems())
         try:
             self.guardrails.validate()
         except ConfigError as exc:
@@ -259,6 +266,18 @@ class Settings:
                 f"baseline {self.baseline_min}..{self.baseline_max} must lie within guardrails {g.floor}..{g.ceiling}"
             )
         return found
+
+    def _secrets_extension_problems(self) -> list[str]:
+        url = self.secrets_extension_url
+        if not url:
+            return []
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme != "http" or not parsed.hostname or parsed.path not in ("", "/") or parsed.query:
+            return [f"OPSBOT_SECRETS_EXTENSION_URL must be http://host:port, got {url!r}"]
+        if self.environment != "dev" and parsed.hostname not in ("localhost", "127.0.0.1"):
+            # The request carries the function's session token: it must not leave the execution environment.
+            return [f"OPSBOT_SECRETS_EXTENSION_URL must be on localhost outside dev, got {url!r}"]
+        return []
 
     def _slack_problems(self) -> list[str]:
         found: list[str] = []

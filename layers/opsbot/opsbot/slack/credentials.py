@@ -1,11 +1,13 @@
 """Slack signing secret and bot token.
 
-Deployed stages read one Secrets Manager secret (JSON ``{"signing_secret": …, "bot_token": …}``) through
-Powertools Parameters: one provider per container (``CredentialsSource``), asked with ``get()`` every time the
-credentials are needed; the provider's own cache keeps the value for ``max_age`` (5 minutes), so a rotated secret
-is picked up within that time without a cold start. Only local runs (``OPSBOT_ENV=dev`` without a secret id) may use the
-``OPSBOT_SLACK_SIGNING_SECRET`` / ``OPSBOT_SLACK_BOT_TOKEN`` environment variables (not Bolt's own ``SLACK_*`` names,
-which Bolt would silently pick up as well).
+Deployed stages read one Secrets Manager secret (JSON ``{"signing_secret": …, "bot_token": …}``) through the AWS
+Parameters and Secrets Lambda Extension when the function has it (``OPSBOT_SECRETS_EXTENSION_URL``; no SDK client is
+built for it, see ``opsbot.aws.secrets_extension``), else through Powertools Parameters: one provider per container
+(``CredentialsSource``), asked with ``get()`` every time the credentials are needed; the provider's own cache keeps
+the value for ``max_age`` (5 minutes), so a rotated secret is picked up within that time without a cold start.
+Only local runs (``OPSBOT_ENV=dev`` without a secret id) may use the ``OPSBOT_SLACK_SIGNING_SECRET`` /
+``OPSBOT_SLACK_BOT_TOKEN`` environment variables (not Bolt's own ``SLACK_*`` names, which Bolt would silently pick up
+as well).
 """
 
 from __future__ import annotations
@@ -55,15 +57,23 @@ class CredentialsSource:
         if not settings.slack_secret_id:
             return _from_environment(os.environ if self._env is None else self._env)
         if self._provider is None:  # built on first use, then kept: its cache is what honours max_age
-            from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-            from opsbot.aws.clients import client
-
-            self._provider = SecretsProvider(boto3_client=client("secretsmanager", settings.region))
+            self._provider = _provider(settings)
         value = self._provider.get(settings.slack_secret_id, max_age=self._max_age, transform="json")
         if not isinstance(value, dict) or not value.get("signing_secret") or not value.get("bot_token"):
             raise ConfigError(f"secret {settings.slack_secret_id} must be JSON with signing_secret and bot_token")
         return SlackCredentials(signing_secret=str(value["signing_secret"]), bot_token=str(value["bot_token"]))
+
+
+def _provider(settings: Settings) -> SecretReader:
+    if settings.secrets_extension_url:  # deployed with the extension's layer: no SDK client on the ack path
+        from opsbot.aws.secrets_extension import ExtensionSecrets
+
+        return ExtensionSecrets(settings.secrets_extension_url)
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from opsbot.aws.clients import client
+
+    return SecretsProvider(boto3_client=client("secretsmanager", settings.region))
 
 
 def load_credentials(settings: Settings, env: Mapping[str, str] | None = None) -> SlackCredentials:
