@@ -122,7 +122,9 @@ class CapacityCore:
         bumped = Generation(generation.number + 1, operation, by, summary, now)
         self._store.commit(generation.number, bumped, put=add, delete=[i.id for i in removed], marker=APPLIED)
         try:
-            result = self.materialise(now, proposed)
+            # ``before`` is still the target's state: the change lock keeps every other change out, and it saves a
+            # DescribeScalableTargets on every change (a cold remediation makes 28 AWS calls).
+            result = self.materialise(now, proposed, capacity=before)
         except AwsOperationError as exc:
             self._put_back(now, current, add, removed, bumped, exc)
         return Change(
@@ -166,12 +168,15 @@ class CapacityCore:
             return None
 
     # materialising --------------------------------------------------------------------------------------------
-    def materialise(self, now: datetime, intents: Sequence[Intent] | None = None) -> Materialised:
+    def materialise(
+        self, now: datetime, intents: Sequence[Intent] | None = None, capacity: Capacity | None = None
+    ) -> Materialised:
         """Make the scalable target and the bot's scheduled actions match the intents; touch nothing else.
-        Future actions go in first: if the bounds then fail, the schedule still returns capacity on time."""
+        Future actions go in first: if the bounds then fail, the schedule still returns capacity on time.
+        ``capacity``: the target's bounds as the caller just read them under the change lock (read here if not)."""
         intents = self.intents(now) if intents is None else list(intents)
         plan = self.plan(intents, now)
-        current = self._target.get_capacity()
+        current = self._target.get_capacity() if capacity is None else capacity
         own = {a.name: a for a in self._target.scheduled_actions() if self._is_own(a)}
         wanted = {a.name: a for a in plan.actions}
         calls: list[str] = []

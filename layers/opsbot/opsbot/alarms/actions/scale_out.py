@@ -63,6 +63,7 @@ def _act(ctx: ActionContext, _prepared: Any) -> ActionResult:
         by=owner,
         summary=f"remediate {ctx.runbook}: min {current.min} → {target}",
         add=[intent],
+        current=intents,  # read above under the same change lock
     )
     later = change.timeline.actions if change.timeline else ()
     # What follows by schedule, so the incident says whose raise holds capacity after this one ends.
