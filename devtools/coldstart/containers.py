@@ -94,6 +94,8 @@ class Measurement:
     cold_ms: float  # container's first process -> first answer
     warm_ms: list[float]  # each further invocation in the same container
     responses: list[Any]
+    aws_calls: int = 0  # AWS calls made by the first invocation
+    aws_ms: float = 0.0  # and the time spent in them, round trips included
 
 
 def run_once(
@@ -128,6 +130,8 @@ def run_once(
         cold_ms=(float(answer["answered_at"]) - float(started)) * 1000,
         warm_ms=[float(ms) for ms in answer["warm_ms"]],
         responses=answer["responses"],
+        aws_calls=int(answer.get("aws_calls", 0)),
+        aws_ms=float(answer.get("aws_ms", 0.0)),
     )
 
 

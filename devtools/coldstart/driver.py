@@ -39,6 +39,32 @@ class Context:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
+class AwsCalls:
+    """Time spent waiting on AWS (botocore's ``_make_api_call``, round trip included) during the first invocation:
+    work no cold-start saving can remove, reported next to the cold time."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+
+    def install(self) -> None:
+        try:
+            client_module = importlib.import_module("botocore.client")  # the function imports it anyway
+        except ImportError:
+            return
+        original = client_module.BaseClient._make_api_call
+
+        def timed(client: Any, operation: str, params: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(client, operation, params)
+            finally:
+                self.count += 1
+                self.seconds += time.perf_counter() - started
+
+        client_module.BaseClient._make_api_call = timed
+
+
 def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["mode"] == "import":
         for module in job["modules"]:
@@ -47,18 +73,27 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             session = importlib.import_module("boto3").session.Session()
             for service in job["clients"]:
                 session.client(service, region_name=job["region"])
-        return {"answered_at": time.time(), "warm_ms": [], "responses": []}
+        return {"answered_at": time.time(), "warm_ms": [], "responses": [], "aws_calls": 0, "aws_ms": 0.0}
+    aws = AwsCalls()
+    aws.install()
     handler = importlib.import_module("app").lambda_handler
     spec = job["context"]
     responses = [handler(job["events"][0], Context(**spec))]
     answered_at = time.time()
+    cold_calls, cold_aws_ms = aws.count, aws.seconds * 1000
     warm_ms = []
     for event in job["events"][1:]:
         context = Context(**spec)
         started = time.perf_counter()
         responses.append(handler(event, context))
         warm_ms.append((time.perf_counter() - started) * 1000)
-    return {"answered_at": answered_at, "warm_ms": warm_ms, "responses": responses}
+    return {
+        "answered_at": answered_at,
+        "warm_ms": warm_ms,
+        "responses": responses,
+        "aws_calls": cold_calls,
+        "aws_ms": cold_aws_ms,
+    }
 
 
 if __name__ == "__main__":

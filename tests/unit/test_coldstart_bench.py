@@ -79,3 +79,28 @@ def test_the_driver_answers_the_first_event_cold_then_times_the_rest(
     assert len(result["warm_ms"]) == 2
     imported = driver.run({"mode": "import", "modules": ["json"], "clients": []})
     assert imported["responses"] == []
+
+
+def test_the_driver_reports_the_aws_calls_of_the_first_invocation_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A function making two AWS calls cold and one warm (answered by botocore's Stubber, inside _make_api_call)
+    (tmp_path / "app.py").write_text(
+        "import botocore.session\nfrom botocore.stub import Stubber\n"
+        "client = botocore.session.get_session().create_client('dynamodb', region_name='af-south-1',"
+        " aws_access_key_id='x', aws_secret_access_key='y')\n"
+        "stubber = Stubber(client)\nfor _ in range(3):\n    stubber.add_response('list_tables', {'TableNames': []})\n"
+        "stubber.activate()\n"
+        "def lambda_handler(event, context):\n"
+        "    for _ in range(event['calls']):\n        client.list_tables()\n    return event['calls']\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    import botocore.client
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", botocore.client.BaseClient._make_api_call)
+    context = {"function_name": "f", "function_arn": "arn:f", "memory_mb": 512, "timeout_s": 3}
+    result = driver.run({"mode": "function", "events": [{"calls": 2}, {"calls": 1}], "context": context})
+    assert result["responses"] == [2, 1]
+    assert result["aws_calls"] == 2
+    assert result["aws_ms"] > 0
