@@ -127,8 +127,11 @@ def test_a_cold_ack_builds_no_aws_client_but_lambdas_and_imports_no_later_path(t
     assert invocations == len(clients)
     # And the only AWS client built was Lambda's, for that self-invocation
     assert answered["clients"] == clients
-    # And nothing only a later path needs was imported
+    # And nothing only a later path needs was imported, nor the module of any other verb
     assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH) == []
+    verb = text.split()[0]
+    others = tuple(f"opsbot.commands.{m}" for m in ("audit", "remediation", "scale", "status") if m != verb)
+    assert _loaded(answered["modules"], others if verb != "help" else ()) == []
 
 
 def test_deployed_with_the_secrets_extension_a_cold_status_still_builds_only_lambdas_client() -> None:

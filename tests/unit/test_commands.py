@@ -91,3 +91,21 @@ def test_audit_rejects_a_bad_count() -> None:
     world = World()
     outcome = execute_command("audit lots", world.context(user="U0VIEW"))
     assert "`lots` is not a count" in outcome.view.message
+
+
+def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_renderer() -> None:
+    # The registry imports a verb's module on first use and views are rendered by class name: a renamed verb or
+    # view would otherwise fail only when someone types it
+    import inspect
+
+    from opsbot.commands import audit, help, remediation, scale, status
+    from opsbot.slack import views
+
+    assert {verb: spec.name for verb, spec in REGISTRY.items()} == {verb: verb for verb in REGISTRY}
+    view_classes = {
+        name
+        for module in (audit, help, remediation, scale, status)
+        for name, cls in inspect.getmembers(module, inspect.isclass)
+        if name.endswith("View") and cls.__module__ == module.__name__
+    }
+    assert view_classes | {"ErrorView"} == set(views._RENDERERS)

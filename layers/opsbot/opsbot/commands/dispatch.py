@@ -7,30 +7,53 @@ a change also leaves a ``pending`` record before it acts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from opsbot.commands import audit, help, remediation, scale, status
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, ErrorView, Outcome, RunOptions
 from opsbot.config import Role
 from opsbot.errors import UsageError
 from opsbot.logic.text import echo
-from opsbot.operations.model import Operation
-from opsbot.operations.runner import OperationRunner
+
+if TYPE_CHECKING:
+    from opsbot.operations.model import Operation
+    from opsbot.operations.runner import OperationRunner
 
 __all__ = ["REGISTRY", "ErrorView", "execute_action", "execute_command", "parse_command"]
 
-REGISTRY: dict[str, CommandSpec] = {
-    spec.name: spec
-    for spec in (
-        help.SPEC,
-        status.SPEC,
-        scale.SPEC,
-        audit.SPEC,
-        remediation.AUTOREMEDIATION_SPEC,
-        remediation.MUTE_SPEC,
-    )
+# verb -> (module of opsbot.commands, its spec). A verb's module is imported when that verb is first used: a cold
+# `status` does not pay for importing `scale` and the rest.
+_VERBS: dict[str, tuple[str, str]] = {
+    "help": ("help", "SPEC"),
+    "status": ("status", "SPEC"),
+    "scale": ("scale", "SPEC"),
+    "audit": ("audit", "SPEC"),
+    "autoremediation": ("remediation", "AUTOREMEDIATION_SPEC"),
+    "mute": ("remediation", "MUTE_SPEC"),
 }
+
+
+def _verb_module(module: str) -> Any:
+    return importlib.import_module(f"opsbot.commands.{module}")
+
+
+class _Registry(Mapping[str, CommandSpec]):
+    """verb -> ``CommandSpec``, importing the verb's module on first lookup."""
+
+    def __getitem__(self, verb: str) -> CommandSpec:
+        module, attribute = _VERBS[verb]
+        spec: CommandSpec = getattr(_verb_module(module), attribute)
+        return spec
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_VERBS)
+
+    def __len__(self) -> int:
+        return len(_VERBS)
+
+
+REGISTRY: Mapping[str, CommandSpec] = _Registry()
 
 
 class ParsedCommand(NamedTuple):
@@ -84,6 +107,16 @@ def execute_command(text: str, ctx: CommandContext) -> Outcome:
     )
 
 
+def _later(module: str, function: str) -> Callable[..., Any]:
+    """``opsbot.commands.<module>.<function>``, imported when a button is pressed rather than at cold start."""
+
+    def call(*args: Any) -> Any:
+        return getattr(_verb_module(module), function)(*args)
+
+    call.__name__ = function
+    return call
+
+
 class ButtonSpec(NamedTuple):
     """A button the bot renders. Its value is user input (a click can be forged): ``parse`` validates it the way
     the matching command validates its argument, before anything else runs."""
@@ -95,15 +128,19 @@ class ButtonSpec(NamedTuple):
     locks: bool = False  # runs under the per-service change lock
 
 
+_confirmation_id = _later("scale", "parse_confirmation_id")
+_alarm_name = _later("remediation", "parse_alarm_name")
 ACTIONS: dict[str, ButtonSpec] = {
-    "scale_confirm": ButtonSpec("scale", Role.OPERATOR, scale.parse_confirmation_id, scale.confirm, locks=True),
-    "scale_cancel": ButtonSpec("scale", Role.OPERATOR, scale.parse_confirmation_id, scale.cancel),
-    "scale_undo": ButtonSpec("undo", Role.OPERATOR, scale.parse_undo_key, scale.undo, locks=True),
-    "scale_undo_confirm": ButtonSpec(
-        "undo", Role.OPERATOR, scale.parse_confirmation_id, scale.confirm_undo, locks=True
+    "scale_confirm": ButtonSpec("scale", Role.OPERATOR, _confirmation_id, _later("scale", "confirm"), locks=True),
+    "scale_cancel": ButtonSpec("scale", Role.OPERATOR, _confirmation_id, _later("scale", "cancel")),
+    "scale_undo": ButtonSpec(
+        "undo", Role.OPERATOR, _later("scale", "parse_undo_key"), _later("scale", "undo"), locks=True
     ),
-    "incident_ack": ButtonSpec("acknowledge", Role.OPERATOR, remediation.parse_alarm_name, remediation.acknowledge),
-    "alarm_mute": ButtonSpec("mute", Role.OPERATOR, remediation.parse_alarm_name, remediation.mute_for_an_hour),
+    "scale_undo_confirm": ButtonSpec(
+        "undo", Role.OPERATOR, _confirmation_id, _later("scale", "confirm_undo"), locks=True
+    ),
+    "incident_ack": ButtonSpec("acknowledge", Role.OPERATOR, _alarm_name, _later("remediation", "acknowledge")),
+    "alarm_mute": ButtonSpec("mute", Role.OPERATOR, _alarm_name, _later("remediation", "mute_for_an_hour")),
 }
 
 
@@ -120,8 +157,12 @@ def execute_action(action_id: str, value: str, ctx: CommandContext) -> Outcome:
 
 
 def _operation(ctx: CommandContext, verb: str, arguments: str) -> Operation:
+    from opsbot.operations.model import Operation  # the lazy run's, not the ack's
+
     return Operation(key=ctx.audit_key, verb=verb, arguments=arguments, actor=ctx.actor, lock_owner=ctx.request_id)
 
 
 def _runner(ctx: CommandContext) -> OperationRunner:
+    from opsbot.operations.runner import OperationRunner
+
     return OperationRunner(ctx.settings, ctx.ports.audit, ctx.ports.locks, clock=lambda: ctx.now)
