@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -20,3 +22,56 @@ def stack() -> Iterator[object]:
 
     with running_stack() as running:
         yield running
+
+
+# Every (service, operation) the bot's own clients (built by opsbot.aws.clients) call during the session. The
+# dependencies layer keeps only REQUIRED_OPERATIONS of botocore's models, so a call missing there would pass here
+# and fail in Lambda; the session fails instead. Clients the tests and devtools build for seeding are not counted.
+_BOT_CLIENTS: weakref.WeakSet[Any] = weakref.WeakSet()
+_CALLED: set[tuple[str, str]] = set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_sdk_operations() -> Iterator[None]:
+    import botocore
+    from botocore.client import BaseClient
+
+    from opsbot.aws import clients
+
+    check_operations = clients.check_operations
+    make_api_call = BaseClient._make_api_call
+
+    def remembering_check(service: str, built: Any) -> None:
+        _BOT_CLIENTS.add(built)
+        check_operations(service, built)
+
+    def recording_call(self: Any, operation_name: str, api_params: Any) -> Any:
+        if self in _BOT_CLIENTS:
+            _CALLED.add((self.meta.service_model.service_name, botocore.xform_name(operation_name)))
+        return make_api_call(self, operation_name, api_params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clients, "check_operations", remembering_check)
+        patch.setattr(BaseClient, "_make_api_call", recording_call)
+        yield
+
+
+def _unlisted_operations() -> list[str]:
+    from opsbot.aws.sdk_operations import REQUIRED_OPERATIONS
+
+    return sorted(f"{s} {op}" for s, op in _CALLED if op not in REQUIRED_OPERATIONS.get(s, ()))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _unlisted_operations():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    unlisted = _unlisted_operations()
+    if unlisted:
+        terminalreporter.section("AWS operations missing from REQUIRED_OPERATIONS", red=True)
+        terminalreporter.line(
+            "the bot called these, which the dependencies layer would not ship "
+            f"(add them to layers/opsbot/opsbot/aws/sdk_operations.py): {', '.join(unlisted)}"
+        )

@@ -15,6 +15,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+# Re-exported: the list lives in a module without imports, which the layer build reads by path.
+from opsbot.aws.sdk_operations import REQUIRED_OPERATIONS as REQUIRED_OPERATIONS
 from opsbot.errors import ConfigError
 
 # Worst case per call: 3 attempts x (2 s connect + 5 s read) plus backoff, so a command of several calls fits
@@ -49,35 +51,10 @@ def lazy_client(service: str, region: str) -> Any:
 _LOCK = threading.Lock()
 
 
-# Every operation the bot calls, per service. A client without one of them (an SDK older than the operation) fails
-# when it is built — at cold start for the alarm function — naming what is missing, instead of an AttributeError
-# halfway through an action.
-REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
-    "application-autoscaling": (
-        "describe_scalable_targets",
-        "register_scalable_target",
-        "describe_scheduled_actions",
-        "put_scheduled_action",
-        "delete_scheduled_action",
-    ),
-    "cloudwatch": ("describe_alarms", "list_alarm_mute_rules"),
-    "dynamodb": ("get_item", "put_item", "delete_item", "query", "transact_write_items"),
-    "ecs": (
-        "describe_services",
-        "describe_task_definition",
-        "update_service",
-        "list_service_deployments",
-        "stop_service_deployment",
-    ),
-    "lambda": ("invoke",),
-    "rds": ("describe_db_snapshots", "create_db_snapshot"),
-    "secretsmanager": ("get_secret_value",),
-    "ssm": ("get_parameter",),
-}
-
-
 def check_operations(service: str, built: Any) -> None:
-    """Raise ``ConfigError`` naming every operation the bot needs that this client lacks."""
+    """Raise ``ConfigError`` naming every operation the bot needs that this client lacks: a client without one (an
+    SDK older than the operation) fails when it is built — at cold start for the alarm function — instead of with
+    an AttributeError halfway through an action."""
     missing = [name for name in REQUIRED_OPERATIONS.get(service, ()) if not callable(getattr(built, name, None))]
     if missing:
         import botocore

@@ -1,0 +1,38 @@
+"""Every AWS operation the bot calls, per service: by its own adapters and by the libraries it hands its clients to.
+
+No imports, on purpose: ``scripts/trim_botocore.py`` loads this file by path with whatever ``python3`` builds the
+dependencies layer, and cuts botocore's models of these services to exactly these operations (and their
+paginators). An operation missing here is missing from the deployed SDK, so ``tests/conftest.py`` fails the test
+session when a test calls one that is not listed. ``opsbot.aws.clients.check_operations`` checks each client built
+has them all.
+"""
+
+REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "application-autoscaling": (
+        "describe_scalable_targets",
+        "register_scalable_target",
+        "describe_scheduled_actions",  # also paginated
+        "put_scheduled_action",
+        "delete_scheduled_action",
+    ),
+    "cloudwatch": ("describe_alarms", "list_alarm_mute_rules"),  # both also paginated
+    "dynamodb": (
+        "get_item",
+        "put_item",
+        "delete_item",
+        "query",  # also paginated
+        "transact_write_items",
+        "update_item",  # Powertools idempotency (with get_item, put_item, delete_item)
+    ),
+    "ecs": (
+        "describe_services",
+        "describe_task_definition",
+        "update_service",
+        "list_service_deployments",
+        "stop_service_deployment",
+    ),
+    "lambda": ("invoke",),  # Bolt's lazy listener runner invokes the function itself
+    "rds": ("describe_db_snapshots", "create_db_snapshot"),  # describe_db_snapshots is also paginated
+    "secretsmanager": ("get_secret_value",),  # Powertools SecretsProvider.get
+    "ssm": ("get_parameter",),  # Powertools SSMProvider.get
+}
