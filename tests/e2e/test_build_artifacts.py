@@ -26,3 +26,20 @@ def test_every_module_of_the_artifact_has_python313_bytecode(sam_build: Path, ar
 def test_the_dependencies_layer_keeps_only_the_trimmed_endpoints(sam_build: Path) -> None:
     endpoints = sam_build.parent / "DependenciesLayer" / "python" / "botocore" / "data" / "endpoints.json"
     assert endpoints.stat().st_size < 100_000  # botocore's own is ~1.25 MB
+
+
+def test_the_built_layer_has_every_operation_the_bot_calls_and_no_other(sam_build: Path) -> None:
+    # The layer's botocore models are cut to REQUIRED_OPERATIONS at build time: a build cached from before an
+    # operation was added would lack it (sam build --no-cached rebuilds)
+    import json
+
+    import botocore
+
+    from opsbot.aws.sdk_operations import REQUIRED_OPERATIONS
+
+    data = sam_build.parent / "DependenciesLayer" / "python" / "botocore" / "data"
+    for service, operations in REQUIRED_OPERATIONS.items():
+        (model_file,) = sorted(data.glob(f"{service}/*/service-2.json"))[-1:]
+        built = {botocore.xform_name(name) for name in json.loads(model_file.read_text())["operations"]}
+        assert set(operations) <= built, f"{service}: missing {sorted(set(operations) - built)}"
+        assert len(built) <= len(operations) + 1, f"{service} keeps operations the bot does not call"
