@@ -64,17 +64,26 @@ def test_staging_strips_bytecode_for_the_source_variant_and_refuses_a_build_with
         staging.stage("fn", "Fn", bytecode=True)
 
 
+CONTEXT = {"function_name": "f", "function_arn": "arn:f", "memory_mb": 512, "timeout_s": 3}
+
+
+def _function_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """``app.py`` with ``source``, importable by the driver as the function's module."""
+    (tmp_path / "app.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+
+
 def test_the_driver_answers_the_first_event_cold_then_times_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "app.py").write_text(
+    _function_app(
+        tmp_path,
+        monkeypatch,
         "calls = []\ndef lambda_handler(event, context):\n"
-        "    calls.append(context.function_name)\n    return {'n': event['n'], 'arn': context.invoked_function_arn}\n"
+        "    calls.append(context.function_name)\n    return {'n': event['n'], 'arn': context.invoked_function_arn}\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "app", raising=False)
-    context = {"function_name": "f", "function_arn": "arn:f", "memory_mb": 512, "timeout_s": 3}
-    result = driver.run({"mode": "function", "events": [{"n": 1}, {"n": 2}, {"n": 3}], "context": context})
+    result = driver.run({"mode": "function", "events": [{"n": 1}, {"n": 2}, {"n": 3}], "context": CONTEXT})
     assert result["responses"] == [{"n": 1, "arn": "arn:f"}, {"n": 2, "arn": "arn:f"}, {"n": 3, "arn": "arn:f"}]
     assert len(result["warm_ms"]) == 2
     imported = driver.run({"mode": "import", "modules": ["json"], "clients": []})
@@ -85,22 +94,21 @@ def test_the_driver_reports_the_aws_calls_of_the_first_invocation_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A function making two AWS calls cold and one warm (answered by botocore's Stubber, inside _make_api_call)
-    (tmp_path / "app.py").write_text(
+    _function_app(
+        tmp_path,
+        monkeypatch,
         "import botocore.session\nfrom botocore.stub import Stubber\n"
         "client = botocore.session.get_session().create_client('dynamodb', region_name='af-south-1',"
         " aws_access_key_id='x', aws_secret_access_key='y')\n"
         "stubber = Stubber(client)\nfor _ in range(3):\n    stubber.add_response('list_tables', {'TableNames': []})\n"
         "stubber.activate()\n"
         "def lambda_handler(event, context):\n"
-        "    for _ in range(event['calls']):\n        client.list_tables()\n    return event['calls']\n"
+        "    for _ in range(event['calls']):\n        client.list_tables()\n    return event['calls']\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "app", raising=False)
     import botocore.client
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", botocore.client.BaseClient._make_api_call)
-    context = {"function_name": "f", "function_arn": "arn:f", "memory_mb": 512, "timeout_s": 3}
-    result = driver.run({"mode": "function", "events": [{"calls": 2}, {"calls": 1}], "context": context})
+    result = driver.run({"mode": "function", "events": [{"calls": 2}, {"calls": 1}], "context": CONTEXT})
     assert result["responses"] == [2, 1]
     assert result["aws_calls"] == 2
     assert result["aws_ms"] > 0

@@ -122,8 +122,8 @@ class CapacityCore:
         bumped = Generation(generation.number + 1, operation, by, summary, now)
         self._store.commit(generation.number, bumped, put=add, delete=[i.id for i in removed], marker=APPLIED)
         try:
-            # ``before`` is still the target's state: the change lock keeps every other change out, and it saves a
-            # DescribeScalableTargets on every change (a cold remediation makes 28 AWS calls).
+            # ``before`` is still the target's state (the change lock keeps every other change out): reusing it saves
+            # one DescribeScalableTargets per change.
             result = self.materialise(now, proposed, capacity=before)
         except AwsOperationError as exc:
             self._put_back(now, current, add, removed, bumped, exc)
