@@ -1,6 +1,7 @@
-"""What a cold start does, checked in fresh interpreters: the ack path builds no AWS client but Lambda's (for the
-lazy self-invocation) and imports nothing only later paths need; the alarm function's cold wiring reads no Slack
-credentials. Each case runs in its own subprocess, because this test session has long imported everything."""
+"""What a cold start does, checked in fresh interpreters: the ack path builds no AWS client (the lazy
+self-invocation is one signed request with the function's credentials) and imports nothing only later paths need;
+the alarm function's cold wiring reads no Slack credentials. Each case runs in its own subprocess, because this
+test session has long imported everything."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ print(json.dumps({"clients": built, "credential_reads": len(reads), "modules": i
 )
 
 
-def _fresh(function: str, code: str, stdin: str = "", **extra: str) -> dict[str, Any]:
+def _fresh(function: str, code: str, stdin: str = "", **extra: str | None) -> dict[str, Any]:
+    """Run ``code`` in a new interpreter with the function's path; ``extra`` sets (or, with None, unsets) env."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -99,8 +101,10 @@ def _fresh(function: str, code: str, stdin: str = "", **extra: str) -> dict[str,
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_LOG_LEVEL="WARNING",
         BOTO_DISABLE_CRT="true",
-        **extra,
     )
+    env.update({key: value for key, value in extra.items() if value is not None})
+    for key in [key for key, value in extra.items() if value is None]:
+        env.pop(key, None)
     done = subprocess.run(
         [sys.executable, "-c", code], input=stdin, text=True, env=env, cwd=ROOT, capture_output=True, timeout=60
     )
@@ -113,8 +117,8 @@ def _loaded(modules: list[str], prefixes: tuple[str, ...]) -> list[str]:
     return [name for name in modules if any(name == p or name.startswith(p + ".") for p in prefixes)]
 
 
-@pytest.mark.parametrize(("text", "clients"), [("status", ["lambda"]), ("help", []), ("scale 4", ["lambda"])])
-def test_a_cold_ack_builds_no_aws_client_but_lambdas_and_imports_no_later_path(text: str, clients: list[str]) -> None:
+@pytest.mark.parametrize(("text", "self_invocations"), [("status", 1), ("help", 0), ("scale 4", 1)])
+def test_a_cold_ack_builds_no_aws_client_and_imports_no_later_path(text: str, self_invocations: int) -> None:
     with SlackRecorder() as recorder:
         # Given a fresh interpreter whose self-invocation lands in the recorder
         body = slash_command_body(text, user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
@@ -124,9 +128,9 @@ def test_a_cold_ack_builds_no_aws_client_but_lambdas_and_imports_no_later_path(t
         invocations = len(recorder.lambda_invocations())
     # Then the command was acknowledged, and handed to the lazy run unless `help` answered it right away
     assert answered["status"] == 200
-    assert invocations == len(clients)
-    # And the only AWS client built was Lambda's, for that self-invocation
-    assert answered["clients"] == clients
+    assert invocations == self_invocations
+    # And no AWS client was built, not even Lambda's for that self-invocation
+    assert answered["clients"] == []
     # And nothing only a later path needs was imported, nor the module of any other verb
     assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH) == []
     verb = text.split()[0]
@@ -134,7 +138,7 @@ def test_a_cold_ack_builds_no_aws_client_but_lambdas_and_imports_no_later_path(t
     assert _loaded(answered["modules"], others if verb != "help" else ()) == []
 
 
-def test_deployed_with_the_secrets_extension_a_cold_status_still_builds_only_lambdas_client() -> None:
+def test_deployed_with_the_secrets_extension_a_cold_status_builds_no_aws_client() -> None:
     # Deployed, the signing secret lives in Secrets Manager: read through the extension, it costs no SDK client
     with SlackRecorder() as recorder:
         recorder.put_secret("opsbot/slack", json.dumps({"signing_secret": SECRET, "bot_token": "xoxb-cold-path"}))
@@ -151,8 +155,31 @@ def test_deployed_with_the_secrets_extension_a_cold_status_still_builds_only_lam
         reads = len(recorder.secret_reads())
     assert answered["status"] == 200
     assert reads == 1
-    assert answered["clients"] == ["lambda"]
+    assert answered["clients"] == []
     assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH) == []
+
+
+def test_without_credentials_in_the_environment_the_self_invocation_uses_the_sdk_client(tmp_path: Path) -> None:
+    # A developer's machine: credentials from a profile, not from the environment as Lambda sets them
+    profile = tmp_path / "credentials"
+    profile.write_text("[default]\naws_access_key_id = profile-key\naws_secret_access_key = profile-secret\n")
+    with SlackRecorder() as recorder:
+        body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
+        answered = _fresh(
+            "slack_commands",
+            _ANSWER,
+            json.dumps(api_gateway_event(body, SECRET)),
+            OPSBOT_AWS_ENDPOINT_URL_LAMBDA=recorder.url,
+            AWS_ACCESS_KEY_ID=None,
+            AWS_SECRET_ACCESS_KEY=None,
+            AWS_SHARED_CREDENTIALS_FILE=str(profile),
+            AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        )
+        invocations = len(recorder.lambda_invocations())
+    # Then the command is still handed to the lazy run, through the SDK's Lambda client
+    assert answered["status"] == 200
+    assert invocations == 1
+    assert answered["clients"] == ["lambda"]
 
 
 def test_an_unsigned_request_is_still_refused_cold() -> None:

@@ -9,6 +9,7 @@ an action.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -31,6 +32,7 @@ from opsbot.errors import UsageError
 from opsbot.logic.rbac import resolve_role
 from opsbot.observability import logger
 from opsbot.slack import views
+from opsbot.slack.blocks import code as inline_code
 from opsbot.slack.credentials import SlackCredentials
 
 Once = Callable[[str, Callable[[], None]], object]
@@ -80,12 +82,32 @@ class OtherWorkspace(Exception):
     """A correctly signed request from a Slack workspace other than ``OPSBOT_SLACK_TEAM_ID``."""
 
 
+class HandOffFailed(Exception):
+    """The command was acknowledged but its lazy run could not be started (Lambda refused the self-invocation)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _refuse_other_workspaces(error: Exception) -> BoltResponse | None:
-    """Bolt's error handler: 403 for another workspace (before any listener, so no lazy run); anything else is
-    logged as Bolt's default handler does and answered 500."""
+    """Bolt's error handler: 403 for another workspace (before any listener, so no lazy run); a failed hand-off to
+    the lazy run is told to the user in place of the ack; anything else is logged as Bolt's default handler does
+    and answered 500."""
     if isinstance(error, OtherWorkspace):
         logger.warning("slack request refused", extra={"status": 403, "reason": "request from another workspace"})
         return BoltResponse(status=403, body="forbidden")
+    if isinstance(error, HandOffFailed):
+        logger.error("lazy self-invocation failed; nothing was run", extra={"error": error.code})
+        text = (
+            f":x: The command could not be started: AWS Lambda did not accept the hand-off ({inline_code(error.code)})."
+            " Nothing was run or changed; try again in a minute."
+        )
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": text}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
     _BOLT_LOGGER.error("Bolt middleware or listener failed (%s)", type(error).__name__, exc_info=error)
     return None
 

@@ -10,16 +10,18 @@ from collections.abc import Callable
 from functools import cache, lru_cache, partial
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 from slack_sdk.signature import SignatureVerifier
 
 from opsbot import dependencies
+from opsbot.aws.lambda_invoke import EventInvoker, LambdaInvokeError, environment_credentials
 from opsbot.commands.base import Ports
 from opsbot.config import Settings
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger
-from opsbot.slack.app import build_app
+from opsbot.slack.app import HandOffFailed, build_app
 from opsbot.slack.credentials import CredentialsSource, SlackCredentials
 from opsbot.slack.request_check import Refusal, check_request
 
@@ -109,7 +111,8 @@ def _lazy_once(settings: Settings) -> Callable[[str, Callable[[], None]], object
 
 
 class _RegionalLazyRunner(LambdaLazyListenerRunner):
-    """Bolt's self-invocation, with the Lambda client pinned to the configured region."""
+    """Bolt's self-invocation in the configured region: one signed request with the function's own credentials
+    (``opsbot.aws.lambda_invoke``: no SDK client on the ack path), else the SDK's Lambda client."""
 
     def __init__(self, region: str, logger: Any) -> None:
         super().__init__(logger)
@@ -117,10 +120,24 @@ class _RegionalLazyRunner(LambdaLazyListenerRunner):
 
     def start(self, function: Any, request: Any) -> None:
         if self.lambda_client is None:
-            from opsbot.aws.clients import client
+            self.lambda_client = _lambda_invoker(self._region)
+        try:
+            super().start(function, request)
+        except LambdaInvokeError as exc:
+            raise HandOffFailed(exc.code) from exc
+        except ClientError as exc:  # the SDK client's refusal, where it is used
+            raise HandOffFailed(str(exc.response.get("Error", {}).get("Code", "UnknownError"))) from exc
+        except BotoCoreError as exc:
+            raise HandOffFailed(type(exc).__name__) from exc
 
-            self.lambda_client = client("lambda", self._region)
-        super().start(function, request)
+
+def _lambda_invoker(region: str) -> Any:
+    from opsbot.aws.clients import client, endpoint_override
+
+    credentials = environment_credentials()
+    if credentials is None:
+        return client("lambda", region)
+    return EventInvoker(region, credentials, endpoint_url=endpoint_override("lambda"))
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
