@@ -40,29 +40,38 @@ class Context:
 
 
 class AwsCalls:
-    """Time spent waiting on AWS (botocore's ``_make_api_call``, round trip included) during the first invocation:
-    work no cold-start saving can remove, reported next to the cold time."""
+    """Time spent waiting on AWS during the first invocation: each SDK call (botocore's ``_make_api_call``, round
+    trip included), and each request sent with botocore's HTTP session outside one (the lazy self-invocation is
+    signed and sent without a client). Work no cold-start saving can remove, reported next to the cold time."""
 
     def __init__(self) -> None:
         self.count = 0
         self.seconds = 0.0
+        self._depth = 0
 
     def install(self) -> None:
-        try:
-            client_module = importlib.import_module("botocore.client")  # the function imports it anyway
+        try:  # the functions import both anyway
+            client_module = importlib.import_module("botocore.client")
+            http_module = importlib.import_module("botocore.httpsession")
         except ImportError:
             return
-        original = client_module.BaseClient._make_api_call
+        client_module.BaseClient._make_api_call = self._timed(client_module.BaseClient._make_api_call)
+        http_module.URLLib3Session.send = self._timed(http_module.URLLib3Session.send)
 
-        def timed(client: Any, operation: str, params: Any) -> Any:
+    def _timed(self, original: Any) -> Any:
+        def timed(*args: Any) -> Any:
+            outermost = self._depth == 0
+            self._depth += 1
             started = time.perf_counter()
             try:
-                return original(client, operation, params)
+                return original(*args)
             finally:
-                self.count += 1
-                self.seconds += time.perf_counter() - started
+                self._depth -= 1
+                if outermost:
+                    self.count += 1
+                    self.seconds += time.perf_counter() - started
 
-        client_module.BaseClient._make_api_call = timed
+        return timed
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:

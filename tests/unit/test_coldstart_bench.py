@@ -10,6 +10,7 @@ import pytest
 from devtools.coldstart import driver
 from devtools.coldstart.containers import Staging, cpus_for
 from devtools.coldstart.run import configured_memory, cost_per_million, plan
+from devtools.slack_recorder import SlackRecorder
 
 
 def test_the_cpu_share_follows_lambda_one_vcpu_at_1769_mb() -> None:
@@ -112,3 +113,35 @@ def test_the_driver_reports_the_aws_calls_of_the_first_invocation_only(
     assert result["responses"] == [2, 1]
     assert result["aws_calls"] == 2
     assert result["aws_ms"] > 0
+
+
+def test_the_driver_counts_a_signed_request_sent_without_a_client_once_and_an_sdk_call_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A function whose first invocation hands off through the SDK's Lambda client and through the signed request
+    # the Slack function sends (both reach botocore's HTTP session; the SDK call must not count twice)
+    with SlackRecorder() as recorder:
+        _function_app(
+            tmp_path,
+            monkeypatch,
+            "import botocore.session\nfrom botocore.credentials import Credentials\n"
+            "from opsbot.aws.lambda_invoke import EventInvoker\n"
+            f"URL = {recorder.url!r}\n"
+            "def lambda_handler(event, context):\n"
+            "    client = botocore.session.get_session().create_client('lambda', region_name='af-south-1',"
+            " endpoint_url=URL, aws_access_key_id='x', aws_secret_access_key='y')\n"
+            "    client.invoke(FunctionName='f', InvocationType='Event', Payload='{}')\n"
+            "    EventInvoker('af-south-1', Credentials('x', 'y'), endpoint_url=URL).invoke("
+            "FunctionName='f', InvocationType='Event', Payload='{}')\n"
+            "    return 'handed off'\n",
+        )
+        import botocore.client
+        import botocore.httpsession
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", botocore.client.BaseClient._make_api_call)
+        monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", botocore.httpsession.URLLib3Session.send)
+        result = driver.run({"mode": "function", "events": [{}], "context": CONTEXT})
+        invocations = len(recorder.lambda_invocations())
+    assert result["responses"] == ["handed off"]
+    assert invocations == 2
+    assert result["aws_calls"] == 2

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ from botocore.httpsession import URLLib3Session
 
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
 _TIMEOUTS = (2, 5)  # connect, read (seconds): as the SDK clients (opsbot.aws.clients)
+_SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _HEADERS = {"X-Amz-Invocation-Type": "Event", "User-Agent": "mycandidate-opsbot/lazy-self-invocation"}
 _BACKOFF_SECONDS = 0.05  # x 2^attempt, jittered: Slack's 3 s include the retries
@@ -61,7 +63,9 @@ class EventInvoker:
         self._region = region
         self._credentials = credentials
         self._endpoint = (endpoint_url or f"https://lambda.{region}.amazonaws.com").rstrip("/")
-        self._http = http if http is not None else URLLib3Session(timeout=_TIMEOUTS)  # type: ignore[arg-type]  # a (connect, read) pair, as botocore's clients pass it
+        # As botocore's clients build it: a (connect, read) timeout pair, and Nagle's algorithm off (without
+        # TCP_NODELAY the body waits for the server's delayed ACK of the headers, ~40 ms per call).
+        self._http = http or URLLib3Session(timeout=_TIMEOUTS, socket_options=_SOCKET_OPTIONS)  # type: ignore[arg-type]
         self._sleep = sleep
 
     def invoke(self, *, FunctionName: str, InvocationType: str, Payload: str | bytes) -> dict[str, Any]:
