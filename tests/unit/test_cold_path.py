@@ -117,8 +117,17 @@ def _loaded(modules: list[str], prefixes: tuple[str, ...]) -> list[str]:
     return [name for name in modules if any(name == p or name.startswith(p + ".") for p in prefixes)]
 
 
-@pytest.mark.parametrize(("text", "self_invocations"), [("status", 1), ("help", 0), ("scale 4", 1)])
-def test_a_cold_ack_builds_no_aws_client_and_imports_no_later_path(text: str, self_invocations: int) -> None:
+# `status` is the command the cold-start target is set for: its ack parses without the adapters' data types.
+STATUS_ACK_ALSO_SKIPS = ("opsbot.ports", "opsbot.capacity")
+
+
+@pytest.mark.parametrize(
+    ("text", "self_invocations", "also_skipped"),
+    [("status", 1, STATUS_ACK_ALSO_SKIPS), ("help", 0, ()), ("scale 4", 1, ())],
+)
+def test_a_cold_ack_builds_no_aws_client_and_imports_no_later_path(
+    text: str, self_invocations: int, also_skipped: tuple[str, ...]
+) -> None:
     with SlackRecorder() as recorder:
         # Given a fresh interpreter whose self-invocation lands in the recorder
         body = slash_command_body(text, user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
@@ -132,7 +141,7 @@ def test_a_cold_ack_builds_no_aws_client_and_imports_no_later_path(text: str, se
     # And no AWS client was built, not even Lambda's for that self-invocation
     assert answered["clients"] == []
     # And nothing only a later path needs was imported, nor the module of any other verb
-    assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH) == []
+    assert _loaded(answered["modules"], NOT_ON_THE_ACK_PATH + also_skipped) == []
     verb = text.split()[0]
     others = tuple(f"opsbot.commands.{m}" for m in ("audit", "remediation", "scale", "status") if m != verb)
     assert _loaded(answered["modules"], others if verb != "help" else ()) == []

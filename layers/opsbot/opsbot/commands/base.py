@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opsbot.config import Role, Settings
 from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Outcome, RunOptions
-from opsbot.ports import (
-    AlarmsPort,
-    AuditPort,
-    CapacityPort,
-    ConfirmationPort,
-    IntentStorePort,
-    LockPort,
-    RemediationStatePort,
-    ServicePort,
-    SnapshotsPort,
-)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: acknowledging a command must not pay for the adapters' data types
     from opsbot.capacity.core import CapacityCore
+    from opsbot.ports import (
+        AlarmsPort,
+        AuditPort,
+        CapacityPort,
+        ConfirmationPort,
+        IntentStorePort,
+        LockPort,
+        RemediationStatePort,
+        ServicePort,
+        SnapshotsPort,
+    )
 
 __all__ = ["Actor", "AuditOutcome", "ErrorView", "Outcome", "RunOptions"]  # shared with the operations core
 
