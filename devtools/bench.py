@@ -41,22 +41,19 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 
 def warm_ack(requests: int) -> dict[str, dict[str, float]]:
-    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-    from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
-
     from opsbot.config import Settings
     from opsbot.observability import logger
     from opsbot.slack.app import build_app
     from opsbot.slack.credentials import SlackCredentials
+    from opsbot.slack.lambda_adapter import LambdaRequestHandler, SelfInvokingLazyRunner
 
     def no_aws() -> Any:
         raise AssertionError("the ack path must not touch AWS")
 
     settings = Settings.from_env({})
     app = build_app(settings, SlackCredentials(SECRET, "xoxb-bench"), ports=no_aws, once=lambda _key, _work: None)
-    handler = SlackRequestHandler(app)
     captured = CapturingLambdaClient()
-    app.listener_runner.lazy_listener_runner = LambdaLazyListenerRunner(logger, lambda_client=captured)  # type: ignore[arg-type]
+    handler = LambdaRequestHandler(app, SelfInvokingLazyRunner(logger, lambda: captured))
     results: dict[str, dict[str, float]] = {}
     for text in ("status", "scale 4"):
         events = [

@@ -17,8 +17,6 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 
 from devtools import moto_cloudwatch, moto_ecs
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
@@ -32,6 +30,7 @@ from opsbot.observability import logger
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import SlackCredentials
 from opsbot.slack.entry import SlackEndpoint
+from opsbot.slack.lambda_adapter import LambdaRequestHandler, SelfInvokingLazyRunner
 
 REGION = "af-south-1"
 ACCOUNT = "123456789012"  # moto's default account, and the account of every event in events/
@@ -112,8 +111,7 @@ class LocalBot:
             once=exactly_once(self.settings),
             **kwargs,
         )
-        self.handler = SlackRequestHandler(app)
-        app.listener_runner.lazy_listener_runner = LambdaLazyListenerRunner(logger, lambda_client=self.lambda_client)  # type: ignore[arg-type]
+        self.handler = LambdaRequestHandler(app, SelfInvokingLazyRunner(logger, lambda: self.lambda_client))
         self.endpoint = SlackEndpoint(self.handler, SIGNING_SECRET)  # what the function runs: request check, then Bolt
 
     def send(self, event: dict[str, Any], run_lazy: bool = True) -> dict[str, Any]:

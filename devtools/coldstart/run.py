@@ -1,6 +1,6 @@
 """The Lambda-like cold-start benchmark (issue 8): every scenario at every memory size, interleaved, median of N.
 
-    .venv/bin/python -m devtools.coldstart [--runs 7] [--memory 256 512 1024 1769]
+    .venv/bin/python -m devtools.coldstart [--runs 11] [--memory 256 512 1024 1769]
 
 Needs what ``make e2e`` prepares (docker, the python3.13 image, the moto and recorder images; scripts/e2e/prepare.sh)
 and the `sam build` output; ``make bench`` does both first. Prints the cold-start table at the memory sizes asked
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs", type=int, default=7, help="rounds of Lambda-like runs (median of these)")
+    parser.add_argument("--runs", type=int, default=11, help="rounds of Lambda-like runs (median of these)")
     parser.add_argument("--memory", type=int, nargs="+", default=list(MEMORY_SIZES), help="memory sizes, MB")
     parser.add_argument("--price-gb-second", type=float, default=PRICE_GB_SECOND)
     parser.add_argument("--price-request", type=float, default=PRICE_PER_REQUEST)

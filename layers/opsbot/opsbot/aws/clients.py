@@ -7,7 +7,6 @@ emulator for local runs and ``sam local invoke``. They are declared (empty) in `
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import lru_cache
 from typing import Any
@@ -16,6 +15,7 @@ import boto3
 from botocore.config import Config
 
 # Re-exported: the list lives in a module without imports, which the layer build reads by path.
+from opsbot.aws.endpoints import endpoint_override
 from opsbot.aws.sdk_operations import REQUIRED_OPERATIONS as REQUIRED_OPERATIONS
 from opsbot.errors import ConfigError
 
@@ -78,9 +78,3 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
 @lru_cache(maxsize=1)
 def _session() -> boto3.session.Session:
     return boto3.session.Session()
-
-
-def endpoint_override(service: str) -> str | None:
-    """The emulator endpoint for ``service``, if one is configured."""
-    specific = f"OPSBOT_AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}"
-    return os.environ.get(specific) or os.environ.get("OPSBOT_AWS_ENDPOINT_URL") or None

@@ -34,6 +34,7 @@ from opsbot.observability import logger
 from opsbot.slack import views
 from opsbot.slack.blocks import code as inline_code
 from opsbot.slack.credentials import SlackCredentials
+from opsbot.slack.lambda_adapter import HandOffFailed
 
 Once = Callable[[str, Callable[[], None]], object]
 # Bolt logs whole request bodies (user, channel, text, response_url) at INFO/DEBUG, e.g. on a bad signature.
@@ -80,14 +81,6 @@ def build_app(
 
 class OtherWorkspace(Exception):
     """A correctly signed request from a Slack workspace other than ``OPSBOT_SLACK_TEAM_ID``."""
-
-
-class HandOffFailed(Exception):
-    """The command was acknowledged but its lazy run could not be started (Lambda refused the self-invocation)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def _refuse_other_workspaces(error: Exception) -> BoltResponse | None:

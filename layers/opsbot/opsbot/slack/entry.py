@@ -10,26 +10,24 @@ from collections.abc import Callable
 from functools import cache, lru_cache, partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-from slack_bolt.adapter.aws_lambda.lazy_listener_runner import LambdaLazyListenerRunner
 from slack_sdk.signature import SignatureVerifier
 
 from opsbot import dependencies
-from opsbot.aws.lambda_invoke import EventInvoker, LambdaInvokeError, environment_credentials
+from opsbot.aws.lambda_invoke import EventInvoker, environment_credentials
 from opsbot.commands.base import Ports
 from opsbot.config import Settings
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger
-from opsbot.slack.app import HandOffFailed, build_app
+from opsbot.slack.app import build_app
 from opsbot.slack.credentials import CredentialsSource, SlackCredentials
+from opsbot.slack.lambda_adapter import LambdaRequestHandler, SelfInvokingLazyRunner
 from opsbot.slack.request_check import Refusal, check_request
 
 
 class SlackEndpoint:
     """Bolt's Lambda handler behind ``check_request``: malformed or unsigned requests never reach Bolt."""
 
-    def __init__(self, handler: SlackRequestHandler, signing_secret: str) -> None:
+    def __init__(self, handler: LambdaRequestHandler, signing_secret: str) -> None:
         self.handler = handler
         self._verifier = SignatureVerifier(signing_secret)
 
@@ -39,8 +37,7 @@ class SlackEndpoint:
             # One line, no body and no headers: the request is untrusted and may carry anything.
             logger.warning("slack request refused", extra={"status": checked.status, "reason": checked.reason})
             return checked.response()
-        result: dict[str, Any] = self.handler.handle(checked, context)  # type: ignore[no-untyped-call]
-        return result
+        return self.handler.handle(checked, context)
 
 
 class Endpoints:
@@ -77,9 +74,8 @@ def build_endpoint(
     once: Callable[[str, Callable[[], None]], object],
 ) -> SlackEndpoint:
     app = build_app(settings, credentials, ports=ports, once=once)
-    handler = SlackRequestHandler(app)
-    app.listener_runner.lazy_listener_runner = _RegionalLazyRunner(settings.region, handler.logger)
-    return SlackEndpoint(handler, credentials.signing_secret)
+    runner = SelfInvokingLazyRunner(app.logger, partial(_lambda_invoker, settings.region))
+    return SlackEndpoint(LambdaRequestHandler(app, runner), credentials.signing_secret)
 
 
 @lru_cache(maxsize=1)
@@ -110,32 +106,16 @@ def _lazy_once(settings: Settings) -> Callable[[str, Callable[[], None]], object
     return once
 
 
-class _RegionalLazyRunner(LambdaLazyListenerRunner):
-    """Bolt's self-invocation in the configured region: one signed request with the function's own credentials
-    (``opsbot.aws.lambda_invoke``: no SDK client on the ack path), else the SDK's Lambda client."""
-
-    def __init__(self, region: str, logger: Any) -> None:
-        super().__init__(logger)
-        self._region = region
-
-    def start(self, function: Any, request: Any) -> None:
-        if self.lambda_client is None:
-            self.lambda_client = _lambda_invoker(self._region)
-        try:
-            super().start(function, request)
-        except LambdaInvokeError as exc:
-            raise HandOffFailed(exc.code) from exc
-        except ClientError as exc:  # the SDK client's refusal, where it is used
-            raise HandOffFailed(str(exc.response.get("Error", {}).get("Code", "UnknownError"))) from exc
-        except BotoCoreError as exc:
-            raise HandOffFailed(type(exc).__name__) from exc
-
-
 def _lambda_invoker(region: str) -> Any:
-    from opsbot.aws.clients import client, endpoint_override
+    """Bolt's self-invocation in the configured region: one signed request with the function's own credentials
+    (``opsbot.aws.lambda_invoke``: neither boto3 nor an SDK client on the ack path), else the SDK's Lambda client
+    (a developer's profile)."""
+    from opsbot.aws.endpoints import endpoint_override
 
     credentials = environment_credentials()
     if credentials is None:
+        from opsbot.aws.clients import client
+
         return client("lambda", region)
     return EventInvoker(region, credentials, endpoint_url=endpoint_override("lambda"))
 
