@@ -148,16 +148,19 @@ def test_a_cold_ack_builds_no_aws_client_and_imports_no_later_path(
     assert _loaded(answered["modules"], others if verb != "help" else ()) == []
 
 
+def _cold_status(recorder: SlackRecorder, **env: str | None) -> dict[str, Any]:
+    """A fresh function answering a signed `status`, its self-invocation landing in ``recorder``."""
+    body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
+    event = json.dumps(api_gateway_event(body, SECRET))
+    return _fresh("slack_commands", _ANSWER, event, OPSBOT_AWS_ENDPOINT_URL_LAMBDA=recorder.url, **env)
+
+
 def test_deployed_with_the_secrets_extension_a_cold_status_builds_no_aws_client() -> None:
     # Deployed, the signing secret lives in Secrets Manager: read through the extension, it costs no SDK client
     with SlackRecorder() as recorder:
         recorder.put_secret("opsbot/slack", json.dumps({"signing_secret": SECRET, "bot_token": "xoxb-cold-path"}))
-        body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
-        answered = _fresh(
-            "slack_commands",
-            _ANSWER,
-            json.dumps(api_gateway_event(body, SECRET)),
-            OPSBOT_AWS_ENDPOINT_URL_LAMBDA=recorder.url,
+        answered = _cold_status(
+            recorder,
             OPSBOT_SLACK_SECRET_ID="opsbot/slack",
             OPSBOT_SECRETS_EXTENSION_URL=recorder.url,
             AWS_SESSION_TOKEN="session-token",
@@ -174,12 +177,8 @@ def test_without_credentials_in_the_environment_the_self_invocation_uses_the_sdk
     profile = tmp_path / "credentials"
     profile.write_text("[default]\naws_access_key_id = profile-key\naws_secret_access_key = profile-secret\n")
     with SlackRecorder() as recorder:
-        body = slash_command_body("status", user_id="U0VIEWER", channel_id="C0OPS", response_url=recorder.url + "/r")
-        answered = _fresh(
-            "slack_commands",
-            _ANSWER,
-            json.dumps(api_gateway_event(body, SECRET)),
-            OPSBOT_AWS_ENDPOINT_URL_LAMBDA=recorder.url,
+        answered = _cold_status(
+            recorder,
             AWS_ACCESS_KEY_ID=None,
             AWS_SECRET_ACCESS_KEY=None,
             AWS_SHARED_CREDENTIALS_FILE=str(profile),
