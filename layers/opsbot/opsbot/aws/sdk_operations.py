@@ -31,7 +31,7 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "list_service_deployments",
         "stop_service_deployment",
     ),
-    "lambda": ("invoke",),  # Bolt's lazy listener runner invokes the function itself
+    "lambda": ("invoke",),  # the lazy self-invocation where no credentials are in the environment (a dev profile)
     "rds": ("describe_db_snapshots", "create_db_snapshot"),  # describe_db_snapshots is also paginated
     "secretsmanager": ("get_secret_value",),  # Powertools SecretsProvider.get
     "ssm": ("get_parameter",),  # Powertools SSMProvider.get

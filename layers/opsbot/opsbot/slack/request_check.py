@@ -6,7 +6,7 @@ request with a 4xx itself, verifying the signature before parsing anything it ne
 normalised copy of the event: lower-case headers, the body as decoded text. Bolt still verifies the signature
 too (defence in depth), so the two must agree; both use ``slack_sdk``'s five-minute window.
 
-Bolt's lazy self-invocation (``LambdaLazyListenerRunner``) comes back through the same function with the
+Bolt's lazy self-invocation (``opsbot.slack.lambda_adapter``) comes back through the same function with the
 normalised event, an ``x-slack-bolt-lazy-only`` header and a top-level ``"method": "NONE"`` that no HTTP request
 through API Gateway can carry; it is checked like any other request.
 """
