@@ -7,7 +7,9 @@
 (c) unzipped size of each built layer (`sam build` output);
 (e-g) the Lambda-like cold start (devtools/coldstart): the built artifacts in the python3.13 image, read-only, with the
     CPU share of each memory size, against moto and the Slack recorder in containers; the memory/cost table; the
-    bytecode and SDK comparisons. Needs docker and the images of scripts/e2e/prepare.sh (`make bench` runs it).
+    bytecode and SDK comparisons. Needs docker and the images of scripts/e2e/prepare.sh (`make bench` runs it);
+(h) the election plan (issue 9): validating a calendar of 60 by-elections and planning the coming year's intents
+    and scheduled actions.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ SECRET = "bench-signing-secret"
 TARGET_P99_MS = 20.0
 TARGET_COLD_RATIO = 1.3
 TARGET_LAYERS_MB = 40.0
+TARGET_PLAN_MS = 20.0  # issue 9: the election plan for a calendar of 60 elections
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -152,6 +155,37 @@ def layer_sizes() -> dict[str, float]:
     return sizes
 
 
+def election_plan_ms(samples: int = 21) -> tuple[float, int, int]:
+    """Median time to compute the election plan for five years of monthly by-elections (60), from the calendar
+    document: validation, windows, intents and the timeline's scheduled actions. Returns (ms, intents, actions)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from opsbot.elections.calendar import load_calendar
+    from opsbot.elections.plan import plan
+    from opsbot.logic.scaling import Capacity
+
+    document = {
+        "elections": [
+            {
+                "slug": f"ward-{n}",
+                "name": f"Ward {n} by-election",
+                "kind": "by-election",
+                "polling_date": (date(2027, 1, 13) + timedelta(weeks=4 * n)).isoformat(),
+            }
+            for n in range(60)
+        ]
+    }
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    timings, result = [], None
+    for _ in range(samples):
+        started = time.perf_counter()
+        elections = load_calendar(document, ceiling=20)
+        result = plan([], elections, baseline=Capacity(2, 10), ceiling=20, now=now)
+        timings.append((time.perf_counter() - started) * 1000)
+    assert result is not None
+    return statistics.median(timings), len(result.add), result.actions
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
@@ -198,6 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     failures += report(run_storm())
     if not args.no_lambda_like:
         failures += coldstart.run(args.runs, args.memory, (args.price_gb_second, args.price_request))
+    plan_ms, intents, actions = election_plan_ms()
+    ok = plan_ms <= TARGET_PLAN_MS
+    failures += [] if ok else ["election plan time"]
+    print(
+        f"\n(h) election plan, 60 by-elections (five years, monthly) from the calendar document, median of 21:\n"
+        f"    {plan_ms:.2f} ms for {intents} intents and {actions} scheduled actions of the coming year"
+        f" (target <= {TARGET_PLAN_MS} ms) {'ok' if ok else 'MISSED'}"
+    )
     if failures:
         print(f"\nMISSED TARGETS: {', '.join(failures)}")
         return 1
