@@ -177,6 +177,9 @@ def test_a_slug_clash_and_a_missing_key_and_bad_yaml_are_refused() -> None:
         parse_calendar_text("elections:\n  - slug: [unclosed\n", ceiling=CEILING)
     with pytest.raises(ConfigError, match=r"the document: unknown key\(s\) election"):
         load_calendar({"election": []}, ceiling=CEILING)
+    no_time = {"profiles": {"by-election": [{"name": "polling", "day": 0, "min": 4, "max": 8}]}, "elections": []}
+    with pytest.raises(ConfigError, match=r"profile by-election: phase polling: `at` is required"):
+        load_calendar(no_time, ceiling=CEILING)
 
 
 def test_yaml_dates_and_times_are_read_as_written() -> None:

@@ -223,6 +223,10 @@ def _profile(phases: Any, where: str, ceiling: int) -> tuple[Phase, ...]:
         anchor = raw.get("anchor", "")
         if anchor not in ("", SPECIAL_VOTES):
             raise ConfigError(f"election calendar: {where}: phase {raw['name']}: anchor must be {SPECIAL_VOTES}")
+        required = ("at", "until") if anchor else ("day", "at")
+        missing = [key for key in required if key not in raw]
+        if missing:
+            raise ConfigError(f"election calendar: {where}: phase {raw['name']}: `{missing[0]}` is required")
         blank = Phase(name=raw["name"], day=0, at=time(0), min=None, max=None, anchor=anchor)
         built.append(_phase_values(blank, raw, f"{where}: phase {raw['name']}"))
     ordered = _ordered(built, where)
