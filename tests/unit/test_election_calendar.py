@@ -10,6 +10,7 @@ import pytest
 
 from opsbot.elections.calendar import (
     DEFAULT_PROFILES,
+    calendar_source,
     ensure_future,
     load_calendar,
     load_default_text,
@@ -192,3 +193,24 @@ def test_yaml_dates_and_times_are_read_as_written() -> None:
     assert election.polling_date == date(2027, 3, 10)
     assert election.special_votes == (date(2027, 3, 9),)
     assert next(p for p in election.phases if p.name == "polling").at == time(5, 0)
+
+
+def test_a_broken_calendar_override_keeps_the_last_good_calendar(caplog: pytest.LogCaptureFixture) -> None:
+    good = "elections:\n  - {slug: ward-9, name: Ward 9, kind: by-election, polling_date: 2027-03-10}\n"
+    override = {"text": good}
+    source = calendar_source(lambda: override["text"], ceiling=CEILING, origin="SSM parameter /opsbot/calendar")
+    assert [e.slug for e in source()] == ["ward-9"]
+    # When the parameter is replaced by a calendar with a mistake
+    override["text"] = good.replace("by-election", "bye-election")
+    # Then the elections keep their capacity, and the log says what is wrong
+    assert [e.slug for e in source()] == ["ward-9"]
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.getMessage() == "election calendar override rejected; still using the last good election calendar"
+    assert logged.origin == "SSM parameter /opsbot/calendar"  # type: ignore[attr-defined]
+    assert "kind 'bye-election' is not one of" in logged.problem  # type: ignore[attr-defined]
+
+
+def test_a_broken_calendar_with_no_good_one_before_fails_loudly() -> None:
+    source = calendar_source(lambda: "elections: [{slug: x1}]", ceiling=CEILING, origin="the repository")
+    with pytest.raises(ConfigError, match=r"election 'x1': `name` is required"):
+        source()

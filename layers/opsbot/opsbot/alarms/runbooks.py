@@ -13,7 +13,7 @@ from opsbot.alarms.actions import REGISTRY, scale_out
 from opsbot.alarms.model import AlarmTransition
 from opsbot.errors import ConfigError, UsageError
 from opsbot.logic.durations import parse_duration
-from opsbot.observability import logger
+from opsbot.logic.last_good import LastGood
 
 ACTIONS = tuple(REGISTRY)
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
@@ -56,39 +56,13 @@ def load_default_text() -> str:
     return resources.files("opsbot.alarms").joinpath("runbooks.yaml").read_text(encoding="utf-8")
 
 
-class RunbookSource:
-    """The runbooks in force. ``read`` is called on every use (it reads through the parameter provider's cache, so
-    an SSM override changes within its ``max_age``); the text is parsed again only when it changed. A new text
-    that does not validate, or a read that fails, keeps the last good runbooks and says so in the logs on every
-    use until fixed; with no good runbooks yet, the ``ConfigError`` is raised (the delivery goes to the DLQ)."""
+class RunbookSource(LastGood[tuple[Runbook, ...]]):
+    """The runbooks in force (``LastGood``): with no good runbooks yet, the ``ConfigError`` is raised and the
+    delivery goes to the DLQ."""
 
     def __init__(self, read: Callable[[], str], placeholders: Mapping[str, str], origin: str) -> None:
-        self._read = read
-        self._placeholders = dict(placeholders)
-        self._origin = origin
-        self._text: str | None = None
-        self._runbooks: tuple[Runbook, ...] | None = None
-
-    def __call__(self) -> tuple[Runbook, ...]:
-        try:
-            text = self._read()
-            if text == self._text and self._runbooks is not None:
-                return self._runbooks
-            runbooks = parse_runbooks(text, self._placeholders)
-        except Exception as exc:
-            if self._runbooks is None:
-                if isinstance(exc, ConfigError):
-                    raise
-                raise ConfigError(f"runbooks from {self._origin} could not be read ({type(exc).__name__})") from exc
-            # Validation messages name runbooks and keys, never values that could be secrets.
-            problem = str(exc) if isinstance(exc, ConfigError) else f"could not be read ({type(exc).__name__})"
-            logger.error(
-                "runbooks override rejected; still using the last good runbooks",
-                extra={"origin": self._origin, "problem": problem[:500]},
-            )
-            return self._runbooks
-        self._text, self._runbooks = text, runbooks
-        return runbooks
+        fixed = dict(placeholders)
+        super().__init__(read, lambda text: parse_runbooks(text, fixed), "runbooks", origin)
 
 
 def parse_runbooks(text: str, placeholders: Mapping[str, str]) -> tuple[Runbook, ...]:

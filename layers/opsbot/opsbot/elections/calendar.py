@@ -23,7 +23,7 @@ Local times go through ``zoneinfo`` (``local_instant``); nothing assumes the zon
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opsbot.elections.model import HOME_ZONE, KINDS, SPECIAL_VOTES, Election, Phase, Window
 from opsbot.errors import ConfigError
+from opsbot.logic.last_good import LastGood
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")  # no double or trailing hyphen; no ':', '/' or '|'
 MAX_SLUG = 48
@@ -113,6 +114,12 @@ def parse_calendar_text(text: str, *, ceiling: int, source: str = "calendar") ->
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"election calendar: not valid YAML{where}") from exc
     return load_calendar(document, ceiling=ceiling, source=source)
+
+
+def calendar_source(read: Callable[[], str], *, ceiling: int, origin: str) -> LastGood[tuple[Election, ...]]:
+    """The calendar in force, from the repository's text or an SSM parameter: a broken replacement keeps the last
+    good calendar (and says so in the logs) instead of dropping every election's capacity."""
+    return LastGood(read, lambda text: parse_calendar_text(text, ceiling=ceiling), "election calendar", origin)
 
 
 def merge(calendar: Iterable[Election], from_slack: Iterable[Election]) -> tuple[Election, ...]:
