@@ -12,6 +12,7 @@ years of monthly by-elections would need ~240 actions); the hourly reconcile bri
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -53,9 +54,12 @@ def wanted_intents(elections: Iterable[Election], now: datetime) -> tuple[Intent
             if window.end <= now or window.start >= now + HORIZON:
                 continue
             phase_key = _NOT_IN_ID.sub("-", window.phase.lower()).strip("-")
+            # The id names the window and fingerprints its values: a changed window is a new intent replacing the
+            # old one (never a rewrite of the same item inside the core's one transaction).
+            values = f"{window.min}-{window.max}-{window.end:%Y%m%dT%H%MZ}"
             found.append(
                 Intent(
-                    id=f"election-{election.slug}-{phase_key}-{window.start:%Y%m%dT%H%MZ}",
+                    id=f"election-{election.slug}-{phase_key}-{window.start:%Y%m%dT%H%MZ}-{_fingerprint(values)}",
                     owner=window.owner,
                     kind="raise",
                     min=window.min,
@@ -93,3 +97,7 @@ def plan(
             f" of Application Auto Scaling's {SCHEDULED_ACTIONS_LIMIT} per target. Remove or merge elections"
         )
     return ElectionPlan(wanted=wanted, add=add, remove=remove, unchanged=unchanged, actions=actions)
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
