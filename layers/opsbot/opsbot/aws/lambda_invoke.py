@@ -32,6 +32,8 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.exceptions import HTTPClientError
 from botocore.httpsession import URLLib3Session
 
+from opsbot.errors import AwsOperationError
+
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
 _TIMEOUTS = (2, 5)  # connect, read (seconds): as the SDK clients (opsbot.aws.clients)
 _SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
@@ -40,12 +42,13 @@ _HEADERS = {"X-Amz-Invocation-Type": "Event", "User-Agent": "mycandidate-opsbot/
 _BACKOFF_SECONDS = 0.05  # x 2^attempt, jittered: Slack's 3 s include the retries
 
 
-class LambdaInvokeError(Exception):
-    """Lambda refused the invocation (after retries where retrying can help); carries Lambda's error code."""
+class LambdaInvokeError(AwsOperationError):
+    """Lambda refused the invocation (after retries where retrying can help); carries Lambda's error code, like
+    every AWS failure the adapters report (``opsbot.aws.errors``)."""
 
     def __init__(self, code: str, status: int | None) -> None:
-        super().__init__(f"Lambda Invoke failed: {code}" + (f" (HTTP {status})" if status else ""))
-        self.code = code
+        reason = f"Lambda answered HTTP {status}" if status else "could not reach Lambda"
+        super().__init__("Invoke (self-invocation)", code, reason)
         self.status = status
 
 

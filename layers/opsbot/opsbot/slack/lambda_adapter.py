@@ -7,10 +7,10 @@ sends it without a client), before Slack gets its answer. This module is the par
 with Bolt's mapping of requests and responses and Bolt's lazy-event format, so Bolt's lazy listeners run as
 documented:
 
-* ``POST`` (Slack's requests): the API Gateway event becomes a ``BoltRequest`` carrying the function name, its
-  invoked ARN and the event itself in the context; Bolt's response becomes the proxy response;
-* ``NONE`` (the lazy self-invocation): the same event, marked ``x-slack-bolt-lazy-only`` and
-  ``x-slack-bolt-lazy-function-name``, which Bolt reads to run just that lazy function;
+* ``POST``: the API Gateway event becomes a ``BoltRequest`` carrying the function name, its invoked ARN and the
+  event itself in the context; Bolt's response becomes the proxy response. The lazy self-invocation is the same
+  event (still ``POST`` in its request context) with the ``x-slack-bolt-lazy-only`` and
+  ``x-slack-bolt-lazy-function-name`` headers, which Bolt reads to run just that lazy function;
 * anything else: 404. No OAuth flow: one workspace, one bot token.
 """
 
@@ -22,11 +22,11 @@ from collections.abc import Callable
 from logging import Logger
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.lazy_listener import LazyListenerRunner
 
-from opsbot.aws.lambda_invoke import LambdaInvokeError
+from opsbot.aws.errors import aws_call
+from opsbot.errors import AwsOperationError
 
 
 class HandOffFailed(Exception):
@@ -53,8 +53,6 @@ class LambdaRequestHandler:
             request.context["aws_lambda_invoked_function_arn"] = context.invoked_function_arn
             request.context["lambda_request"] = event
             return to_proxy_response(self.app.dispatch(request))
-        if method == "NONE":
-            return to_proxy_response(self.app.dispatch(to_bolt_request(event)))
         return {"statusCode": 404, "body": "Not Found", "headers": {}}
 
 
@@ -77,19 +75,17 @@ class SelfInvokingLazyRunner(LazyListenerRunner):
         headers = event["headers"]
         headers["x-slack-bolt-lazy-only"] = "1"
         headers["x-slack-bolt-lazy-function-name"] = request.lazy_function_name
-        event["method"] = "NONE"
+        event["method"] = "NONE"  # as Bolt's runner sends it (nothing reads it; kept for the same lazy event)
         try:
-            self.lambda_client.invoke(
-                FunctionName=request.context["aws_lambda_invoked_function_arn"],
-                InvocationType="Event",
-                Payload=json.dumps(event),
-            )
-        except LambdaInvokeError as exc:
+            # aws_call: the SDK client's failures (where it is used) as the signed request's, one error code each
+            with aws_call("Invoke (self-invocation)"):
+                self.lambda_client.invoke(
+                    FunctionName=request.context["aws_lambda_invoked_function_arn"],
+                    InvocationType="Event",
+                    Payload=json.dumps(event),
+                )
+        except AwsOperationError as exc:
             raise HandOffFailed(exc.code) from exc
-        except ClientError as exc:  # the SDK client's refusal, where it is used
-            raise HandOffFailed(str(exc.response.get("Error", {}).get("Code", "UnknownError"))) from exc
-        except BotoCoreError as exc:
-            raise HandOffFailed(type(exc).__name__) from exc
 
 
 def to_bolt_request(event: dict[str, Any]) -> BoltRequest:
