@@ -9,6 +9,8 @@ from typing import Any
 from opsbot.capacity.model import Generation, Intent
 from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
 from opsbot.config import RbacConfig, Role, Settings
+from opsbot.elections.model import Election
+from opsbot.elections.sources import Calendar
 from opsbot.errors import AuditRecordExists, AwsOperationError, ChangeInProgress
 from opsbot.logic.scaling import Capacity
 from opsbot.ports import AlarmSummary, AuditEntry, ScheduledAction, ServiceState, Waiting
@@ -180,6 +182,25 @@ class FakeIntents:
 
 
 @dataclass
+class FakeElectionEntries:
+    """The Slack entries of the calendar, as ``opsbot.aws.elections.ElectionEntries`` keeps them."""
+
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, entry: Any, by: str, now: datetime) -> bool:
+        if entry["slug"] in self.stored:
+            return False
+        self.stored[entry["slug"]] = dict(entry)
+        return True
+
+    def remove(self, slug: str) -> bool:
+        return self.stored.pop(slug, None) is not None
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [dict(self.stored[slug]) for slug in sorted(self.stored)]
+
+
+@dataclass
 class World:
     capacity: FakeCapacity = field(default_factory=FakeCapacity)
     service: FakeService = field(default_factory=FakeService)
@@ -191,6 +212,12 @@ class World:
     _counter: int = 0
 
     remediation: FakeRemediationState = field(default_factory=lambda: FakeRemediationState())
+    # The repository's calendar (``calendar.yaml``'s elections) and the entries added from Slack.
+    calendar_elections: tuple[Election, ...] = ()
+    entries: FakeElectionEntries = field(default_factory=FakeElectionEntries)
+
+    def calendar(self) -> Calendar:
+        return Calendar(lambda: self.calendar_elections, self.entries, ceiling=self.settings.guardrails.ceiling)
 
     def ports(self) -> Ports:
         return Ports(
@@ -203,6 +230,8 @@ class World:
             self.store,
             self.intents,
             self.remediation,
+            calendar=self.calendar(),
+            elections=self.entries,
         )
 
     def context(

@@ -147,6 +147,18 @@ class Settings:
     flap_window: timedelta = timedelta(minutes=10)
     hourly_action_budget: int = 6
     runbooks_parameter: str = ""
+    # The election calendar (opsbot.elections): an SSM parameter replacing the repository's calendar.yaml, how long
+    # a window's capacity is held after it ends when nobody answers the scale-down question, and where the one-time
+    # schedules that apply and lift the scale-in suspension live (the role Scheduler assumes to invoke the function).
+    elections_parameter: str = ""
+    scale_down_grace: timedelta = timedelta(hours=6)
+    election_schedule_group: str = "default"
+    election_schedule_role_arn: str = ""
+    # Readiness thresholds (opsbot.elections.readiness): what a window needs from the database and the cache.
+    cache_replication_group: str = "mycandidate-redis"
+    db_max_connections: int = 410  # PostgreSQL on db.t3.medium: LEAST(DBInstanceClassMemory/9531392, 5000)
+    readiness_connection_headroom_pct: int = 30  # connections in use must leave this share of the maximum free
+    readiness_min_free_storage_gib: int = 20
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -229,6 +241,14 @@ class Settings:
             flap_window=timedelta(minutes=integer("OPSBOT_FLAP_WINDOW_MINUTES", 10)),
             hourly_action_budget=integer("OPSBOT_HOURLY_ACTION_BUDGET", 6),
             runbooks_parameter=env.get("OPSBOT_RUNBOOKS_PARAMETER", ""),
+            elections_parameter=env.get("OPSBOT_ELECTIONS_PARAMETER", ""),
+            scale_down_grace=timedelta(hours=integer("OPSBOT_SCALE_DOWN_GRACE_HOURS", 6)),
+            election_schedule_group=env.get("OPSBOT_ELECTION_SCHEDULE_GROUP", "") or "default",
+            election_schedule_role_arn=env.get("OPSBOT_ELECTION_SCHEDULE_ROLE_ARN", ""),
+            cache_replication_group=env.get("OPSBOT_CACHE_REPLICATION_GROUP", "mycandidate-redis"),
+            db_max_connections=integer("OPSBOT_DB_MAX_CONNECTIONS", 410),
+            readiness_connection_headroom_pct=integer("OPSBOT_READINESS_CONNECTION_HEADROOM_PCT", 30),
+            readiness_min_free_storage_gib=integer("OPSBOT_READINESS_MIN_FREE_STORAGE_GIB", 20),
             rbac=rbac,
             guardrails=guardrails,
         )
@@ -244,6 +264,12 @@ class Settings:
             found.append(f"OPSBOT_ACCOUNT_ID must be a 12-digit AWS account ID, got {self.account_id!r}")
         if self.environment not in {"dev", "staging", "prod"}:
             found.append(f"OPSBOT_ENV must be dev, staging or prod, got {self.environment!r}")
+        if not 1 <= self.scale_down_grace.total_seconds() / 3600 <= 48:
+            found.append("OPSBOT_SCALE_DOWN_GRACE_HOURS must be between 1 and 48")
+        if not 0 <= self.readiness_connection_headroom_pct <= 90:
+            found.append("OPSBOT_READINESS_CONNECTION_HEADROOM_PCT must be between 0 and 90")
+        if self.db_max_connections < 1:
+            found.append("OPSBOT_DB_MAX_CONNECTIONS must be at least 1")
         if self.sweep_after < MAX_LAMBDA_RUN:
             # Shorter, and the sweeper could complete the record of an operation that is still running.
             seconds = int(self.sweep_after.total_seconds())

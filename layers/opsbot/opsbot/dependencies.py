@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from opsbot.alarms.runbooks import Runbook, RunbookSource
     from opsbot.alarms.watch import Watch
     from opsbot.aws.remediation import RemediationStore
+    from opsbot.elections.ports import ElectionEntriesPort
+    from opsbot.elections.sources import Calendar
     from opsbot.idempotency import Once
     from opsbot.ports import IncidentNotifierPort
     from opsbot.slack.credentials import CredentialsSource
@@ -45,6 +48,7 @@ def build_ports(config: Settings) -> Ports:
     from opsbot.aws.capacity import ScalableTargetGateway
     from opsbot.aws.clients import lazy_client
     from opsbot.aws.ecs import EcsServiceGateway
+    from opsbot.aws.elections import ElectionEntries
     from opsbot.aws.intents import IntentStore
     from opsbot.aws.monitoring import AlarmsGateway, SnapshotsGateway
     from opsbot.aws.store import OperationsStore
@@ -56,6 +60,7 @@ def build_ports(config: Settings) -> Ports:
         lock_ttl=config.guardrails.lock_ttl,
         confirmation_ttl=config.guardrails.confirmation_ttl,
     )
+    entries = ElectionEntries(lazy_client("dynamodb", region), config.operations_table)
     return Ports(
         capacity=ScalableTargetGateway(lazy_client("application-autoscaling", region), config.scalable_resource_id),
         service=EcsServiceGateway(lazy_client("ecs", region), config.cluster, config.service),
@@ -66,6 +71,8 @@ def build_ports(config: Settings) -> Ports:
         confirmations=store,
         intents=IntentStore(lazy_client("dynamodb", region), config.operations_table, config.service_key),
         remediation=remediation_state(config),
+        calendar=election_calendar(config, entries),
+        elections=entries,
     )
 
 
@@ -109,7 +116,31 @@ def runbook_source(config: Settings) -> RunbookSource:
     if not name:
         default = load_default_text()
         return RunbookSource(lambda: default, placeholders, "the repository's runbooks.yaml")
-    provider: list[SSMProvider] = []  # built on first read
+    return RunbookSource(_parameter_reader(config, name), placeholders, f"SSM parameter {name}")
+
+
+def election_calendar(config: Settings, entries: ElectionEntriesPort) -> Calendar:
+    """The calendar in force: the repository's ``calendar.yaml`` or the SSM parameter replacing it (read through
+    a Powertools provider, ``max_age`` 5 minutes, kept at its last good version), merged with the Slack entries."""
+    from opsbot.elections.calendar import calendar_source, load_default_text
+    from opsbot.elections.sources import Calendar
+
+    ceiling = config.guardrails.ceiling
+    name = config.elections_parameter
+    if not name:
+        default = load_default_text()
+        repository = calendar_source(lambda: default, ceiling=ceiling, origin="the repository's calendar.yaml")
+        return Calendar(repository, entries, ceiling=ceiling)
+    return Calendar(
+        calendar_source(_parameter_reader(config, name), ceiling=ceiling, origin=f"SSM parameter {name}"),
+        entries,
+        ceiling=ceiling,
+    )
+
+
+def _parameter_reader(config: Settings, name: str) -> Callable[[], str]:
+    """Reads one SSM parameter through a Powertools provider built on first read (its cache honours ``max_age``)."""
+    provider: list[SSMProvider] = []
 
     def read() -> str:
         if not provider:
@@ -120,7 +151,7 @@ def runbook_source(config: Settings) -> RunbookSource:
             provider.append(SSMProvider(boto3_client=client("ssm", config.region)))
         return str(provider[0].get(name, max_age=PARAMETER_MAX_AGE_SECONDS))
 
-    return RunbookSource(read, placeholders, f"SSM parameter {name}")
+    return read
 
 
 def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:

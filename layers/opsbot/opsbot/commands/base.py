@@ -12,6 +12,7 @@ from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Outcome, Run
 
 if TYPE_CHECKING:  # annotations only: acknowledging a command must not pay for the adapters' data types
     from opsbot.capacity.core import CapacityCore
+    from opsbot.elections.ports import CalendarPort, ElectionEntriesPort
     from opsbot.ports import (
         AlarmsPort,
         AuditPort,
@@ -48,6 +49,8 @@ class Ports(NamedTuple):
     confirmations: ConfirmationPort
     intents: IntentStorePort
     remediation: RemediationStatePort | None = None  # kill switch and mutes, for the remediation commands
+    calendar: CalendarPort | None = None  # the election calendar in force (opsbot.elections.sources)
+    elections: ElectionEntriesPort | None = None  # the entries added from Slack
 
 
 class CommandContext(NamedTuple):
