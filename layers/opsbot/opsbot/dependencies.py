@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from opsbot.alarms.remediation import RemediationPorts, Remediator
     from opsbot.alarms.runbooks import Runbook, RunbookSource
     from opsbot.alarms.watch import Watch
+    from opsbot.aws.election_holds import ElectionHolds
     from opsbot.aws.remediation import RemediationStore
     from opsbot.elections.ports import ElectionEntriesPort
+    from opsbot.elections.scaler import ElectionScaler
     from opsbot.elections.sources import Calendar
     from opsbot.idempotency import Once
     from opsbot.ports import IncidentNotifierPort
@@ -130,12 +132,16 @@ def election_calendar(config: Settings, entries: ElectionEntriesPort) -> Calenda
     if not name:
         default = load_default_text()
         repository = calendar_source(lambda: default, ceiling=ceiling, origin="the repository's calendar.yaml")
-        return Calendar(repository, entries, ceiling=ceiling)
-    return Calendar(
-        calendar_source(_parameter_reader(config, name), ceiling=ceiling, origin=f"SSM parameter {name}"),
-        entries,
-        ceiling=ceiling,
-    )
+    else:
+        repository = calendar_source(_parameter_reader(config, name), ceiling=ceiling, origin=f"SSM parameter {name}")
+    return Calendar(repository, entries, ceiling=ceiling, holds=election_holds(config), grace=config.scale_down_grace)
+
+
+def election_holds(config: Settings) -> ElectionHolds:
+    from opsbot.aws.clients import lazy_client
+    from opsbot.aws.election_holds import ElectionHolds
+
+    return ElectionHolds(lazy_client("dynamodb", config.region), config.operations_table)
 
 
 def _parameter_reader(config: Settings, name: str) -> Callable[[], str]:
@@ -152,6 +158,49 @@ def _parameter_reader(config: Settings, name: str) -> Callable[[], str]:
         return str(provider[0].get(name, max_age=PARAMETER_MAX_AGE_SECONDS))
 
     return read
+
+
+def build_election_scaler(config: Settings, function_arn: str) -> ElectionScaler:
+    """The election reconciler. Its wake-ups invoke ``function_arn`` itself through the role Scheduler assumes."""
+    from datetime import UTC, datetime
+
+    from opsbot.aws.clients import lazy_client
+    from opsbot.aws.suspension import ScaleInSuspension
+    from opsbot.aws.wake_ups import WakeUpSchedules
+    from opsbot.capacity.core import CapacityCore
+    from opsbot.elections.scaler import ElectionScaler, ScalerPorts
+    from opsbot.operations.runner import OperationRunner
+    from opsbot.slack.credentials import CredentialsSource
+    from opsbot.slack.election_reports import render
+    from opsbot.slack.incidents import SlackIncidentNotifier, incident_client
+
+    ports = build_ports(config)
+    assert ports.calendar is not None
+    source = CredentialsSource(config)
+    notifier = SlackIncidentNotifier(
+        incident_client(config.slack_api_base), config.slack_channel, token=lambda: source.get().bot_token
+    )
+    from opsbot.logic.arns import unqualified_function
+
+    target = unqualified_function(function_arn)
+    scaler_ports = ScalerPorts(
+        core=CapacityCore(config, ports.capacity, ports.intents),
+        calendar=ports.calendar,
+        suspension=ScaleInSuspension(
+            lazy_client("application-autoscaling", config.region), config.scalable_resource_id
+        ),
+        wake_ups=WakeUpSchedules(
+            lazy_client("scheduler", config.region),
+            config.election_schedule_group,
+            target,
+            config.election_schedule_role_arn,
+        ),
+        holds=election_holds(config),
+        notifier=notifier,
+        scheduled_actions=ports.capacity.scheduled_actions,
+    )
+    runner = OperationRunner(config, ports.audit, ports.locks, clock=lambda: datetime.now(UTC))
+    return ElectionScaler(runner, scaler_ports, service=config.service_key, channel=config.slack_channel, render=render)
 
 
 def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:

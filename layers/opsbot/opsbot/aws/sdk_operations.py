@@ -33,6 +33,8 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
     ),
     "lambda": ("invoke",),  # the lazy self-invocation where no credentials are in the environment (a dev profile)
     "rds": ("describe_db_snapshots", "create_db_snapshot"),  # describe_db_snapshots is also paginated
+    # The election reconciler's one-time wake-ups (list_schedules also paginated).
+    "scheduler": ("create_schedule", "delete_schedule", "list_schedules"),
     "secretsmanager": ("get_secret_value",),  # Powertools SecretsProvider.get
     "ssm": ("get_parameter",),  # Powertools SSMProvider.get
 }

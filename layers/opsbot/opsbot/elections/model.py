@@ -47,6 +47,10 @@ class Election:
     special_votes: tuple[date, ...] = ()
     zone: str = HOME_ZONE
     source: str = "calendar"  # or "slack": entries added from Slack win on a slug clash
+    # The gated scale-down: until when the window's last capacity is held after the window closes (the fallback
+    # the team's "Scale down now" / "Keep for 6 h" answer moves). Set by the calendar in force
+    # (``opsbot.elections.sources``); ``None``: no hold, capacity returns to the baseline when the window closes.
+    hold_until: datetime | None = None
 
 
 @dataclass(frozen=True)

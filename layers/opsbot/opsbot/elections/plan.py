@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from opsbot.capacity.model import Intent
 from opsbot.capacity.timeline import timeline
-from opsbot.elections.calendar import upcoming, windows
-from opsbot.elections.model import Election
+from opsbot.elections.calendar import windows
+from opsbot.elections.model import Election, Window
 from opsbot.errors import GuardrailViolation
 from opsbot.logic.scaling import Capacity
 
@@ -46,11 +46,13 @@ class ElectionPlan:
 
 
 def wanted_intents(elections: Iterable[Election], now: datetime) -> tuple[Intent, ...]:
-    """One raise per window not yet over that starts within the horizon: an election whose window has started
-    applies from its current phase."""
+    """One raise per window not yet over that starts within the horizon (past elections drop out: every window
+    is over), and one for the hold after the window: an election whose window has started applies from its
+    current phase."""
     found = []
-    for election in upcoming(elections, now):
-        for window in windows(election):
+    for election in elections:
+        spans = [*windows(election), *_hold(election)]
+        for window in spans:
             if window.end <= now or window.start >= now + HORIZON:
                 continue
             phase_key = _NOT_IN_ID.sub("-", window.phase.lower()).strip("-")
@@ -70,6 +72,22 @@ def wanted_intents(elections: Iterable[Election], now: datetime) -> tuple[Intent
                 )
             )
     return tuple(sorted(found, key=lambda i: (i.start, i.id)))
+
+
+HOLD_PHASE = "held after the window"
+
+
+def _hold(election: Election) -> tuple[Window, ...]:
+    """The gated scale-down: the window's last capacity held from its close until ``hold_until`` (the fallback
+    the team's answer moves). Its end is in the intent's id, so moving it replaces the intent."""
+    if election.hold_until is None:
+        return ()
+    spans = windows(election)
+    closes = max(w.end for w in spans)
+    if election.hold_until <= closes:
+        return ()
+    last = max((w for w in spans if w.end == closes), key=lambda w: (w.min, w.max))
+    return (replace(last, phase=HOLD_PHASE, start=closes, end=election.hold_until, suspend_scale_in=False),)
 
 
 def plan(

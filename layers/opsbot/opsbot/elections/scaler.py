@@ -1,0 +1,200 @@
+"""One run of the election reconciler (hourly, at a wake-up, or on demand): the calendar's capacity through the
+capacity core, the scale-in suspension and the wake-ups, then what the team must hear, each post made once.
+
+1. **Capacity** — ``reconcile.sync`` as ``election:calendar``: the intents planned and applied; with nothing to
+   change, a materialisation that puts back a bot-owned scheduled action changed or deleted by hand (drift) and
+   otherwise makes no mutating call.
+2. **Suspension and wake-ups** — a second operation, only when something differs: scale-in suspended while a
+   phase says so, lifted after; one-time schedules at the next boundaries.
+3. **Posts** — the drift report (once: the repair removes the drift it reports), the gated scale-down question
+   when a window has closed (once per election, claimed in the operations table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opsbot.capacity.core import CapacityCore
+from opsbot.capacity.drift import ActionState, compare
+from opsbot.capacity.timeline import ACTION_PREFIX
+from opsbot.elections.calendar import window_span
+from opsbot.elections.model import Election
+from opsbot.elections.ports import CalendarPort, HoldsPort, SuspensionPort, WakeUpPort
+from opsbot.elections.reconcile import ACTOR_NAME, SyncView, sync
+from opsbot.elections.suspension import WAKE_UP_PREFIX, suspending, wake_up_name, wake_ups
+from opsbot.errors import OpsbotError
+from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Operation, Outcome, RunOptions
+from opsbot.operations.runner import OperationRunner
+from opsbot.ports import IncidentDeliveryError, IncidentNotifierPort
+
+
+@dataclass(frozen=True)
+class WindowEnded:
+    """The gated scale-down question for one election."""
+
+    election: Election
+    closed: datetime
+    fallback: datetime  # when capacity returns to the baseline if nobody answers
+
+
+@dataclass(frozen=True)
+class DriftRepaired:
+    found: tuple[ActionState, ...]
+    calls: tuple[str, ...]
+
+
+@dataclass
+class RunSummary:
+    elections: int = 0
+    intents_added: int = 0
+    intents_removed: int = 0
+    calls: int = 0
+    drift_repaired: int = 0
+    suspension: str = ""  # "on" / "off" when changed
+    wake_ups_created: int = 0
+    wake_ups_deleted: int = 0
+    posted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class ScalerPorts:
+    core: CapacityCore
+    calendar: CalendarPort
+    suspension: SuspensionPort
+    wake_ups: WakeUpPort
+    holds: HoldsPort
+    notifier: IncidentNotifierPort | None
+    scheduled_actions: Callable[[], Sequence[Any]]  # the target's scheduled actions (all owners)
+
+
+class ElectionScaler:
+    def __init__(
+        self,
+        runner: OperationRunner,
+        ports: ScalerPorts,
+        *,
+        service: str,
+        channel: str,
+        render: Callable[[Any], dict[str, Any]],
+    ) -> None:
+        self._runner = runner
+        self._ports = ports
+        self._service = service
+        self._channel = channel
+        self._render = render  # a report (DriftRepaired, WindowEnded) -> a Slack message
+
+    def run(self, now: datetime, operation_key: str, lock_owner: str) -> RunSummary:
+        summary = RunSummary()
+        elections = self._ports.calendar.elections()
+        summary.elections = len(elections)
+        found = self._drift(now)
+        outcome = sync(
+            self._runner,
+            self._ports.core,
+            lambda: elections,
+            now=now,
+            operation_key=operation_key,
+            lock_owner=lock_owner,
+            service=self._service,
+            channel=self._channel,
+        )
+        if isinstance(outcome.view, ErrorView):
+            summary.failed.append(f"capacity: {outcome.view.message}")
+        elif isinstance(outcome.view, SyncView):
+            view = outcome.view
+            summary.intents_added, summary.intents_removed = len(view.plan.add), len(view.plan.remove)
+            summary.calls = len(view.calls)
+            if not view.plan.changes and view.calls and found:
+                summary.drift_repaired = len(found)
+                self._post(f"drift#{operation_key}", DriftRepaired(tuple(found), view.calls), now, summary, once=False)
+        self._suspension_and_wake_ups(elections, now, f"{operation_key}-suspension", lock_owner, summary)
+        for ended in self._windows_ended(elections, now):
+            self._post(f"window-ended#{ended.election.slug}", ended, now, summary)
+        return summary
+
+    # capacity ----------------------------------------------------------------------------------------------
+    def _drift(self, now: datetime) -> list[ActionState]:
+        """The bot's scheduled actions that differ from the timeline of the stored intents, before the run."""
+        core = self._ports.core
+        planned = core.plan(core.intents(now), now).actions
+        own = [a for a in self._ports.scheduled_actions() if a.name.startswith(ACTION_PREFIX)]
+        return [s for s in compare(planned, own) if s.state != "ok"]
+
+    # suspension and wake-ups ---------------------------------------------------------------------------------
+    def _suspension_and_wake_ups(
+        self, elections: Sequence[Election], now: datetime, key: str, lock_owner: str, summary: RunSummary
+    ) -> None:
+        ports = self._ports
+        wanted_suspended = bool(suspending(elections, now))
+        wanted = {wake_up_name(at): at for at in wake_ups(elections, now)} if ports.wake_ups.configured else {}
+        try:
+            existing = ports.wake_ups.names() if ports.wake_ups.configured else set()
+            differs = ports.suspension.suspended() != wanted_suspended or set(wanted) != existing
+        except OpsbotError as exc:  # reported; the hourly run tries again
+            summary.failed.append(f"suspension: {exc}")
+            return
+        if not differs:
+            return
+        actor = Actor.system("election", ACTOR_NAME, self._channel)
+        operation = Operation(
+            key=key,
+            verb="capacity",
+            arguments=f"scale-in suspension {'on' if wanted_suspended else 'off'}; {len(wanted)} wake-up(s)",
+            actor=actor,
+            lock_owner=lock_owner,
+        )
+
+        def body() -> Outcome:
+            before = ports.suspension.suspended()
+            if before != wanted_suspended:
+                ports.suspension.set_scale_in(wanted_suspended)
+                summary.suspension = "on" if wanted_suspended else "off"
+            present = ports.wake_ups.names() if ports.wake_ups.configured else set()
+            for name in sorted(set(wanted) - present):
+                ports.wake_ups.create(name, wanted[name])
+                summary.wake_ups_created += 1
+            for name in sorted(n for n in present - set(wanted) if n.startswith(WAKE_UP_PREFIX)):
+                ports.wake_ups.delete(name)
+                summary.wake_ups_deleted += 1
+            return Outcome(
+                view=None,
+                audit=AuditOutcome(
+                    before={"scale_in_suspended": before, "wake_ups": len(present)},
+                    after={"scale_in_suspended": wanted_suspended, "wake_ups": len(wanted)},
+                ),
+            )
+
+        outcome = self._runner.run(operation, body, options=RunOptions(lock=self._service, report=False))
+        if isinstance(outcome.view, ErrorView):
+            summary.failed.append(f"suspension: {outcome.view.message}")
+
+    # posts -------------------------------------------------------------------------------------------------
+    def _windows_ended(self, elections: Sequence[Election], now: datetime) -> list[WindowEnded]:
+        ended = []
+        for election in elections:
+            closed = window_span(election)[1]
+            if election.hold_until is not None and closed <= now < election.hold_until:
+                ended.append(WindowEnded(election, closed, election.hold_until))
+        return ended
+
+    def _post(self, what: str, report: Any, now: datetime, summary: RunSummary, once: bool = True) -> None:
+        notifier = self._ports.notifier
+        if notifier is None:
+            return
+        if once and not self._ports.holds.claim(what, now):
+            return
+        try:
+            notifier.post(self._render(report))
+        except IncidentDeliveryError as exc:
+            summary.failed.append(f"post {what}: {exc.code}")
+            if once:
+                self._ports.holds.release(what)  # the next run asks again
+            return
+        summary.posted.append(what)

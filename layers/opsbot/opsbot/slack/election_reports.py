@@ -1,0 +1,55 @@
+"""What the election reconciler posts to the ops channel: a drift it repaired and the gated scale-down question.
+
+Election names come from the calendar or from Slack: escaped like every external string (``esc``/``code``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from opsbot.slack import blocks as bk
+from opsbot.slack.blocks import Block, Message, code, esc
+
+KEEP_HOURS = 6  # what "Keep for 6 h" adds, from the moment it is pressed
+
+
+def render(report: Any) -> Message:
+    kind = type(report).__name__
+    if kind == "DriftRepaired":
+        return _drift(report)
+    if kind == "WindowEnded":
+        return window_ended(report)
+    raise TypeError(f"no rendering for {kind}")
+
+
+def _local(at: datetime, zone: str) -> str:
+    return f"{at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z} ({at.astimezone(ZoneInfo('UTC')):%H:%M} UTC)"
+
+
+def _drift(report: Any) -> Message:
+    found = [esc(state.describe()) for state in report.found]
+    text = f":wrench: Election capacity: {len(found)} bot-owned scheduled action(s) had drifted and were put back"
+    lines = [f"• found: {line}" for line in found]
+    did = f"done: {len(report.calls)} call(s) — " + ", ".join(code(c, 80) for c in report.calls[:5])
+    if len(report.calls) > 5:
+        did += f" and {len(report.calls) - 5} more"
+    body: list[Block] = [bk.section(f"*{text}*"), *bk.sections(lines, "finding"), bk.context(esc(did))]
+    body.append(bk.context("The bot owns `opsbot-capacity-*` actions; change capacity with `/mycandidate scale`."))
+    return bk.message(text, body)
+
+
+def window_ended(report: Any) -> Message:
+    election = report.election
+    name = esc(bk.truncate(election.name, 120))
+    text = f":ballot_box_with_ballot: {name}: window ended — scale back to baseline?"
+    detail = (
+        f"The election window closed {_local(report.closed, election.zone)}. Capacity stays at the window's last"
+        f" level until {_local(report.fallback, election.zone)}, then returns to the baseline by itself (a"
+        " scheduled action does it even if the bot is down)."
+    )
+    buttons = [
+        bk.button("Scale down now", "election_scale_down", election.slug, "primary"),
+        bk.button(f"Keep for {KEEP_HOURS} h", "election_keep", election.slug),
+    ]
+    return bk.message(text, [bk.section(f"*{text}*"), bk.section(detail), bk.actions(buttons)])
