@@ -30,6 +30,9 @@ UNSCOPABLE: dict[str, str] = {
     "ecs:DescribeTaskDefinition": (
         "Actions, resources, and condition keys for Amazon Elastic Container Service: no resource type"
     ),
+    "scheduler:ListSchedules": (
+        "Actions, resources, and condition keys for Amazon EventBridge Scheduler: no resource type"
+    ),
 }
 
 MUTATING_VERBS = (
@@ -136,7 +139,7 @@ def test_self_invocation_covers_the_function_and_its_aliases(template: dict[str,
     }
 
 
-@pytest.mark.parametrize("function", ["SlackCommandsFunction", "AlarmRemediationFunction"])
+@pytest.mark.parametrize("function", ["SlackCommandsFunction", "AlarmRemediationFunction", "ElectionScalerFunction"])
 def test_scalable_target_changes_need_the_stack_tag(template: dict[str, Any], function: str) -> None:
     changes = {"RegisterScalableTarget", "PutScheduledAction", "DeleteScheduledAction"}
     granting = [
@@ -229,7 +232,7 @@ REWRITING_ACTIONS = {
     "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups",
     "dynamodb:RestoreTableToPointInTime", "dynamodb:ImportTable",
 }  # fmt: skip
-FUNCTIONS = ("SlackCommandsFunction", "AlarmRemediationFunction")
+FUNCTIONS = ("SlackCommandsFunction", "AlarmRemediationFunction", "ElectionScalerFunction")
 OPSBOT = Path(__file__).resolve().parents[2] / "layers" / "opsbot" / "opsbot"
 
 
@@ -289,6 +292,8 @@ def test_the_operations_table_grants_what_the_stores_call(template: dict[str, An
         OPSBOT / "aws" / "store.py",
         OPSBOT / "aws" / "intents.py",
         *(OPSBOT / "aws" / "remediation").glob("*.py"),
+        OPSBOT / "aws" / "elections.py",
+        OPSBOT / "aws" / "election_holds.py",
     ]
     assert set(_actions(granting[0])) == _called(*stores)
     assert _called(OPSBOT / "aws" / "audit.py") == AUDIT_ACTIONS  # and the audit store calls what it may
@@ -449,7 +454,7 @@ def test_nothing_deployed_can_rewrite_the_audit_table(transformed: dict[str, Any
         for role, statement in _policy_statements(transformed)
         if any(_may_reach_audit_table(r) for r in _as_list(statement["Resource"]))
     ]
-    assert {role for role, _ in reaching} == {"SlackCommandsFunctionRole", "AlarmRemediationFunctionRole"}
+    assert {role for role, _ in reaching} == {f"{name}Role" for name in FUNCTIONS}
     for role, statement in reaching:
         patterns = [str(a) for a in _as_list(statement["Action"])]
         if _on(statement, "AuditTable"):
@@ -475,12 +480,46 @@ def test_deployed_functions_get_the_audit_table_and_the_schedule_targets_the_ala
     for name in FUNCTIONS:
         variables = resources[name]["Properties"]["Environment"]["Variables"]
         assert variables["OPSBOT_AUDIT_TABLE"] == {"Ref": "AuditTable"}, name
-    schedules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    assert len(schedules) == 1
-    (schedule,) = schedules
+    schedules = {
+        r["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    }
+    assert set(schedules) == {"AlarmRemediationFunction", "ElectionScalerFunction"}
+    schedule = schedules["AlarmRemediationFunction"]
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["AlarmRemediationFunction", "Arn"]}
     assert schedule["Target"]["RoleArn"] == {"Fn::GetAtt": ["WatchScheduleRole", "Arn"]}
     assert json.loads(schedule["Target"]["Input"]) == WATCH_INPUT
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    hourly = schedules["ElectionScalerFunction"]
+    assert hourly["ScheduleExpression"] == "rate(1 hour)"
+    assert hourly["Target"]["RoleArn"] == {"Fn::GetAtt": ["ElectionScheduleRole", "Arn"]}
+
+
+def test_the_election_function_schedules_only_in_its_own_group_and_passes_only_its_role(
+    template: dict[str, Any],
+) -> None:
+    statements = {s.get("Sid"): s for f, s in _statements(template) if f == "ElectionScalerFunction"}
+    wake_ups = statements["WakeUpSchedules"]
+    assert set(_actions(wake_ups)) == {"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}
+    assert "schedule/${ElectionScheduleGroup}/opsbot-election-*" in json.dumps(wake_ups["Resource"])
+    passing = statements["PassScheduleRole"]
+    assert passing["Resource"] == {"Fn::GetAtt": ["ElectionScheduleRole", "Arn"]} or passing["Resource"] == {
+        "!GetAtt": "ElectionScheduleRole.Arn"
+    }
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+
+
+def test_the_hourly_election_run_sends_what_the_function_parses(template: dict[str, Any]) -> None:
+    from opsbot.elections.entry import parse
+
+    hourly = template["Resources"]["ElectionScalerFunction"]["Properties"]["Events"]["Hourly"]["Properties"]
+    assert hourly["ScheduleExpression"] == "rate(1 hour)"
+    sent = json.loads(hourly["Input"].replace("<aws.scheduler.scheduled-time>", "2026-12-02T18:00:00Z"))
+    assert parse(sent) == ("2026-12-02T18:00:00Z", "hourly")
+    assert parse(json.loads((OPSBOT.parents[2] / "events" / "election_scaler_hourly.json").read_text())) == (
+        "2026-12-02T18:00:00Z",
+        "hourly",
+    )
