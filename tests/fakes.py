@@ -201,6 +201,27 @@ class FakeElectionEntries:
 
 
 @dataclass
+class FakeHolds:
+    decided: dict[str, datetime] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+
+    def holds(self) -> dict[str, datetime]:
+        return dict(self.decided)
+
+    def hold(self, slug: str, until: datetime, by: str, now: datetime) -> None:
+        self.decided[slug] = until
+
+    def claim(self, what: str, now: datetime) -> bool:
+        if what in self.claimed:
+            return False
+        self.claimed.add(what)
+        return True
+
+    def release(self, what: str) -> None:
+        self.claimed.discard(what)
+
+
+@dataclass
 class World:
     capacity: FakeCapacity = field(default_factory=FakeCapacity)
     service: FakeService = field(default_factory=FakeService)
@@ -215,9 +236,16 @@ class World:
     # The repository's calendar (``calendar.yaml``'s elections) and the entries added from Slack.
     calendar_elections: tuple[Election, ...] = ()
     entries: FakeElectionEntries = field(default_factory=FakeElectionEntries)
+    holds: FakeHolds = field(default_factory=FakeHolds)
 
     def calendar(self) -> Calendar:
-        return Calendar(lambda: self.calendar_elections, self.entries, ceiling=self.settings.guardrails.ceiling)
+        return Calendar(
+            lambda: self.calendar_elections,
+            self.entries,
+            ceiling=self.settings.guardrails.ceiling,
+            holds=self.holds,
+            grace=self.settings.scale_down_grace,
+        )
 
     def ports(self) -> Ports:
         return Ports(
@@ -232,6 +260,7 @@ class World:
             self.remediation,
             calendar=self.calendar(),
             elections=self.entries,
+            holds=self.holds,
         )
 
     def context(

@@ -22,7 +22,7 @@ from opsbot.operations.runner import OperationRunner
 from opsbot.ports import IncidentDeliveryError
 from opsbot.slack.blocks import violations
 from opsbot.slack.election_reports import render
-from tests.fakes import FakeElectionEntries, World
+from tests.fakes import FakeElectionEntries, FakeHolds, World
 
 WARD_52 = {"slug": "ward-52", "name": "Ward 52 & 53 by-election", "kind": "by-election"}
 POLLING = "2027-02-17"
@@ -64,27 +64,6 @@ class FakeWakeUps:
 
     def delete(self, name: str) -> None:
         self.schedules.pop(name, None)
-
-
-@dataclass
-class FakeHolds:
-    decided: dict[str, datetime] = field(default_factory=dict)
-    claimed: set[str] = field(default_factory=set)
-
-    def holds(self) -> dict[str, datetime]:
-        return dict(self.decided)
-
-    def hold(self, slug: str, until: datetime, by: str, now: datetime) -> None:
-        self.decided[slug] = until
-
-    def claim(self, what: str, now: datetime) -> bool:
-        if what in self.claimed:
-            return False
-        self.claimed.add(what)
-        return True
-
-    def release(self, what: str) -> None:
-        self.claimed.discard(what)
 
 
 @dataclass

@@ -75,6 +75,7 @@ def build_ports(config: Settings) -> Ports:
         remediation=remediation_state(config),
         calendar=election_calendar(config, entries),
         elections=entries,
+        holds=election_holds(config),
     )
 
 

@@ -130,6 +130,7 @@ class ButtonSpec(NamedTuple):
 
 _confirmation_id = _later("scale", "parse_confirmation_id")
 _alarm_name = _later("remediation", "parse_alarm_name")
+_election_slug = _later("scale_down", "parse_slug")
 ACTIONS: dict[str, ButtonSpec] = {
     "scale_confirm": ButtonSpec("scale", Role.OPERATOR, _confirmation_id, _later("scale", "confirm"), locks=True),
     "scale_cancel": ButtonSpec("scale", Role.OPERATOR, _confirmation_id, _later("scale", "cancel")),
@@ -141,6 +142,11 @@ ACTIONS: dict[str, ButtonSpec] = {
     ),
     "incident_ack": ButtonSpec("acknowledge", Role.OPERATOR, _alarm_name, _later("remediation", "acknowledge")),
     "alarm_mute": ButtonSpec("mute", Role.OPERATOR, _alarm_name, _later("remediation", "mute_for_an_hour")),
+    # The gated scale-down after an election window (opsbot.elections.scaler posts the question).
+    "election_scale_down": ButtonSpec(
+        "scale-down", Role.OPERATOR, _election_slug, _later("scale_down", "scale_down_now"), locks=True
+    ),
+    "election_keep": ButtonSpec("scale-down", Role.OPERATOR, _election_slug, _later("scale_down", "keep"), locks=True),
 }
 
 

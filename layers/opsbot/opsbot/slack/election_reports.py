@@ -53,3 +53,16 @@ def window_ended(report: Any) -> Message:
         bk.button(f"Keep for {KEEP_HOURS} h", "election_keep", election.slug),
     ]
     return bk.message(text, [bk.section(f"*{text}*"), bk.section(detail), bk.actions(buttons)])
+
+
+def scale_down(view: Any) -> tuple[str, list[Block]]:
+    """The answer to a press of **Scale down now** / **Keep for 6 h** (``opsbot.commands.scale_down``)."""
+    name = esc(bk.truncate(view.name, 120))
+    if view.kind == "scaled-down":
+        text = f":arrow_down: {name}: scaled back now — capacity {view.before} → {view.after}"
+    else:
+        text = (
+            f":hourglass: {name}: window capacity kept until {view.until:%Y-%m-%d %H:%M} UTC"
+            f" — capacity {view.after}; then it returns to the baseline by itself"
+        )
+    return text, [bk.section(text)]

@@ -241,8 +241,15 @@ def _remediation(view: RemediationView) -> tuple[str, list[Block]]:
     return text, [bk.section(text)]
 
 
+def _scale_down(view: Any) -> tuple[str, list[Block]]:
+    from opsbot.slack.election_reports import scale_down  # only when a scale-down button was pressed
+
+    return scale_down(view)
+
+
 # By class name: importing the view classes here would import every verb's module (tests/unit check each is here).
 _RENDERERS: dict[str, Any] = {
+    "ScaleDownView": _scale_down,
     "RemediationView": _remediation,
     "HelpView": _help,
     "ErrorView": _error,
