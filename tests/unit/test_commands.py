@@ -98,13 +98,35 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
     # view would otherwise fail only when someone types it
     import inspect
 
-    from opsbot.commands import audit, help, remediation, scale, scale_down, status
+    from opsbot.commands import (
+        audit,
+        help,
+        remediation,
+        scale,
+        scale_down,
+        schedule,
+        schedule_add,
+        schedule_remove,
+        status,
+    )
+    from opsbot.elections import reconcile
     from opsbot.slack import views
 
     assert {verb: spec.name for verb, spec in REGISTRY.items()} == {verb: verb for verb in REGISTRY}
     view_classes = {
         name
-        for module in (audit, help, remediation, scale, scale_down, status)
+        for module in (
+            audit,
+            help,
+            remediation,
+            scale,
+            scale_down,
+            schedule,
+            schedule_add,
+            schedule_remove,
+            status,
+            reconcile,
+        )
         for name, cls in inspect.getmembers(module, inspect.isclass)
         if name.endswith("View") and cls.__module__ == module.__name__
     }

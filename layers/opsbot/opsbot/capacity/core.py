@@ -201,5 +201,8 @@ class CapacityCore:
         # ``opsbot-revert-<service>`` is the single revert slot of earlier versions: ours, replaced by the timeline.
         return action.name.startswith(tl.ACTION_PREFIX) or action.name == self._settings.revert_action_name
 
+    def own_actions(self) -> list[ScheduledAction]:
+        return [a for a in self._target.scheduled_actions() if self._is_own(a)]
+
     def foreign_actions(self) -> list[ScheduledAction]:
         return [a for a in self._target.scheduled_actions() if not self._is_own(a)]

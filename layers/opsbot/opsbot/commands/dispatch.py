@@ -31,6 +31,11 @@ _VERBS: dict[str, tuple[str, str]] = {
     "audit": ("audit", "SPEC"),
     "autoremediation": ("remediation", "AUTOREMEDIATION_SPEC"),
     "mute": ("remediation", "MUTE_SPEC"),
+    # Two-word verbs are looked up before their first word: each has its own role, and says whether it changes.
+    "schedule": ("schedule", "SPEC"),
+    "schedule add": ("schedule_add", "SPEC"),
+    "schedule remove": ("schedule_remove", "SPEC"),
+    "schedule sync": ("schedule_sync", "SPEC"),
 }
 
 
@@ -66,6 +71,8 @@ def parse_command(text: str) -> ParsedCommand:
     """Split the slash-command text into a verb and its parsed arguments, or raise ``UsageError``."""
     words = text.split()
     verb = words[0].lower() if words else "help"
+    if len(words) > 1 and f"{verb} {words[1].lower()}" in _VERBS:
+        verb, words = f"{verb} {words[1].lower()}", [verb, *words[2:]]
     spec = REGISTRY.get(verb)
     if spec is None:
         import difflib  # only needed for a typo; keeps it off the cold-start path
@@ -145,6 +152,12 @@ ACTIONS: dict[str, ButtonSpec] = {
     # The gated scale-down after an election window (opsbot.elections.scaler posts the question).
     "election_scale_down": ButtonSpec(
         "scale-down", Role.OPERATOR, _election_slug, _later("scale_down", "scale_down_now"), locks=True
+    ),
+    "schedule_remove_confirm": ButtonSpec(
+        "schedule remove", Role.ADMIN, _confirmation_id, _later("schedule_remove", "confirm")
+    ),
+    "schedule_remove_cancel": ButtonSpec(
+        "schedule remove", Role.ADMIN, _confirmation_id, _later("schedule_remove", "cancel")
     ),
     "election_keep": ButtonSpec("scale-down", Role.OPERATOR, _election_slug, _later("scale_down", "keep"), locks=True),
 }

@@ -20,9 +20,9 @@ class HelpView(NamedTuple):
 
 
 def parse(args: list[str]) -> str | None:
-    if len(args) > 1:
+    if len(args) > 2:  # a command name is one or two words (`schedule add`)
         raise UsageError(f"`help` takes at most one command name, got {len(args)} words", USAGE)
-    return args[0].lower() if args else None
+    return " ".join(args).lower() if args else None
 
 
 def build_help(topic: str | None = None) -> HelpView:

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from opsbot.capacity.core import CapacityCore
+from opsbot.capacity.drift import ActionState, compare
 from opsbot.elections.model import Election
 from opsbot.elections.plan import ElectionPlan, plan
 from opsbot.logic.scaling import Capacity
@@ -26,13 +28,21 @@ ACTOR_NAME = "calendar"
 
 @dataclass(frozen=True)
 class SyncView:
-    """What a sync planned and did: the plan, and for a real run the mutating AWS calls and the bounds."""
+    """What a sync planned and did: the plan; the bot's scheduled actions as they were against what the plan
+    makes of them (``states``: ok / missing / drifted / unexpected, for the dry run and the drift report); for a
+    real run the mutating AWS calls and the bounds."""
 
     plan: ElectionPlan
     dry_run: bool
     calls: tuple[str, ...] = ()
     before: Capacity | None = None
     after: Capacity | None = None
+    states: tuple[ActionState, ...] = ()
+
+    @property
+    def repaired_drift(self) -> bool:
+        """Nothing to plan, yet the materialisation made calls: a bot-owned action had been changed by hand."""
+        return not self.plan.changes and bool(self.calls)
 
 
 def sync(
@@ -56,30 +66,44 @@ def sync(
         actor=actor,
         lock_owner=lock_owner,
     )
-
-    def body() -> Outcome:
-        current = core.intents(now)
-        planned = plan(current, elections(), baseline=core.baseline, ceiling=core.ceiling, now=now)
-        if dry_run:
-            return Outcome(view=SyncView(planned, dry_run=True), audit=AuditOutcome(decision="dry-run"))
-        if planned.changes:
-            leaving = {intent.id for intent in planned.remove}
-            change = core.change(
-                now,
-                operation=operation_key,
-                by=actor.user_id,
-                summary=f"election calendar: {len(planned.add)} intent(s) in, {len(planned.remove)} out",
-                add=planned.add,
-                remove=lambda intent: intent.id in leaving,
-                current=current,
-            )
-            view = SyncView(planned, False, change.calls, change.before, change.after)
-            return Outcome(view=view, audit=AuditOutcome(before=change.before.state(), after=change.record()))
-        done = core.materialise(now, current)  # nothing to plan: repair drift, or make no call at all
-        view = SyncView(planned, False, done.calls, done.before, done.after)
-        return Outcome(
-            view=view,
-            audit=AuditOutcome(before=done.before.state(), after={**done.after.state(), "calls": len(done.calls)}),
-        )
-
+    body = partial(apply, core, elections, now=now, operation_key=operation_key, by=actor.user_id, dry_run=dry_run)
     return runner.run(operation, body, options=RunOptions(dry_run=dry_run, lock=None if dry_run else service))
+
+
+def apply(
+    core: CapacityCore,
+    elections: Callable[[], Sequence[Election]],
+    *,
+    now: datetime,
+    operation_key: str,
+    by: str,
+    dry_run: bool = False,
+) -> Outcome:
+    """The body of a sync, for whichever runner operation holds the lock (the system actor's, or a person's
+    `schedule sync`): read the intents, plan, apply the difference through the capacity core."""
+    current = core.intents(now)
+    planned = plan(current, elections(), baseline=core.baseline, ceiling=core.ceiling, now=now)
+    leaving = {intent.id for intent in planned.remove}
+    proposed = [i for i in current if i.id not in leaving] + list(planned.add)
+    states = tuple(compare(core.plan(proposed, now).actions, core.own_actions()))
+    if dry_run:
+        view = SyncView(planned, dry_run=True, states=states)
+        return Outcome(view=view, audit=AuditOutcome(decision="dry-run"))
+    if planned.changes:
+        change = core.change(
+            now,
+            operation=operation_key,
+            by=by,
+            summary=f"election calendar: {len(planned.add)} intent(s) in, {len(planned.remove)} out",
+            add=planned.add,
+            remove=lambda intent: intent.id in leaving,
+            current=current,
+        )
+        view = SyncView(planned, False, change.calls, change.before, change.after, states)
+        return Outcome(view=view, audit=AuditOutcome(before=change.before.state(), after=change.record()))
+    done = core.materialise(now, current)  # nothing to plan: repair drift, or make no call at all
+    view = SyncView(planned, False, done.calls, done.before, done.after, states)
+    return Outcome(
+        view=view,
+        audit=AuditOutcome(before=done.before.state(), after={**done.after.state(), "calls": len(done.calls)}),
+    )

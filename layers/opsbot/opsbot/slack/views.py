@@ -247,9 +247,23 @@ def _scale_down(view: Any) -> tuple[str, list[Block]]:
     return scale_down(view)
 
 
+def _schedule_view(name: str) -> Any:
+    def render_view(view: Any) -> tuple[str, list[Block]]:
+        from opsbot.slack import schedule_views  # only when a `schedule` command ran
+
+        renderer: Any = getattr(schedule_views, name)
+        return renderer(view)  # type: ignore[no-any-return]
+
+    return render_view
+
+
 # By class name: importing the view classes here would import every verb's module (tests/unit check each is here).
 _RENDERERS: dict[str, Any] = {
     "ScaleDownView": _scale_down,
+    "ScheduleView": _schedule_view("schedule"),
+    "ScheduleAddView": _schedule_view("schedule_add"),
+    "ScheduleRemoveView": _schedule_view("schedule_remove"),
+    "SyncView": _schedule_view("sync"),
     "RemediationView": _remediation,
     "HelpView": _help,
     "ErrorView": _error,
