@@ -54,6 +54,7 @@ def build_ports(config: Settings) -> Ports:
     from opsbot.aws.intents import IntentStore
     from opsbot.aws.monitoring import AlarmsGateway, SnapshotsGateway
     from opsbot.aws.store import OperationsStore
+    from opsbot.aws.suspension import ScaleInSuspension
 
     region = config.region
     store = OperationsStore(
@@ -76,6 +77,7 @@ def build_ports(config: Settings) -> Ports:
         calendar=election_calendar(config, entries),
         elections=entries,
         holds=election_holds(config),
+        suspension=ScaleInSuspension(lazy_client("application-autoscaling", region), config.scalable_resource_id),
     )
 
 

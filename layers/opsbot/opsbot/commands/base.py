@@ -12,7 +12,7 @@ from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Outcome, Run
 
 if TYPE_CHECKING:  # annotations only: acknowledging a command must not pay for the adapters' data types
     from opsbot.capacity.core import CapacityCore
-    from opsbot.elections.ports import CalendarPort, ElectionEntriesPort, HoldsPort
+    from opsbot.elections.ports import CalendarPort, ElectionEntriesPort, HoldsPort, SuspensionPort
     from opsbot.ports import (
         AlarmsPort,
         AuditPort,
@@ -52,6 +52,7 @@ class Ports(NamedTuple):
     calendar: CalendarPort | None = None  # the election calendar in force (opsbot.elections.sources)
     elections: ElectionEntriesPort | None = None  # the entries added from Slack
     holds: HoldsPort | None = None  # the gated scale-down's decisions
+    suspension: SuspensionPort | None = None  # the scalable target's scale-in suspension (shown by `status`)
 
 
 class CommandContext(NamedTuple):

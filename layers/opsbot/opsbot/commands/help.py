@@ -13,6 +13,12 @@ from opsbot.errors import UsageError
 from opsbot.logic.text import echo
 
 USAGE = "/mycandidate help [command]"
+# Help is answered in the acknowledgement, without AWS: whether the freeze is on now is shown by `status`.
+FREEZE = (
+    "Change freeze: while an election window of the calendar is open (see `schedule`), commands that reduce"
+    ' capacity or change the service are refused unless an admin adds `--override "<reason>"`; `status` says'
+    " whether it is on."
+)
 
 
 class HelpView(NamedTuple):

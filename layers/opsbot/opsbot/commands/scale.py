@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from opsbot.capacity import timeline as tl
 from opsbot.capacity.model import Intent, PlannedAction
 from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, CommandSpec, Outcome, capacity_core
+from opsbot.commands.freeze import check as check_freeze
+from opsbot.commands.freeze import take_override
 from opsbot.config import Role
 from opsbot.errors import ConfirmationExpired, GuardrailViolation, UsageError
 from opsbot.logic.durations import parse_duration
@@ -31,7 +33,7 @@ from opsbot.logic.text import echo
 if TYPE_CHECKING:  # the core is built by ``capacity_core`` when a change runs, never to parse or acknowledge one
     from opsbot.capacity.core import Change
 
-USAGE = "/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--dry-run]"
+USAGE = '/mycandidate scale <n> | min=<a> max=<b> | reset  [for <duration>] [--dry-run] [--override "<reason>"]'
 # Slack clients may turn a typed "--" into an en or em dash.
 _DRY_RUN_FLAGS = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
 _COUNT = re.compile(r"[0-9]{1,15}")
@@ -56,7 +58,12 @@ class ScaleView:
 
 def parse(args: list[str]) -> ScaleRequest:
     """Parse the words after `scale`; every error names the offending word."""
-    words = list(args)
+    words, override = take_override(list(args), USAGE)
+    request = _parse(words)
+    return request._replace(override=override) if override else request
+
+
+def _parse(words: list[str]) -> ScaleRequest:
     dry_run = any(word.lower() in _DRY_RUN_FLAGS for word in words)
     words = [word for word in words if word.lower() not in _DRY_RUN_FLAGS]
     duration = None
@@ -119,6 +126,8 @@ def describe(request: ScaleRequest) -> str:
         text = " ".join(f"{k}={v}" for k, v in (("min", request.new_min), ("max", request.new_max)) if v is not None)
     if request.duration is not None:
         text += f" for {int(request.duration.total_seconds() // 60)}m"
+    if request.override:
+        text += f' --override "{request.override}"'
     return text + (" --dry-run" if request.dry_run else "")
 
 
@@ -145,6 +154,7 @@ def run(request: ScaleRequest, ctx: CommandContext) -> Outcome:
     change = _intent_change(request, ctx, intents)
     before = core.effective(intents, ctx.now)
     preview = core.plan(change.proposed(intents), ctx.now)
+    _freeze(request, ctx, intents, change)
     if _already_in_force(change, intents, ctx):
         view = ScaleView(kind="noop", before=before, after=before)
         return Outcome(view=view, audit=AuditOutcome(result="noop", before=before.state(), after=before.state()))
@@ -206,7 +216,27 @@ def apply(request: ScaleRequest, ctx: CommandContext, intents: list[Intent] | No
 def check(request: ScaleRequest, ctx: CommandContext) -> None:
     """The guardrails, read-only, before the runner records or locks anything: a refused request leaves one
     record and no pending one."""
-    _intent_change(request, ctx, capacity_core(ctx).intents(ctx.now))
+    intents = capacity_core(ctx).intents(ctx.now)
+    _freeze(request, ctx, intents, _intent_change(request, ctx, intents))
+
+
+def _freeze(request: ScaleRequest, ctx: CommandContext, intents: list[Intent], change: _IntentChange) -> None:
+    """During an election window: a reduction (of capacity now, or of the base a window sits on), or asking for
+    fewer tasks than the window holds (which its intent would silently overrule), needs an admin's override; a
+    raise never does."""
+    from opsbot.commands.freeze import current
+
+    core = capacity_core(ctx)
+    before, after = core.effective(intents, ctx.now), core.plan(change.proposed(intents), ctx.now).now
+    base, _ = tl.base(intents, core.baseline, ctx.now)
+    lowered_base = any(i.kind == "setting" and (i.min < base.min or i.max < base.max) for i in change.add)
+    asked = request.tasks if request.kind == "tasks" else request.new_min
+    reduces = after.min < before.min or after.max < before.max or request.kind == "reset" or lowered_base
+    found = current(ctx) if reduces or asked is not None else None
+    if found is None or not (reduces or (asked is not None and asked < found.minimum)):
+        return
+    what = f"`scale {describe(request._replace(dry_run=False, override=''))}`"
+    check_freeze(ctx, what=what, override=request.override, below_minimum=asked)
 
 
 def _already_in_force(change: _IntentChange, intents: list[Intent], ctx: CommandContext) -> bool:

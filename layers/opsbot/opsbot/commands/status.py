@@ -1,8 +1,9 @@
 """Show the health of the MyCandidate web service at a glance.
 
 Desired / running / pending tasks, task definition and image tag, autoscaling min / max, the capacity intents
-in force (the baseline, people's settings and raises, alarm scale-outs) and what each contributes, the next
-scheduled actions, alarms in ALARM, the age of the latest RDS snapshot and any deployment in progress.
+in force (the baseline, people's settings and raises, alarm scale-outs, election phases) and what each
+contributes, the next scheduled actions, alarms in ALARM, the age of the latest RDS snapshot, any deployment in
+progress, and the election window open now or next (its phase, the change freeze, scale-in suspension).
 Ephemeral by default; `/mycandidate status public` posts it to the channel.
 """
 
@@ -43,6 +44,21 @@ class StatusView(NamedTuple):
     checked_at: datetime
     baseline: Capacity = Capacity(0, 0)
     intents: Section[list[Contribution]] = Section()
+    election: Section[ElectionStatus | None] = Section()
+
+
+class ElectionStatus(NamedTuple):
+    """The election window open now (``open``) or the next one, and what it means for changes."""
+
+    name: str
+    open: bool
+    opens: datetime
+    closes: datetime
+    zone: str
+    phase: str = ""  # the phase in force when open
+    minimum: int = 0  # what the open windows hold
+    freeze: bool = False
+    scale_in_suspended: bool | None = None  # None: unknown (not readable)
 
 
 def parse(args: list[str]) -> bool:
@@ -74,6 +90,35 @@ def run(public: bool, ctx: CommandContext) -> Outcome:
         core = capacity_core(ctx)
         return contributions(core.intents(ctx.now), core.baseline, core.ceiling, ctx.now)
 
+    def election() -> ElectionStatus | None:
+        from opsbot.elections.state import freeze, next_window, open_windows
+
+        if ports.calendar is None:
+            return None
+        elections = ports.calendar.elections()
+        suspended = ports.suspension.suspended() if ports.suspension is not None else None
+        now_open = open_windows(elections, ctx.now)
+        if now_open:
+            first, frozen = now_open[0], freeze(elections, ctx.now)
+            return ElectionStatus(
+                name=", ".join(w.election.name for w in now_open),
+                open=True,
+                opens=first.opens,
+                closes=max(w.closes for w in now_open),
+                zone=first.election.zone,
+                phase=first.phase.phase if first.phase else "",
+                minimum=frozen.minimum if frozen else 0,
+                freeze=frozen is not None,
+                scale_in_suspended=suspended,
+            )
+        upcoming = next_window(elections, ctx.now)
+        if upcoming is None:
+            return None
+        return ElectionStatus(
+            upcoming.election.name, False, upcoming.opens, upcoming.closes, upcoming.election.zone,
+            scale_in_suspended=suspended,
+        )  # fmt: skip
+
     view = StatusView(
         service_name=ctx.settings.service_key,
         service=_read(ports.service.describe),
@@ -84,6 +129,7 @@ def run(public: bool, ctx: CommandContext) -> Outcome:
         snapshot_age=_read(snapshot_age),
         checked_at=ctx.now,
         baseline=Capacity(ctx.settings.baseline_min, ctx.settings.baseline_max),
+        election=_read(election),
     )
     return Outcome(view=view, public=public)
 

@@ -38,6 +38,7 @@ class ScaleRequest(NamedTuple):
     new_max: int | None = None
     duration: timedelta | None = None
     dry_run: bool = False
+    override: str = ""  # an admin's reason to act during an election change freeze (audited)
 
 
 class ScalePlan(NamedTuple):

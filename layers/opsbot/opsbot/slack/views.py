@@ -68,9 +68,12 @@ def _help(view: HelpView) -> tuple[str, list[Block]]:
         f"`{esc(usage)}`\n{esc(summary)}" + (f"\n{esc(details)}" if details else "")
         for usage, summary, details in view.entries
     ]
+    from opsbot.commands.help import FREEZE
+
     return "MyCandidate opsbot commands", [
         bk.section("*MyCandidate opsbot*"),
         *bk.sections(entries, "commands", separator="\n\n"),
+        bk.context(f":ballot_box_with_ballot: {esc(FREEZE)}"),
     ]
 
 
@@ -142,6 +145,26 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
     def snapshot(age: Any) -> str:
         return "no snapshots found" if age is None else _age(age)
 
+    def election(state: Any) -> str:
+        if state is None:
+            return "none on the calendar"
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(state.zone)
+        name = esc(bk.truncate(state.name, _NAME))
+        if not state.open:
+            line = f"next: {name}, window opens {state.opens.astimezone(zone):%a %d %b %H:%M %Z}"
+        else:
+            line = (
+                f":ballot_box_with_ballot: {name} — {esc(state.phase)} until"
+                f" {state.closes.astimezone(zone):%a %d %b %H:%M %Z}; window holds min {state.minimum}"
+            )
+            if state.freeze:
+                line += ' · :snowflake: change freeze on (reductions need an admin `--override "<reason>"`)'
+        if state.scale_in_suspended:
+            line += " · scale-in suspended"
+        return line
+
     healthy = not view.alarms.error and not view.alarms.value
     headline = f"{':large_green_circle:' if healthy else ':red_circle:'} *{esc(bk.truncate(view.service_name, _NAME))}*"
     body = "\n".join(
@@ -153,6 +176,7 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
             f"*Next scheduled* {_part(view.scheduled, scheduled)}",
             f"*Alarms* {_part(view.alarms, alarms)}",
             f"*Latest DB snapshot* {_part(view.snapshot_age, snapshot)}",
+            f"*Election* {_part(view.election, election)}",
         ]
     )
     checked = bk.context(f"checked {view.checked_at:%Y-%m-%d %H:%M:%S} UTC")
