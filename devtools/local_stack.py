@@ -9,9 +9,10 @@ import json
 import logging
 import os
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import Any
 
@@ -21,6 +22,10 @@ from moto.server import ThreadedMotoServer
 from devtools import moto_cloudwatch, moto_ecs
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
+from devtools.replica.autoscaling import AutoScaling
+from devtools.replica.clock import ReplicaClock
+from devtools.replica.ecs import Tasks
+from devtools.replica.scheduler import Scheduler
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import DEFAULT_TEAM, api_gateway_event, block_action_body, slash_command_body
 from opsbot import dependencies
@@ -100,6 +105,7 @@ class LocalBot:
     settings: Settings
     clock: Any = None
     lambda_client: CapturingLambdaClient = field(default_factory=CapturingLambdaClient)
+    after: Callable[[], None] | None = None  # run after each request and its lazy work (the replica settles)
 
     def __post_init__(self) -> None:
         credentials = SlackCredentials(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
@@ -118,6 +124,8 @@ class LocalBot:
         response = self._handle(event)
         if run_lazy:
             self.run_lazy()
+        if self.after is not None:
+            self.after()
         return response
 
     def run_lazy(self) -> int:
@@ -155,12 +163,41 @@ class LocalStack:
     recorder: SlackRecorder
     settings: Settings
     replica: Any
+    clock: ReplicaClock = field(default_factory=ReplicaClock)
+    # Where due one-time Scheduler schedules go: (schedule name, its target's input). By default they are kept in
+    # ``delivered``; the demo points it at the election function run in-process.
+    on_schedule: Callable[[str, Any], None] | None = None
+    delivered: list[tuple[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.autoscaling = AutoScaling(self.client("application-autoscaling"), self.client("ecs"))
+        self.tasks = Tasks(ACCOUNT, REGION)
+        self.scheduler = Scheduler(self.client("scheduler"), self._deliver)
+        # At each instant: the wake-ups first, then the scaling they (or the scheduled actions) cause, then the tasks.
+        self.clock.attach(self.scheduler, self.autoscaling, self.tasks)
+
+    def _deliver(self, name: str, payload: Any) -> None:
+        self.delivered.append((name, payload))
+        if self.on_schedule is not None:
+            self.on_schedule(name, payload)
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Let ``delta`` of replica time pass: due scheduled actions and schedules act, tasks start."""
+        return self.clock.advance(delta)
+
+    def advance_to(self, instant: datetime) -> datetime:
+        return self.clock.advance_to(instant)
+
+    def settle(self) -> None:
+        """What AWS does at once after a change: desired count into [min, max], pending tasks progress."""
+        self.clock.settle()
 
     def client(self, service: str) -> Any:
         return self.session.client(service, region_name=REGION, endpoint_url=self.endpoint)  # type: ignore[call-overload]
 
     def bot(self, clock: Any = None) -> LocalBot:
-        return LocalBot(self.settings, clock=clock)
+        """The bot on the replica's clock (unless given another), the replica settling after each request."""
+        return LocalBot(self.settings, clock=clock or self.clock, after=self.settle)
 
     def capacity(self) -> tuple[int, int]:
         target = self.client("application-autoscaling").describe_scalable_targets(
@@ -213,8 +250,9 @@ def reset_moto(endpoint: str) -> None:
 
 
 @contextmanager
-def running_stack(spec: ReplicaSpec | None = None) -> Iterator[LocalStack]:
-    """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit."""
+def running_stack(spec: ReplicaSpec | None = None, start: datetime | None = None) -> Iterator[LocalStack]:
+    """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit. The
+    replica's clock starts at ``start`` (default: now)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     moto_ecs.install()  # ECS service deployments, which moto lacks
     moto_cloudwatch.install()  # alarm mute rules, likewise
@@ -235,7 +273,14 @@ def running_stack(spec: ReplicaSpec | None = None) -> Iterator[LocalStack]:
         )
         replica = seed_replica(session, spec or ReplicaSpec(), endpoint_url=endpoint)
         create_bot_resources(session, endpoint, settings)
-        yield LocalStack(endpoint=endpoint, session=session, recorder=recorder, settings=settings, replica=replica)
+        yield LocalStack(
+            endpoint=endpoint,
+            session=session,
+            recorder=recorder,
+            settings=settings,
+            replica=replica,
+            clock=ReplicaClock(start),
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved)
