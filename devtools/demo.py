@@ -5,7 +5,9 @@ requests exactly as Slack would: status, scale 4, a refused scale 50, a dry run,
 then the alarm loop on top of a person's temporary raise: the CPU alarm fires (a scale-out of its own, which does
 not cut the person's raise short, and an incident), the duplicate delivery is ignored, the alarm recovers (the
 incident is updated in place), the scale-out is undone from the incident's button (the person's raise stays),
-and Undo on the person's raise asks first, because capacity changed since it was made.
+and Undo on the person's raise asks first, because capacity changed since it was made; then the election
+calendar (``devtools/demo_elections.py``): a by-election added from Slack, synced, polling day on the replica's
+clock, the change freeze, and the gated scale-down at the window's end.
 """
 
 from __future__ import annotations
@@ -224,7 +226,11 @@ def main() -> int:
 
         run_alarm_scenario(demo)
 
-        demo.step("14. The audit trail", VIEWER, "audit 10")
+        from devtools.demo_elections import run_election_scenario
+
+        run_election_scenario(demo, first_step=14)
+
+        demo.step("27. The audit trail", VIEWER, "audit 12")
     if demo.failures:
         print(f"\nDEMO FAILED: {len(demo.failures)} expectation(s) not met", file=sys.stderr)
         return 1

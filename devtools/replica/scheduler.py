@@ -37,7 +37,10 @@ class Scheduler:
             raw = schedule.get("Target", {}).get("Input")
             self.deliver(str(schedule["Name"]), json.loads(raw) if raw else None)
             if schedule.get("ActionAfterCompletion") == "DELETE":
-                self.client.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
+                try:
+                    self.client.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
+                except self.client.exceptions.ResourceNotFoundException:
+                    pass  # the target deleted it while it ran
 
     def _one_time(self) -> list[tuple[datetime, dict[str, Any]]]:
         found: list[tuple[datetime, dict[str, Any]]] = []

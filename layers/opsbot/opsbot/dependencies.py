@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
@@ -163,9 +164,12 @@ def _parameter_reader(config: Settings, name: str) -> Callable[[], str]:
     return read
 
 
-def build_election_scaler(config: Settings, function_arn: str) -> ElectionScaler:
-    """The election reconciler. Its wake-ups invoke ``function_arn`` itself through the role Scheduler assumes."""
-    from datetime import UTC, datetime
+def build_election_scaler(
+    config: Settings, function_arn: str, clock: Callable[[], datetime] | None = None
+) -> ElectionScaler:
+    """The election reconciler. Its wake-ups invoke ``function_arn`` itself through the role Scheduler assumes.
+    ``clock``: what the audit trail's times come from (the offline stack's replica clock; else the real one)."""
+    from datetime import UTC
 
     from opsbot.aws.clients import lazy_client
     from opsbot.aws.suspension import ScaleInSuspension
@@ -202,7 +206,7 @@ def build_election_scaler(config: Settings, function_arn: str) -> ElectionScaler
         notifier=notifier,
         scheduled_actions=ports.capacity.scheduled_actions,
     )
-    runner = OperationRunner(config, ports.audit, ports.locks, clock=lambda: datetime.now(UTC))
+    runner = OperationRunner(config, ports.audit, ports.locks, clock=clock or (lambda: datetime.now(UTC)))
     return ElectionScaler(runner, scaler_ports, service=config.service_key, channel=config.slack_channel, render=render)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opsbot.capacity.core import CapacityCore
@@ -141,6 +141,7 @@ class ElectionScaler:
         wanted = {wake_up_name(at): at for at in wake_ups(elections, now)} if ports.wake_ups.configured else {}
         try:
             existing = ports.wake_ups.names() if ports.wake_ups.configured else set()
+            existing = {n for n in existing if _still_ahead(n, now)}
             differs = ports.suspension.suspended() != wanted_suspended or set(wanted) != existing
         except OpsbotError as exc:  # reported; the hourly run tries again
             summary.failed.append(f"suspension: {exc}")
@@ -165,7 +166,9 @@ class ElectionScaler:
             for name in sorted(set(wanted) - present):
                 ports.wake_ups.create(name, wanted[name])
                 summary.wake_ups_created += 1
-            for name in sorted(n for n in present - set(wanted) if n.startswith(WAKE_UP_PREFIX)):
+            # Only future wake-ups the calendar no longer needs: one whose time has come deletes itself after it
+            # ran (ActionAfterCompletion=DELETE), and the run it started may be this one.
+            for name in sorted(n for n in present - set(wanted) if _still_ahead(n, now)):
                 ports.wake_ups.delete(name)
                 summary.wake_ups_deleted += 1
             return Outcome(
@@ -203,3 +206,14 @@ class ElectionScaler:
                 self._ports.holds.release(what)  # the next run asks again
             return
         summary.posted.append(what)
+
+
+def _still_ahead(name: str, now: datetime) -> bool:
+    """A wake-up of ours (by its name) that has not yet come due; names that do not parse are not ours to judge."""
+    if not name.startswith(WAKE_UP_PREFIX):
+        return False
+    try:
+        at = datetime.strptime(name.removeprefix(WAKE_UP_PREFIX), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return at > now + timedelta(minutes=1)

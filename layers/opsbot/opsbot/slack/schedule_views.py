@@ -125,7 +125,8 @@ def sync(view: Any) -> tuple[str, list[Block]]:
     differing = [s for s in view.states if s.state != "ok"]
     if view.dry_run and differing:
         lines.append(f"{len(differing)} scheduled action(s) would be created, changed or deleted:")
-        lines += [f"  {esc(s.describe())}" for s in differing[:8]]
+        verbs = {"missing": "create", "drifted": "put back", "unexpected": "delete"}
+        lines += [f"  {verbs.get(s.state, s.state)} {code(s.name, 60)}" for s in differing[:8]]
     if view.calls and not view.dry_run:
         lines.append(f"{len(view.calls)} call(s): " + ", ".join(code(c, 80) for c in view.calls[:6]))
     return text, [bk.section(f"*{text}*"), *bk.sections(lines, "lines")]
