@@ -22,7 +22,7 @@ DIMENSION = "ecs:service:DesiredCount"
 
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
-    with running_stack(start=START) as running:
+    with running_stack(start=START, frozen=True) as running:
         running.settle()  # the seeded tasks start: the first sight of the service
         running.advance(timedelta(minutes=2))
         yield running
@@ -227,3 +227,21 @@ def test_a_temporary_raise_from_slack_is_settled_at_once_and_reverted_on_time(st
     stack.advance(timedelta(hours=6, minutes=1))
     assert stack.capacity() == (2, 10)
     assert counts(stack) == (6, 0, 6)
+
+
+def test_the_stack_clock_runs_with_real_time_and_never_goes_back() -> None:
+    # Given a running replica clock (what the stack uses by default)
+    from devtools.replica.clock import ReplicaClock
+
+    clock = ReplicaClock(START)
+    first = clock()
+
+    # When it is advanced by an hour
+    clock.advance(timedelta(hours=1))
+    later = clock()
+
+    # Then time only went forward, by at least the hour, and the clock is aware UTC
+    assert first >= START
+    assert later >= START + timedelta(hours=1)
+    assert clock() >= later
+    assert clock().tzinfo is UTC
