@@ -250,9 +250,11 @@ def reset_moto(endpoint: str) -> None:
 
 
 @contextmanager
-def running_stack(spec: ReplicaSpec | None = None, start: datetime | None = None) -> Iterator[LocalStack]:
+def running_stack(
+    spec: ReplicaSpec | None = None, start: datetime | None = None, *, frozen: bool = False
+) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit. The
-    replica's clock starts at ``start`` (default: now)."""
+    replica's clock starts at ``start`` (default: now) and runs with real time unless ``frozen``."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     moto_ecs.install()  # ECS service deployments, which moto lacks
     moto_cloudwatch.install()  # alarm mute rules, likewise
@@ -279,7 +281,7 @@ def running_stack(spec: ReplicaSpec | None = None, start: datetime | None = None
             recorder=recorder,
             settings=settings,
             replica=replica,
-            clock=ReplicaClock(start),
+            clock=ReplicaClock(start, frozen=frozen),
         )
     finally:
         os.environ.clear()

@@ -1,7 +1,9 @@
 """EventBridge Scheduler on the replica: one-time ``at(...)`` schedules that fall due are delivered, in time order, to
 a callback (the schedule's name and its ``Target.Input`` parsed as JSON), and deleted after delivery when their
-``ActionAfterCompletion`` is ``DELETE``, as Scheduler does ("DELETE: the schedule is deleted after it completes",
-https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html). Disabled schedules are skipped.
+``ActionAfterCompletion`` is ``DELETE``, as Scheduler does: with automatic deletion "for one-time schedules, this
+occurs after the schedule has invoked its target once"
+(https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html). With ``NONE`` the schedule
+stays listed and, its one time past, is not delivered again. Disabled schedules are skipped.
 
 Driven through moto's boto3 API (ListSchedules, GetSchedule, DeleteSchedule), so botocore checks every request
 against the service model. Test support only: never shipped in the Lambda layer.

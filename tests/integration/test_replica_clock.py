@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from devtools.local_stack import LocalStack, running_stack
+from devtools.local_stack import OPERATOR, LocalStack, running_stack
 
-START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+START = datetime(2030, 11, 4, 6, 0, tzinfo=UTC)
 DIMENSION = "ecs:service:DesiredCount"
 
 
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
-    with running_stack(start=START) as running:
+    with running_stack(start=START, frozen=True) as running:
         running.settle()  # the seeded tasks start: the first sight of the service
         running.advance(timedelta(minutes=2))
         yield running
@@ -94,15 +94,15 @@ def test_the_seeded_service_runs_its_tasks_once_started(stack: LocalStack) -> No
 
 def test_a_scheduled_action_raises_the_bounds_and_the_desired_count_then_the_tasks_start(stack: LocalStack) -> None:
     # Given an action at 06:30 raising the service to 6..12
-    put_action(stack, "raise", "2026-11-02T06:30:00", MinCapacity=6, MaxCapacity=12)
+    put_action(stack, "raise", "2030-11-04T06:30:00", MinCapacity=6, MaxCapacity=12)
 
     # When time passes to 06:29: nothing happens yet
-    stack.advance_to(datetime(2026, 11, 2, 6, 29, tzinfo=UTC))
+    stack.advance_to(datetime(2030, 11, 4, 6, 29, tzinfo=UTC))
     assert stack.capacity() == (2, 10)
     assert counts(stack) == (2, 0, 2)
 
     # When it passes 06:30 by ten seconds: min/max raised, desired moved up, four tasks pending
-    stack.advance_to(datetime(2026, 11, 2, 6, 30, 10, tzinfo=UTC))
+    stack.advance_to(datetime(2030, 11, 4, 6, 30, 10, tzinfo=UTC))
     assert stack.capacity() == (6, 12)
     assert counts(stack) == (6, 4, 2)
 
@@ -114,8 +114,8 @@ def test_a_scheduled_action_raises_the_bounds_and_the_desired_count_then_the_tas
 
 def test_actions_apply_in_time_order_and_only_the_fields_they_give(stack: LocalStack) -> None:
     # Given a later action setting only the minimum and an earlier one setting both bounds
-    put_action(stack, "later", "2026-11-02T08:00:00", MinCapacity=3)
-    put_action(stack, "earlier", "2026-11-02T07:00:00", MinCapacity=5, MaxCapacity=8)
+    put_action(stack, "later", "2030-11-04T08:00:00", MinCapacity=3)
+    put_action(stack, "earlier", "2030-11-04T07:00:00", MinCapacity=5, MaxCapacity=8)
 
     # When both fall due
     stack.advance(timedelta(hours=3))
@@ -127,12 +127,12 @@ def test_actions_apply_in_time_order_and_only_the_fields_they_give(stack: LocalS
 
 def test_an_action_in_its_own_timezone_falls_due_at_that_local_time(stack: LocalStack) -> None:
     # Given an action at 09:00 Johannesburg time (07:00 UTC)
-    put_action(stack, "sast", "2026-11-02T09:00:00", timezone="Africa/Johannesburg", MinCapacity=4)
+    put_action(stack, "sast", "2030-11-04T09:00:00", timezone="Africa/Johannesburg", MinCapacity=4)
 
     # When time reaches 06:59 UTC, then 07:00 UTC
-    stack.advance_to(datetime(2026, 11, 2, 6, 59, tzinfo=UTC))
+    stack.advance_to(datetime(2030, 11, 4, 6, 59, tzinfo=UTC))
     before = stack.capacity()
-    stack.advance_to(datetime(2026, 11, 2, 7, 0, tzinfo=UTC))
+    stack.advance_to(datetime(2030, 11, 4, 7, 0, tzinfo=UTC))
 
     # Then it applied at 07:00 UTC, not before
     assert before == (2, 10)
@@ -141,7 +141,7 @@ def test_an_action_in_its_own_timezone_falls_due_at_that_local_time(stack: Local
 
 def test_an_action_already_run_does_not_run_again(stack: LocalStack) -> None:
     # Given an action that raised the minimum, after which someone lowered it by hand
-    put_action(stack, "raise", "2026-11-02T06:30:00", MinCapacity=5)
+    put_action(stack, "raise", "2030-11-04T06:30:00", MinCapacity=5)
     stack.advance(timedelta(hours=1))
     register(stack, 2, 10)
 
@@ -179,17 +179,17 @@ def test_lowering_the_maximum_below_the_desired_count_moves_it_down(stack: Local
 
 def test_a_due_one_time_schedule_is_delivered_once_and_deleted_after_completion(stack: LocalStack) -> None:
     # Given two wake-ups: one deleting itself after completion, one kept, and one not yet due
-    create_schedule(stack, "lift", "2026-11-02T07:00:00", {"kind": "lift", "slug": "by-2026"}, "DELETE")
-    create_schedule(stack, "apply", "2026-11-02T06:45:00", {"kind": "apply", "slug": "by-2026"}, "NONE")
-    create_schedule(stack, "tomorrow", "2026-11-03T06:00:00", {"kind": "apply"}, "DELETE")
+    create_schedule(stack, "lift", "2030-11-04T07:00:00", {"kind": "lift", "slug": "by-2030"}, "DELETE")
+    create_schedule(stack, "apply", "2030-11-04T06:45:00", {"kind": "apply", "slug": "by-2030"}, "NONE")
+    create_schedule(stack, "tomorrow", "2030-11-05T06:00:00", {"kind": "apply"}, "DELETE")
 
     # When time passes 07:00
-    stack.advance_to(datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    stack.advance_to(datetime(2030, 11, 4, 8, 0, tzinfo=UTC))
 
     # Then both due ones were delivered in time order with their input, the DELETE one is gone
     assert stack.delivered == [
-        ("apply", {"kind": "apply", "slug": "by-2026"}),
-        ("lift", {"kind": "lift", "slug": "by-2026"}),
+        ("apply", {"kind": "apply", "slug": "by-2030"}),
+        ("lift", {"kind": "lift", "slug": "by-2030"}),
     ]
     assert schedule_names(stack) == ["apply", "tomorrow"]
 
@@ -200,24 +200,48 @@ def test_a_due_one_time_schedule_is_delivered_once_and_deleted_after_completion(
 
 def test_a_delivery_can_change_capacity_which_then_settles_at_the_same_instant(stack: LocalStack) -> None:
     # Given a wake-up whose handler raises the minimum (as the election function would, through AAS)
-    create_schedule(stack, "wake", "2026-11-02T07:00:00", {"min": 7}, "DELETE")
+    create_schedule(stack, "wake", "2030-11-04T07:00:00", {"min": 7}, "DELETE")
     stack.on_schedule = lambda name, payload: register(stack, int(payload["min"]), 10)
 
     # When it falls due
-    stack.advance_to(datetime(2026, 11, 2, 7, 0, tzinfo=UTC))
+    stack.advance_to(datetime(2030, 11, 4, 7, 0, tzinfo=UTC))
 
     # Then the desired count was moved up at that instant and the tasks are starting
     assert counts(stack) == (7, 5, 2)
 
 
-def test_the_bot_runs_on_the_replica_clock_and_the_replica_settles_after_each_request(stack: LocalStack) -> None:
-    # Given the bot of the stack
+def test_a_temporary_raise_from_slack_is_settled_at_once_and_reverted_on_time(stack: LocalStack) -> None:
+    # Given the bot of the stack, on the replica's clock
     bot = stack.bot()
     assert bot.clock is stack.clock
 
-    # When a request makes a change the way the bot does (here: a bounds change inside the request's work)
-    bot.after = lambda: (register(stack, 3, 10), stack.settle())  # type: ignore[func-returns-value]
-    bot.after()
+    # When an operator raises the service to 6 for 6 hours
+    bot.command("scale 6 for 6h", OPERATOR, response_url=f"{stack.recorder.url}/response/raise")
 
-    # Then status would never see a raised minimum with the desired count below it
-    assert counts(stack)[0] == 3
+    # Then, once the request is handled, the desired count is already at the raised minimum, tasks starting
+    assert stack.capacity() == (6, 10)
+    assert counts(stack) == (6, 4, 2)
+
+    # When six hours pass: the revert action has run and the bounds are back; the six tasks started in between and
+    # stay (only target tracking, which the replica does not simulate, would scale in inside [min, max])
+    stack.advance(timedelta(hours=6, minutes=1))
+    assert stack.capacity() == (2, 10)
+    assert counts(stack) == (6, 0, 6)
+
+
+def test_the_stack_clock_runs_with_real_time_and_never_goes_back() -> None:
+    # Given a running replica clock (what the stack uses by default)
+    from devtools.replica.clock import ReplicaClock
+
+    clock = ReplicaClock(START)
+    first = clock()
+
+    # When it is advanced by an hour
+    clock.advance(timedelta(hours=1))
+    later = clock()
+
+    # Then time only went forward, by at least the hour, and the clock is aware UTC
+    assert first >= START
+    assert later >= START + timedelta(hours=1)
+    assert clock() >= later
+    assert clock().tzinfo is UTC
