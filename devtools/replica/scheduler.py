@@ -11,6 +11,7 @@ against the service model. Test support only: never shipped in the Lambda layer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,10 +40,9 @@ class Scheduler:
             raw = schedule.get("Target", {}).get("Input")
             self.deliver(str(schedule["Name"]), json.loads(raw) if raw else None)
             if schedule.get("ActionAfterCompletion") == "DELETE":
-                try:
+                # The target may have deleted it while it ran (the election function tidies its wake-ups).
+                with contextlib.suppress(self.client.exceptions.ResourceNotFoundException):
                     self.client.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
-                except self.client.exceptions.ResourceNotFoundException:
-                    pass  # the target deleted it while it ran
 
     def _one_time(self) -> list[tuple[datetime, dict[str, Any]]]:
         found: list[tuple[datetime, dict[str, Any]]] = []
