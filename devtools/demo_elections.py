@@ -1,7 +1,8 @@
 """The election part of `make demo` (issue 9): a by-election added from Slack three days ahead, the sync's dry
-run, the sync, the replica's clock advanced into polling day (the scheduled actions raise capacity and the
-wake-up suspends scale-in, both visible in `status`), a `scale 2` refused by the change freeze, the window's end
-with its scale-down question, and Scale down now pressed."""
+run, the sync, the readiness report failing on an alarm left in ALARM and passing once it is fixed, the replica's
+clock advanced into polling day (the scheduled actions raise capacity and the wake-up suspends scale-in, both
+visible in `status`; the T-24 h readiness report posted on the way), a `scale 2` refused by the change freeze, the
+window's end with its scale-down question, and Scale down now pressed."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ GROUP = "mycandidate-opsbot-elections"
 ROLE = "arn:aws:iam::123456789012:role/mycandidate-opsbot-ElectionScheduleRole"
 SAST = ZoneInfo("Africa/Johannesburg")
 _RULE = "─" * 78
+LEFT_IN_ALARM = "mycandidate-rds-connections-high"
 
 
 def run_election_scenario(demo: Demo, first_step: int) -> None:
@@ -71,11 +73,28 @@ def run_election_scenario(demo: Demo, first_step: int) -> None:
     demo.expect(hourly["calls"] == 0 and hourly["wake_ups_created"] == 3, "no capacity call; three wake-ups scheduled")
     demo.step(f"{next(number)}. A viewer checks the schedule", VIEWER, "schedule")
 
+    # The readiness report: an alarm somebody left in ALARM fails it, naming the alarm; fixed, it passes.
+    stack.advance(timedelta(minutes=2))  # the tasks the earlier steps started are RUNNING by now
+    cloudwatch = stack.client("cloudwatch")
+    cloudwatch.set_alarm_state(
+        AlarmName=LEFT_IN_ALARM, StateValue="ALARM", StateReason="Threshold Crossed: 1 datapoint (352.0) > 328.0"
+    )
+    posts = demo.step(f"{next(number)}. A viewer asks whether the service is ready", VIEWER, f"readiness {slug}")
+    shown = message_text(posts[-1]) if posts else ""
+    demo.expect("NOT ready" in shown and LEFT_IN_ALARM in shown, "readiness fails the alarm check, naming the alarm")
+    demo.expect(shown.count(":x:") == 1, "exactly one check fails")
+    cloudwatch.set_alarm_state(AlarmName=LEFT_IN_ALARM, StateValue="OK", StateReason="connections back to 140")
+    posts = demo.step(f"{next(number)}. The alarm is dealt with; the viewer asks again", VIEWER, "readiness")
+    shown = message_text(posts[-1]) if posts else ""
+    demo.expect(":x:" not in shown and "NOT ready" not in shown, "after the fix no check fails")
+
     noon = datetime.combine(polling, time(12, 0), tzinfo=SAST)
     print(f"\n{_RULE}\n{next(number)}. The replica's clock moves to polling day, 12:00 SAST\n{_RULE}")
     stack.advance_to(noon)
     print(demo.state("now"))
     demo.expect(stack.capacity() == (4, 12), "the scheduled action raised capacity to the polling phase's 4-12")
+    reports = [c.body for c in stack.recorder.api_calls("chat.postMessage") if "T-24 h report" in str(c.body)]
+    demo.expect(len(reports) == 1, "the T-24 h readiness report is posted once on the way to polling day")
     posts = demo.step(f"{next(number)}. A viewer asks for the status on polling day", VIEWER, "status")
     shown = message_text(posts[-1]) if posts else ""
     demo.expect("change freeze on" in shown and "scale-in suspended" in shown, "status shows the freeze and suspension")

@@ -19,12 +19,13 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devtools import moto_cloudwatch, moto_ecs
+from devtools import moto_cloudwatch, moto_ecs, moto_servicequotas
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.replica.autoscaling import AutoScaling
 from devtools.replica.clock import ReplicaClock
 from devtools.replica.ecs import Tasks
+from devtools.replica.metrics import Metrics
 from devtools.replica.scheduler import Scheduler
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import DEFAULT_TEAM, api_gateway_event, block_action_body, slash_command_body
@@ -173,8 +174,10 @@ class LocalStack:
         self.autoscaling = AutoScaling(self.client("application-autoscaling"), self.client("ecs"))
         self.tasks = Tasks(ACCOUNT, REGION)
         self.scheduler = Scheduler(self.client("scheduler"), self._deliver)
-        # At each instant: the wake-ups first, then the scaling they (or the scheduled actions) cause, then the tasks.
-        self.clock.attach(self.scheduler, self.autoscaling, self.tasks)
+        self.metrics = Metrics(self.client("cloudwatch"), self.client("elasticache"), self.replica.spec)
+        # At each instant: fresh metrics, the wake-ups (whose runs read them), then the scaling they (or the
+        # scheduled actions) cause, then the tasks.
+        self.clock.attach(self.metrics, self.scheduler, self.autoscaling, self.tasks)
 
     def _deliver(self, name: str, payload: Any) -> None:
         self.delivered.append((name, payload))
@@ -258,6 +261,7 @@ def running_stack(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     moto_ecs.install()  # ECS service deployments, which moto lacks
     moto_cloudwatch.install()  # alarm mute rules, likewise
+    moto_servicequotas.install()  # the Fargate vCPU quota, likewise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -1,6 +1,7 @@
 """moto's server with the project's extensions installed; the e2e moto container's command.
 
-The extensions: ECS service deployments (``moto_ecs``) and CloudWatch alarm mute rules (``moto_cloudwatch``).
+The extensions: ECS service deployments (``moto_ecs``), CloudWatch alarm mute rules (``moto_cloudwatch``) and the
+Fargate vCPU quota (``moto_servicequotas``).
 
 Usage: ``python -m devtools.moto_server [moto.server options]`` (default ``--host 0.0.0.0 --port 5000``).
 Test support only: never shipped in the Lambda layer.
@@ -12,7 +13,7 @@ import sys
 
 from moto import server
 
-from devtools import moto_cloudwatch, moto_ecs
+from devtools import moto_cloudwatch, moto_ecs, moto_servicequotas
 
 DEFAULT_ARGS = ("--host", "0.0.0.0", "--port", "5000")
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv) or list(DEFAULT_ARGS)
     moto_ecs.install()
     moto_cloudwatch.install()
+    moto_servicequotas.install()
     server.main(args)
 
 

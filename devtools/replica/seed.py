@@ -17,8 +17,9 @@ Where moto differs from AWS the difference is noted at the call site (see ``_see
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -284,6 +285,12 @@ class ReplicaSpec:
     cache_engine_version: str = "7.1"
     cache_subnet_group: str = "mycandidate-redis-subnets"
     cache_snapshot_retention_days: int = 7
+    # The reference architecture's Multi-AZ replication group (what the readiness report checks), beside the
+    # single-node cluster the alarms address by CacheClusterId.
+    cache_replication_group: str = "mycandidate-redis"
+    # What the replica's metrics show (the readiness report reads them): a healthy database and cache.
+    metric_free_storage_gib: float = 82.0
+    metric_peak_connections: float = 120.0
 
     # Monitoring
     alarm_topic: str = "mycandidate-alarms"
@@ -434,6 +441,8 @@ def seed_replica(
     scaling_policy_arn = _seed_scaling(clients.autoscaling, spec)
     db_instance_arn, snapshot_arn = _seed_database(clients.rds, spec, network)
     cache_cluster_arn = _seed_cache(clients.elasticache, spec, network)
+    members = _seed_replication_group(clients.elasticache, spec, network)
+    seed_metrics(clients.cloudwatch, spec, members, datetime.now(UTC))
     topic_arn = clients.sns.create_topic(Name=spec.alarm_topic, Tags=_tags(spec))["TopicArn"]  # idempotent
     dimension_values = {
         "ClusterName": spec.cluster,
@@ -1071,6 +1080,70 @@ def _seed_cache(elasticache: ElastiCacheClient, spec: ReplicaSpec, network: _Net
             Tags=_tags(spec),
         )["CacheCluster"]
     return cluster.get("ARN", "")
+
+
+def _seed_replication_group(elasticache: ElastiCacheClient, spec: ReplicaSpec, network: _Network) -> list[str]:
+    try:
+        group = elasticache.describe_replication_groups(ReplicationGroupId=spec.cache_replication_group)
+        return list(group["ReplicationGroups"][0].get("MemberClusters", []))
+    except ClientError as exc:
+        if _error_code(exc) != "ReplicationGroupNotFoundFault":
+            raise
+    created = elasticache.create_replication_group(
+        ReplicationGroupId=spec.cache_replication_group,
+        ReplicationGroupDescription="MyCandidate Redis, Multi-AZ with automatic failover",
+        Engine="redis",
+        EngineVersion=spec.cache_engine_version,
+        CacheNodeType=spec.cache_node_type,
+        NumCacheClusters=2,
+        AutomaticFailoverEnabled=True,
+        MultiAZEnabled=True,
+        CacheSubnetGroupName=spec.cache_subnet_group,
+        SecurityGroupIds=[network.security_group_ids["redis"]],
+        AtRestEncryptionEnabled=True,
+        TransitEncryptionEnabled=True,
+        SnapshotRetentionLimit=spec.cache_snapshot_retention_days,
+        Tags=_tags(spec),
+    )["ReplicationGroup"]
+    return list(created.get("MemberClusters", []))
+
+
+def seed_metrics(cloudwatch: CloudWatchClient, spec: ReplicaSpec, members: Sequence[str], at: datetime) -> None:
+    """The datapoints the readiness report reads, as of ``at``: the database's free storage and connections (a
+    day of hourly peaks), and no evictions on the cache's nodes."""
+    database = [{"Name": "DBInstanceIdentifier", "Value": spec.db_instance}]
+    points: list[Any] = [
+        {
+            "MetricName": "FreeStorageSpace",
+            "Dimensions": database,
+            "Timestamp": at - timedelta(minutes=5),
+            "Value": spec.metric_free_storage_gib * 2**30,
+            "Unit": "Bytes",
+        },
+        *(
+            {
+                "MetricName": "DatabaseConnections",
+                "Dimensions": database,
+                "Timestamp": at - timedelta(hours=hour, minutes=5),
+                "Value": spec.metric_peak_connections * (1.0 if hour == 3 else 0.6),
+                "Unit": "Count",
+            }
+            for hour in range(0, 24, 3)
+        ),
+    ]
+    cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=points)
+    evictions: list[Any] = [
+        {
+            "MetricName": "Evictions",
+            "Dimensions": [{"Name": "CacheClusterId", "Value": member}],
+            "Timestamp": at - timedelta(minutes=5),
+            "Value": 0.0,
+            "Unit": "Count",
+        }
+        for member in members
+    ]
+    if evictions:
+        cloudwatch.put_metric_data(Namespace="AWS/ElastiCache", MetricData=evictions)
 
 
 # --------------------------------------------------------------------------------------------- alarms

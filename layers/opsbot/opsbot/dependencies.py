@@ -54,6 +54,7 @@ def build_ports(config: Settings) -> Ports:
     from opsbot.aws.elections import ElectionEntries
     from opsbot.aws.intents import IntentStore
     from opsbot.aws.monitoring import AlarmsGateway, SnapshotsGateway
+    from opsbot.aws.readiness import ReadinessReads
     from opsbot.aws.store import OperationsStore
     from opsbot.aws.suspension import ScaleInSuspension
 
@@ -79,6 +80,14 @@ def build_ports(config: Settings) -> Ports:
         elections=entries,
         holds=election_holds(config),
         suspension=ScaleInSuspension(lazy_client("application-autoscaling", region), config.scalable_resource_id),
+        readiness=ReadinessReads(
+            lazy_client("cloudwatch", region),
+            lazy_client("elasticache", region),
+            lazy_client("service-quotas", region),
+            alarm_prefix=config.alarm_prefix,
+            db_instance=config.db_instance,
+            cache_group=config.cache_replication_group,
+        ),
     )
 
 
@@ -187,11 +196,15 @@ def build_election_scaler(
     notifier = SlackIncidentNotifier(
         incident_client(config.slack_api_base), config.slack_channel, token=lambda: source.get().bot_token
     )
+    from opsbot.commands.readiness import sources
+    from opsbot.elections.readiness import readiness
     from opsbot.logic.arns import unqualified_function
 
     target = unqualified_function(function_arn)
+    core = CapacityCore(config, ports.capacity, ports.intents)
+    readiness_sources = sources(config, core, ports)
     scaler_ports = ScalerPorts(
-        core=CapacityCore(config, ports.capacity, ports.intents),
+        core=core,
         calendar=ports.calendar,
         suspension=ScaleInSuspension(
             lazy_client("application-autoscaling", config.region), config.scalable_resource_id
@@ -205,6 +218,9 @@ def build_election_scaler(
         holds=election_holds(config),
         notifier=notifier,
         scheduled_actions=ports.capacity.scheduled_actions,
+        readiness=lambda election, elections, now, trigger: readiness(
+            election, elections, readiness_sources, now, trigger
+        ),
     )
     runner = OperationRunner(config, ports.audit, ports.locks, clock=clock or (lambda: datetime.now(UTC)))
     return ElectionScaler(runner, scaler_ports, service=config.service_key, channel=config.slack_channel, render=render)

@@ -23,12 +23,14 @@ class EcsServiceGateway:
             raise AwsOperationError("DescribeServices", "ServiceNotFoundException", "the ECS service was not found")
         service = services[0]
         task_definition_arn = str(service.get("taskDefinition", ""))
+        image_tag, task_vcpu = self._task_definition(task_definition_arn)
         return ServiceState(
             desired=int(service.get("desiredCount", 0)),
             running=int(service.get("runningCount", 0)),
             pending=int(service.get("pendingCount", 0)),
             task_definition=task_definition_arn.rsplit("/", 1)[-1],
-            image_tag=self._image_tag(task_definition_arn),
+            image_tag=image_tag,
+            task_vcpu=task_vcpu,
             deployments=tuple(
                 Deployment(
                     id=str(d.get("id", "")),
@@ -59,16 +61,24 @@ class EcsServiceGateway:
         with aws_call("UpdateService"):
             self._client.update_service(cluster=self._cluster, service=self._service, forceNewDeployment=True)
 
-    def _image_tag(self, task_definition_arn: str) -> str:
+    def _task_definition(self, task_definition_arn: str) -> tuple[str, float]:
+        """The image tag of the first container, and the task's CPU in vCPU (task-level ``cpu`` is in CPU units,
+        1024 to a vCPU; Fargate requires it)."""
         if not task_definition_arn:
-            return "unknown"
+            return "unknown", 0.0
         with aws_call("DescribeTaskDefinition"):
             response = self._client.describe_task_definition(taskDefinition=task_definition_arn)
-        containers = response["taskDefinition"].get("containerDefinitions", [])
-        if not containers:
-            return "unknown"
-        image = str(containers[0].get("image", ""))
-        if "@" in image:
-            return image.rsplit("@", 1)[-1][:19]
-        last = image.rsplit("/", 1)[-1]
-        return last.rsplit(":", 1)[-1] if ":" in last else "latest"
+        definition = response["taskDefinition"]
+        cpu = str(definition.get("cpu", "") or "")
+        vcpu = int(cpu) / 1024 if cpu.isdigit() else 0.0
+        return _image_tag(definition.get("containerDefinitions", [])), vcpu
+
+
+def _image_tag(containers: list[dict[str, Any]]) -> str:
+    if not containers:
+        return "unknown"
+    image = str(containers[0].get("image", ""))
+    if "@" in image:
+        return image.rsplit("@", 1)[-1][:19]
+    last = image.rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[-1] if ":" in last else "latest"

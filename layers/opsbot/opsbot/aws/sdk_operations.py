@@ -15,15 +15,17 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "put_scheduled_action",
         "delete_scheduled_action",
     ),
-    "cloudwatch": ("describe_alarms", "list_alarm_mute_rules"),  # both also paginated
+    "cloudwatch": ("describe_alarms", "list_alarm_mute_rules", "get_metric_data"),  # all three also paginated
     "dynamodb": (
         "get_item",
+        "batch_get_item",  # the readiness report's mutes
         "put_item",
         "delete_item",
         "query",  # also paginated
         "transact_write_items",
         "update_item",  # Powertools idempotency (with get_item, put_item, delete_item)
     ),
+    "elasticache": ("describe_replication_groups",),  # the readiness report
     "ecs": (
         "describe_services",
         "describe_task_definition",
@@ -36,5 +38,7 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
     # The election reconciler's one-time wake-ups (list_schedules also paginated).
     "scheduler": ("create_schedule", "delete_schedule", "list_schedules"),
     "secretsmanager": ("get_secret_value",),  # Powertools SecretsProvider.get
+    # The readiness report's Fargate vCPU quota (the default where none was applied to the account).
+    "service-quotas": ("get_service_quota", "get_aws_default_service_quota"),
     "ssm": ("get_parameter",),  # Powertools SSMProvider.get
 }

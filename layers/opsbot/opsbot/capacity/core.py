@@ -177,7 +177,7 @@ class CapacityCore:
         intents = self.intents(now) if intents is None else list(intents)
         plan = self.plan(intents, now)
         current = self._target.get_capacity() if capacity is None else capacity
-        own = {a.name: a for a in self._target.scheduled_actions() if self._is_own(a)}
+        own = {a.name: a for a in self._target.scheduled_actions() if self.is_own(a)}
         wanted = {a.name: a for a in plan.actions}
         calls: list[str] = []
         for name, action in wanted.items():
@@ -197,12 +197,16 @@ class CapacityCore:
             calls.append(f"DeleteScheduledAction {name}")
         return Materialised(before=current, after=plan.now, timeline=plan, calls=tuple(calls))
 
-    def _is_own(self, action: ScheduledAction) -> bool:
+    def is_own(self, action: ScheduledAction) -> bool:
         # ``opsbot-revert-<service>`` is the single revert slot of earlier versions: ours, replaced by the timeline.
         return action.name.startswith(tl.ACTION_PREFIX) or action.name == self._settings.revert_action_name
 
+    def scheduled_actions(self) -> list[ScheduledAction]:
+        """Every scheduled action of the target, the bot's and other owners'."""
+        return self._target.scheduled_actions()
+
     def own_actions(self) -> list[ScheduledAction]:
-        return [a for a in self._target.scheduled_actions() if self._is_own(a)]
+        return [a for a in self._target.scheduled_actions() if self.is_own(a)]
 
     def foreign_actions(self) -> list[ScheduledAction]:
-        return [a for a in self._target.scheduled_actions() if not self._is_own(a)]
+        return [a for a in self._target.scheduled_actions() if not self.is_own(a)]

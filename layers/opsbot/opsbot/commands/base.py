@@ -12,7 +12,13 @@ from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Outcome, Run
 
 if TYPE_CHECKING:  # annotations only: acknowledging a command must not pay for the adapters' data types
     from opsbot.capacity.core import CapacityCore
-    from opsbot.elections.ports import CalendarPort, ElectionEntriesPort, HoldsPort, SuspensionPort
+    from opsbot.elections.ports import (
+        CalendarPort,
+        ElectionEntriesPort,
+        HoldsPort,
+        ReadinessReadsPort,
+        SuspensionPort,
+    )
     from opsbot.ports import (
         AlarmsPort,
         AuditPort,
@@ -53,6 +59,7 @@ class Ports(NamedTuple):
     elections: ElectionEntriesPort | None = None  # the entries added from Slack
     holds: HoldsPort | None = None  # the gated scale-down's decisions
     suspension: SuspensionPort | None = None  # the scalable target's scale-in suspension (shown by `status`)
+    readiness: ReadinessReadsPort | None = None  # what only the readiness report reads (cache, metrics, quota)
 
 
 class CommandContext(NamedTuple):

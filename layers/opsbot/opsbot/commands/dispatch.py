@@ -36,6 +36,7 @@ _VERBS: dict[str, tuple[str, str]] = {
     "schedule add": ("schedule_add", "SPEC"),
     "schedule remove": ("schedule_remove", "SPEC"),
     "schedule sync": ("schedule_sync", "SPEC"),
+    "readiness": ("readiness", "SPEC"),
 }
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from opsbot.elections.model import Election
 
@@ -54,3 +54,38 @@ class WakeUpPort(Protocol):
     def names(self) -> set[str]: ...
     def create(self, name: str, at: datetime) -> None: ...
     def delete(self, name: str) -> None: ...
+
+
+class DatabaseMetrics(NamedTuple):
+    """From CloudWatch ``GetMetricData``: ``None`` where there was no datapoint."""
+
+    free_storage_bytes: float | None  # FreeStorageSpace, the lowest in the last hour
+    peak_connections: float | None  # DatabaseConnections, the highest in the last 24 h
+
+
+class CacheState(NamedTuple):
+    status: str  # the replication group's Status ("" when it does not exist)
+    members: int  # its member clusters (nodes)
+    evictions: float | None  # Evictions summed over the members in the last 24 h
+
+
+class MuteRule(NamedTuple):
+    """A CloudWatch alarm mute rule that is muting (``ACTIVE``) or will mute (``SCHEDULED``) one of our alarms."""
+
+    name: str
+    alarm: str
+    status: str
+    expires: datetime | None
+
+
+class ReadinessReadsPort(Protocol):
+    """The reads only the readiness report needs (``opsbot.aws.readiness``)."""
+
+    def service_alarms(self) -> list[tuple[str, str]]:
+        """Every alarm of the service (by the configured prefix), with its state."""
+        ...
+
+    def mute_rules(self, alarms: Sequence[str]) -> list[MuteRule]: ...
+    def database_metrics(self, now: datetime) -> DatabaseMetrics: ...
+    def cache(self, now: datetime) -> CacheState: ...
+    def fargate_vcpu_quota(self) -> float: ...

@@ -6,8 +6,10 @@ capacity core, the scale-in suspension and the wake-ups, then what the team must
    otherwise makes no mutating call.
 2. **Suspension and wake-ups** — a second operation, only when something differs: scale-in suspended while a
    phase says so, lifted after; one-time schedules at the next boundaries.
-3. **Posts** — the drift report (once: the repair removes the drift it reports), the gated scale-down question
-   when a window has closed (once per election, claimed in the operations table).
+3. **Posts** — the drift report (once: the repair removes the drift it reports), other owners' scheduled actions
+   that work against a window (once per action), the readiness report 48 h and 24 h before polls open, and the
+   gated scale-down question when a window has closed (each once per election, claimed in the operations table
+   before it is posted and released when the post fails, so a retry neither repeats nor loses it).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from opsbot.capacity.core import CapacityCore
 from opsbot.capacity.drift import ActionState, compare
 from opsbot.capacity.timeline import ACTION_PREFIX
-from opsbot.elections.calendar import window_span
+from opsbot.elections.calendar import upcoming, window_span, windows
+from opsbot.elections.conflicts import Conflict, conflicts
 from opsbot.elections.model import Election
 from opsbot.elections.ports import CalendarPort, HoldsPort, SuspensionPort, WakeUpPort
 from opsbot.elections.reconcile import ACTOR_NAME, SyncView, sync
@@ -38,6 +42,13 @@ class WindowEnded:
     election: Election
     closed: datetime
     fallback: datetime  # when capacity returns to the baseline if nobody answers
+
+
+@dataclass(frozen=True)
+class ConflictsFound:
+    """Other owners' scheduled actions that work against a window, each reported once."""
+
+    found: tuple[Conflict, ...]
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,8 @@ class ScalerPorts:
     holds: HoldsPort
     notifier: IncidentNotifierPort | None
     scheduled_actions: Callable[[], Sequence[Any]]  # the target's scheduled actions (all owners)
+    # (election, calendar, now, trigger) -> the readiness report (``opsbot.elections.readiness``); None: not posted
+    readiness: Callable[[Election, Sequence[Election], datetime, str], Any] | None = None
 
 
 class ElectionScaler:
@@ -115,6 +128,8 @@ class ElectionScaler:
                 summary.drift_repaired = len(found)
                 self._post(f"drift#{operation_key}", DriftRepaired(tuple(found), view.calls), now, summary, once=False)
         self._suspension_and_wake_ups(elections, now, f"{operation_key}-suspension", lock_owner, summary)
+        self._conflicts(elections, now, summary)
+        self._readiness(elections, now, summary)
         for ended in self._windows_ended(elections, now):
             self._post(f"window-ended#{ended.election.slug}", ended, now, summary)
         return summary
@@ -184,6 +199,35 @@ class ElectionScaler:
             summary.failed.append(f"suspension: {outcome.view.message}")
 
     # posts -------------------------------------------------------------------------------------------------
+    def _conflicts(self, elections: Sequence[Election], now: datetime, summary: RunSummary) -> None:
+        core = self._ports.core
+        spans = [w for e in upcoming(elections, now) for w in windows(e) if w.end > now]
+        try:
+            foreign = [a for a in self._ports.scheduled_actions() if not core.is_own(a)]
+        except OpsbotError as exc:
+            summary.failed.append(f"conflicts: {exc}")
+            return
+        found = conflicts(foreign, spans)
+        if not found or self._ports.notifier is None:
+            return
+        keys = {c: f"conflict#{c.action.name}#{c.action.at:%Y%m%dT%H%M}#{c.window.slug}" for c in found}
+        new = tuple(c for c in found if self._ports.holds.claim(keys[c], now))
+        if new and not self._post(f"conflicts#{len(new)}", ConflictsFound(new), now, summary, once=False):
+            for conflict in new:
+                self._ports.holds.release(keys[conflict])  # the next run reports them again
+
+    def _readiness(self, elections: Sequence[Election], now: datetime, summary: RunSummary) -> None:
+        from opsbot.elections.readiness import due_report
+
+        if self._ports.readiness is None:
+            return
+        for election in upcoming(elections, now):
+            lead = due_report(election, now)
+            if lead is None:
+                continue
+            build = partial(self._ports.readiness, election, elections, now, f"T-{lead} h")
+            self._post(f"readiness-{lead}h#{election.slug}", build, now, summary)
+
     def _windows_ended(self, elections: Sequence[Election], now: datetime) -> list[WindowEnded]:
         ended = []
         for election in elections:
@@ -192,20 +236,23 @@ class ElectionScaler:
                 ended.append(WindowEnded(election, closed, election.hold_until))
         return ended
 
-    def _post(self, what: str, report: Any, now: datetime, summary: RunSummary, once: bool = True) -> None:
+    def _post(self, what: str, report: Any, now: datetime, summary: RunSummary, once: bool = True) -> bool:
+        """Post ``report`` (or what the callable ``report`` builds, only once the post is claimed)."""
         notifier = self._ports.notifier
         if notifier is None:
-            return
+            return False
         if once and not self._ports.holds.claim(what, now):
-            return
+            return False
         try:
-            notifier.post(self._render(report))
-        except IncidentDeliveryError as exc:
-            summary.failed.append(f"post {what}: {exc.code}")
+            notifier.post(self._render(report() if callable(report) else report))
+        except OpsbotError as exc:  # the report could not be built or delivered
+            code = exc.code if isinstance(exc, IncidentDeliveryError) else str(exc)
+            summary.failed.append(f"post {what}: {code}")
             if once:
                 self._ports.holds.release(what)  # the next run asks again
-            return
+            return False
         summary.posted.append(what)
+        return True
 
 
 def _still_ahead(name: str, now: datetime) -> bool:

@@ -20,6 +20,12 @@ def render(report: Any) -> Message:
         return _drift(report)
     if kind == "WindowEnded":
         return window_ended(report)
+    if kind == "ConflictsFound":
+        return _conflicts(report)
+    if kind == "Readiness":
+        from opsbot.slack.readiness_report import readiness_message
+
+        return readiness_message(report)
     raise TypeError(f"no rendering for {kind}")
 
 
@@ -36,6 +42,14 @@ def _drift(report: Any) -> Message:
         did += f" and {len(report.calls) - 5} more"
     body: list[Block] = [bk.section(f"*{text}*"), *bk.sections(lines, "finding"), bk.context(esc(did))]
     body.append(bk.context("The bot owns `opsbot-capacity-*` actions; change capacity with `/mycandidate scale`."))
+    return bk.message(text, body)
+
+
+def _conflicts(report: Any) -> Message:
+    found = [esc(conflict.describe()) for conflict in report.found]
+    text = f":warning: Election capacity: {len(found)} scheduled action(s) of other owners work against a window"
+    body: list[Block] = [bk.section(f"*{text}*"), *bk.sections([f"• {line}" for line in found], "conflicts")]
+    body.append(bk.context("The bot never changes other owners' actions: move or delete them if they are wrong."))
     return bk.message(text, body)
 
 

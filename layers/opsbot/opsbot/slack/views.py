@@ -271,6 +271,12 @@ def _scale_down(view: Any) -> tuple[str, list[Block]]:
     return scale_down(view)
 
 
+def _readiness(view: Any) -> tuple[str, list[Block]]:
+    from opsbot.slack.readiness_report import readiness  # only when `readiness` ran
+
+    return readiness(view.report)
+
+
 def _schedule_view(name: str) -> Any:
     def render_view(view: Any) -> tuple[str, list[Block]]:
         from opsbot.slack import schedule_views  # only when a `schedule` command ran
@@ -288,6 +294,7 @@ _RENDERERS: dict[str, Any] = {
     "ScheduleAddView": _schedule_view("schedule_add"),
     "ScheduleRemoveView": _schedule_view("schedule_remove"),
     "SyncView": _schedule_view("sync"),
+    "ReadinessView": _readiness,
     "RemediationView": _remediation,
     "HelpView": _help,
     "ErrorView": _error,

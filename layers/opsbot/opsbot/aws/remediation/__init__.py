@@ -12,6 +12,7 @@ action because …", for the watch run). Items carry ``expires_at`` (epoch secon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,9 @@ class RemediationStore:
 
     def muted_until(self, alarm: str, now: datetime) -> datetime | None:
         return self._switches.muted_until(alarm, now)
+
+    def mutes(self, alarms: Sequence[str], now: datetime) -> dict[str, datetime]:
+        return self._switches.mutes(alarms, now)
 
     def mute(self, alarm: str, until: datetime, by: str) -> None:
         self._switches.mute(alarm, until, by)

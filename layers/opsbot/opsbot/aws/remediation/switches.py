@@ -6,6 +6,7 @@ Keys (``pk`` / ``sk``): ``CONFIG``/``AUTOREMEDIATION`` (``enabled``, ``by``, ``a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from opsbot.aws.errors import aws_call
@@ -37,6 +38,24 @@ class Switches(TableItems):
             return None
         until = datetime.fromisoformat(item["until"]["S"])
         return until if until > now else None
+
+    def mutes(self, alarms: Sequence[str], now: datetime) -> dict[str, datetime]:
+        """One ``BatchGetItem`` per 100 alarms (its limit); keys DynamoDB leaves unprocessed are asked again."""
+        found: dict[str, datetime] = {}
+        names = sorted(set(alarms))
+        for start in range(0, len(names), 100):
+            keys = [self._key(f"MUTE#{name}", "MUTE") for name in names[start : start + 100]]
+            for _ in range(5):
+                with aws_call("BatchGetItem (mutes)"):
+                    response = self._client.batch_get_item(RequestItems={self._table: {"Keys": keys}})
+                for item in response.get("Responses", {}).get(self._table, []):
+                    until = datetime.fromisoformat(item["until"]["S"])
+                    if until > now:
+                        found[item["pk"]["S"].removeprefix("MUTE#")] = until
+                keys = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not keys:
+                    break
+        return found
 
     def mute(self, alarm: str, until: datetime, by: str) -> None:
         with aws_call("PutItem (mute)"):
