@@ -10,6 +10,7 @@ from opsbot.capacity.model import Generation, Intent
 from opsbot.commands.base import Actor, CommandContext, Ports, new_audit_key
 from opsbot.config import RbacConfig, Role, Settings
 from opsbot.elections.model import Election
+from opsbot.elections.ports import CacheState, DatabaseMetrics, MuteRule
 from opsbot.elections.sources import Calendar
 from opsbot.errors import AuditRecordExists, AwsOperationError, ChangeInProgress
 from opsbot.logic.scaling import Capacity
@@ -65,7 +66,9 @@ class FakeCapacity:
 
 @dataclass
 class FakeService:
-    state: ServiceState = field(default_factory=lambda: ServiceState(2, 2, 0, "mycandidate-web:7", "v1.4.2"))
+    state: ServiceState = field(
+        default_factory=lambda: ServiceState(2, 2, 0, "mycandidate-web:7", "v1.4.2", task_vcpu=0.5)
+    )
     error: AwsOperationError | None = None
 
     def describe(self) -> ServiceState:
@@ -222,6 +225,47 @@ class FakeHolds:
 
 
 @dataclass
+class FakeReadinessReads:
+    """What only the readiness report reads; healthy unless a test says otherwise. ``errors``: read -> error."""
+
+    alarms: list[tuple[str, str]] = field(
+        default_factory=lambda: [("mycandidate-ecs-cpu-high", "OK"), ("mycandidate-rds-connections-high", "OK")]
+    )
+    rules: list[MuteRule] = field(default_factory=list)
+    database: DatabaseMetrics = field(default_factory=lambda: DatabaseMetrics(82 * 2**30, 120))
+    cache_state: CacheState = field(default_factory=lambda: CacheState("available", 2, 0.0))
+    quota: float = 4000.0
+    errors: dict[str, AwsOperationError] = field(default_factory=dict)
+    on_read: Any = None  # called with the read's name before it answers (tests of concurrency)
+
+    def _read(self, name: str) -> None:
+        if self.on_read is not None:
+            self.on_read(name)
+        if name in self.errors:
+            raise self.errors[name]
+
+    def service_alarms(self) -> list[tuple[str, str]]:
+        self._read("alarms")
+        return list(self.alarms)
+
+    def mute_rules(self, alarms: Any) -> list[MuteRule]:
+        self._read("mute_rules")
+        return [r for r in self.rules if r.alarm in set(alarms)]
+
+    def database_metrics(self, now: datetime) -> DatabaseMetrics:
+        self._read("database")
+        return self.database
+
+    def cache(self, now: datetime) -> CacheState:
+        self._read("cache")
+        return self.cache_state
+
+    def fargate_vcpu_quota(self) -> float:
+        self._read("quota")
+        return self.quota
+
+
+@dataclass
 class World:
     capacity: FakeCapacity = field(default_factory=FakeCapacity)
     service: FakeService = field(default_factory=FakeService)
@@ -237,6 +281,7 @@ class World:
     calendar_elections: tuple[Election, ...] = ()
     entries: FakeElectionEntries = field(default_factory=FakeElectionEntries)
     holds: FakeHolds = field(default_factory=FakeHolds)
+    readiness: FakeReadinessReads = field(default_factory=FakeReadinessReads)
 
     def calendar(self) -> Calendar:
         return Calendar(
@@ -261,6 +306,7 @@ class World:
             calendar=self.calendar(),
             elections=self.entries,
             holds=self.holds,
+            readiness=self.readiness,
         )
 
     def context(
@@ -300,7 +346,7 @@ class World:
 @dataclass
 class FakeRemediationState:
     enabled: bool = True
-    mutes: dict[str, datetime] = field(default_factory=dict)
+    muted: dict[str, datetime] = field(default_factory=dict)  # alarm -> until
     cooldowns: dict[str, datetime] = field(default_factory=dict)
     claims: list[datetime] = field(default_factory=list)  # when each counted action was counted
     history: dict[str, list[datetime]] = field(default_factory=dict)
@@ -316,14 +362,17 @@ class FakeRemediationState:
         self.enabled = enabled
 
     def muted_until(self, alarm: str, now: datetime) -> datetime | None:
-        until = self.mutes.get(alarm)
+        until = self.muted.get(alarm)
         return until if until and until > now else None
 
+    def mutes(self, alarms: Any, now: datetime) -> dict[str, datetime]:
+        return {a: until for a in alarms if (until := self.muted_until(a, now)) is not None}
+
     def mute(self, alarm: str, until: datetime, by: str) -> None:
-        self.mutes[alarm] = until
+        self.muted[alarm] = until
 
     def unmute(self, alarm: str) -> None:
-        self.mutes.pop(alarm, None)
+        self.muted.pop(alarm, None)
 
     def claim_cooldown(self, scope: str, until: datetime, now: datetime) -> datetime | None:
         current = self.cooldowns.get(scope)

@@ -37,7 +37,7 @@ def test_every_button_refuses_a_tampered_value_and_changes_nothing(action_id: st
     assert outcome.view.kind in {"usage", "refused"}
     assert world.capacity.capacity == Capacity(2, 10)
     assert world.capacity.calls == []
-    assert world.remediation.mutes == {}
+    assert world.remediation.muted == {}
     (entry,) = world.audit()
     assert entry.decision in {"invalid", "refused"}
     assert entry.result == "refused"
@@ -56,14 +56,14 @@ def test_the_mute_button_accepts_exactly_what_the_mute_command_accepts(value: st
     button = execute_action("alarm_mute", value, world.context())
     assert command.view.kind in {"usage", "refused"}
     assert button.view.kind in {"usage", "refused"}
-    assert world.remediation.mutes == {}
+    assert world.remediation.muted == {}
 
 
 def test_the_mute_button_still_mutes_a_real_alarm_for_an_hour() -> None:
     world = World()
     outcome = execute_action("alarm_mute", "mycandidate-ecs-cpu-high", world.context())
     assert outcome.view.kind == "muted"
-    assert "mycandidate-ecs-cpu-high" in world.remediation.mutes
+    assert "mycandidate-ecs-cpu-high" in world.remediation.muted
 
 
 def test_acknowledge_refuses_an_alarm_that_is_not_ours() -> None:

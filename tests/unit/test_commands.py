@@ -101,6 +101,7 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
     from opsbot.commands import (
         audit,
         help,
+        readiness,
         remediation,
         scale,
         scale_down,
@@ -118,6 +119,7 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
         for module in (
             audit,
             help,
+            readiness,
             remediation,
             scale,
             scale_down,

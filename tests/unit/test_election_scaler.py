@@ -91,6 +91,7 @@ class Scene:
     notifier: FakeNotifier = field(default_factory=FakeNotifier)
     elections: tuple[Election, ...] = ()
     runs: int = 0
+    readiness: Any = None  # (election, calendar, now, trigger) -> report
 
     def scaler(self) -> ElectionScaler:
         world = self.world
@@ -105,6 +106,7 @@ class Scene:
             holds=self.holds,
             notifier=self.notifier,
             scheduled_actions=world.capacity.scheduled_actions,
+            readiness=self.readiness,
         )
         runner = OperationRunner(world.settings, world.store, world.store, clock=lambda: BEFORE)
         return ElectionScaler(runner, ports, service="mycandidate/web", channel="C0OPS", render=render)

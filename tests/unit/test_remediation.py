@@ -212,7 +212,7 @@ def test_kill_switch_off_means_report_but_no_action(bench: Bench) -> None:
 
 
 def test_a_muted_alarm_gets_no_action_and_no_incident_but_is_audited(bench: Bench) -> None:
-    bench.world.remediation.mutes["mycandidate-ecs-cpu-high"] = NOW + timedelta(hours=1)
+    bench.world.remediation.muted["mycandidate-ecs-cpu-high"] = NOW + timedelta(hours=1)
     decision = bench.handle(transition())
     assert isinstance(decision, Decision)
     assert decision.reason.startswith("muted until 06:00 UTC")

@@ -30,9 +30,9 @@ def test_only_an_admin_can_switch_remediation_off_and_it_is_announced_and_audite
 def test_mute_an_alarm_for_a_while_and_lift_it() -> None:
     world = World()
     execute_command("mute mycandidate-ecs-cpu-high 2h", world.context())
-    assert world.remediation.mutes["mycandidate-ecs-cpu-high"] == NOW + timedelta(hours=2)
+    assert world.remediation.muted["mycandidate-ecs-cpu-high"] == NOW + timedelta(hours=2)
     execute_command("mute mycandidate-ecs-cpu-high off", world.context())
-    assert world.remediation.mutes == {}
+    assert world.remediation.muted == {}
 
 
 def test_mute_refuses_other_alarms_long_mutes_and_bad_text() -> None:
@@ -41,7 +41,7 @@ def test_mute_refuses_other_alarms_long_mutes_and_bad_text() -> None:
     assert "at most 1d" in execute_command("mute mycandidate-ecs-cpu-high 3d", world.context()).view.message
     assert "is not a duration" in execute_command("mute mycandidate-ecs-cpu-high soon", world.context()).view.message
     assert "takes an alarm name and a duration" in execute_command("mute", world.context()).view.message
-    assert world.remediation.mutes == {}
+    assert world.remediation.muted == {}
 
 
 def test_incident_buttons_acknowledge_and_mute_for_an_hour() -> None:
@@ -49,7 +49,7 @@ def test_incident_buttons_acknowledge_and_mute_for_an_hour() -> None:
     acked = execute_action("incident_ack", "mycandidate-ecs-cpu-high", world.context())
     assert "acknowledged by <@U0OPS>" in render(acked)["text"]
     execute_action("alarm_mute", "mycandidate-ecs-cpu-high", world.context())
-    assert world.remediation.mutes["mycandidate-ecs-cpu-high"] == NOW + timedelta(hours=1)
+    assert world.remediation.muted["mycandidate-ecs-cpu-high"] == NOW + timedelta(hours=1)
     assert [e.verb for e in world.audit()] == ["acknowledge", "mute"]
 
 
@@ -57,4 +57,4 @@ def test_viewers_cannot_press_incident_buttons() -> None:
     world = World()
     refused = execute_action("alarm_mute", "mycandidate-ecs-cpu-high", world.context(user="U0VIEW"))
     assert refused.view.kind == "refused"
-    assert world.remediation.mutes == {}
+    assert world.remediation.muted == {}
