@@ -9,7 +9,10 @@
     CPU share of each memory size, against moto and the Slack recorder in containers; the memory/cost table; the
     bytecode and SDK comparisons. Needs docker and the images of scripts/e2e/prepare.sh (`make bench` runs it);
 (h) the election plan (issue 9): validating a calendar of 60 by-elections and planning the coming year's intents
-    and scheduled actions.
+    and scheduled actions;
+(i-j) `schedule sync` and `readiness` from Slack against the moto server (devtools/bench_elections).
+
+`--elections-only` runs (h-j) alone (about a minute, no docker).
 """
 
 from __future__ import annotations
@@ -191,11 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--no-lambda-like", action="store_true", help="skip (e-g), the docker runs")
+    parser.add_argument("--elections-only", action="store_true", help="only (h-j), the election figures (~1 min)")
     coldstart.add_arguments(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    failures = []
+    failures: list[str] = []
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d %H:%M')}")
+
+    if args.elections_only:
+        return _elections(failures)
 
     print(f"\n(a) warm ack latency, {args.requests} signed requests per command, real Bolt handler")
     for text, figures in warm_ack(args.requests).items():
@@ -232,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     failures += report(run_storm())
     if not args.no_lambda_like:
         failures += coldstart.run(args.runs, args.memory, (args.price_gb_second, args.price_request))
+    return _elections(failures)
+
+
+def _elections(failures: list[str]) -> int:
+    """(h) the election plan, (i) `schedule sync`, (j) `readiness`; then the verdict of the whole run."""
+    from devtools import bench_elections
+
     plan_ms, intents, actions = election_plan_ms()
     ok = plan_ms <= TARGET_PLAN_MS
     failures += [] if ok else ["election plan time"]
@@ -240,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         f"    {plan_ms:.2f} ms for {intents} intents and {actions} scheduled actions of the coming year"
         f" (target <= {TARGET_PLAN_MS} ms) {'ok' if ok else 'MISSED'}"
     )
+    failures += bench_elections.report(bench_elections.run())
     if failures:
         print(f"\nMISSED TARGETS: {', '.join(failures)}")
         return 1

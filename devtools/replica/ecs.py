@@ -5,8 +5,9 @@ Driven through moto's backend objects, because no ECS API sets a service's runni
 UpdateService jumps ``runningCount`` straight to the new desired count (and CreateService leaves every task pending
 unless ``MOTO_ECS_SERVICE_RUNNING`` is set). So this module keeps its own count of each service's tasks and writes
 it back onto moto's ``Service`` (``running_count``/``pending_count``, read by DescribeServices) and onto the
-service's PRIMARY deployment entry. It needs the moto server in this process (``ThreadedMotoServer``, as
-``devtools.local_stack.running_stack`` runs it). Test support only: never shipped in the Lambda layer.
+service's PRIMARY deployment entry (COMPLETED once a lone deployment is steady, as ECS reports it). It needs the
+moto server in this process (``ThreadedMotoServer``, as ``devtools.local_stack.running_stack`` runs it). Test
+support only: never shipped in the Lambda layer.
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ class Tasks:
     @staticmethod
     def _write(service: Any, tasks: _Tasks) -> None:
         service.running_count, service.pending_count = tasks.running, tasks.pending
-        for entry in getattr(service, "deployments", []):
+        entries = getattr(service, "deployments", [])
+        for entry in entries:
             if entry.get("status") == "PRIMARY":
                 entry.update(desiredCount=service.desired_count, runningCount=tasks.running, pendingCount=tasks.pending)
+                # A lone deployment whose tasks are all running has reached steady state, and ECS says so
+                # (rolloutState COMPLETED). One beside another revision is finished by the deployment itself.
+                steady = len(entries) == 1 and tasks.pending == 0 and tasks.running == service.desired_count
+                if steady and entry.get("rolloutState") == "IN_PROGRESS":
+                    reason = f"ECS deployment {entry['id']} completed."
+                    entry.update(rolloutState="COMPLETED", rolloutStateReason=reason)

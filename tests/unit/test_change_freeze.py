@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from opsbot.capacity.model import Intent
 from opsbot.capacity.timeline import effective, timeline
-from opsbot.commands.dispatch import execute_command
+from opsbot.commands.dispatch import execute_action, execute_command
 from opsbot.config import Role
 from opsbot.elections.calendar import load_calendar
 from opsbot.elections.plan import wanted_intents
@@ -78,6 +78,17 @@ def test_an_override_needs_an_admin_and_a_reason() -> None:
     bare = _scale(world, "2 --override", role=Role.ADMIN)
     assert "needs a reason" in bare.view.message  # type: ignore[attr-defined]
     assert world.capacity.mutating_calls == []
+
+
+def test_undoing_a_raise_during_the_window_is_refused_by_the_freeze() -> None:
+    world = _world()
+    raised = _scale(world, "8 for 2h")
+    assert world.capacity.capacity == Capacity(8, 12)
+    undone = execute_action("scale_undo", raised.view.undo_key, world.context(now=POLLING_NOON))  # type: ignore[attr-defined]
+    assert undone.audit is not None
+    assert undone.audit.decision == "refused"
+    assert "change freeze" in undone.view.message  # type: ignore[attr-defined]
+    assert world.capacity.capacity == Capacity(8, 12)
 
 
 def test_outside_any_window_scale_behaves_as_before() -> None:

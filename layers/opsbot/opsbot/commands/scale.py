@@ -426,6 +426,12 @@ def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None)
     generation = core.generation()
     if generation.number != entry.after["generation"] and generation.number != confirmed_generation:
         return _ask_before_undo(audit_key, generation.number, generation.summary, generation.by, now_capacity, ctx)
+    # The change freeze holds for Undo as for `scale`: taking a raise away during an election window lowers
+    # capacity (a button carries no override; an admin types the `scale … --override` instead).
+    proposed = [i for i in intents if i.id not in added] + list(restore)
+    before, after = core.effective(intents, ctx.now), core.plan(proposed, ctx.now).now
+    if after.min < before.min or after.max < before.max:
+        check_freeze(ctx, what=f"undoing `{entry.verb} {entry.arguments}`", override="")
     result = core.change(
         ctx.now,
         operation=ctx.audit_key,
