@@ -159,6 +159,11 @@ class Settings:
     db_max_connections: int = 410  # PostgreSQL on db.t3.medium: LEAST(DBInstanceClassMemory/9531392, 5000)
     readiness_connection_headroom_pct: int = 30  # connections in use must leave this share of the maximum free
     readiness_min_free_storage_gib: int = 20
+    # Snapshots (opsbot.snapshots): the function that takes them and follows their progress, and retention.
+    snapshots_function: str = ""
+    snapshot_keep_newest: int = 14
+    snapshot_min_age: timedelta = timedelta(days=7)
+    snapshot_wait: timedelta = timedelta(minutes=14)  # how long the function follows one snapshot (timeout 15 min)
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -249,6 +254,9 @@ class Settings:
             db_max_connections=integer("OPSBOT_DB_MAX_CONNECTIONS", 410),
             readiness_connection_headroom_pct=integer("OPSBOT_READINESS_CONNECTION_HEADROOM_PCT", 30),
             readiness_min_free_storage_gib=integer("OPSBOT_READINESS_MIN_FREE_STORAGE_GIB", 20),
+            snapshots_function=env.get("OPSBOT_SNAPSHOTS_FUNCTION", ""),
+            snapshot_keep_newest=integer("OPSBOT_SNAPSHOT_KEEP_NEWEST", 14),
+            snapshot_min_age=timedelta(days=integer("OPSBOT_SNAPSHOT_MIN_AGE_DAYS", 7)),
             rbac=rbac,
             guardrails=guardrails,
         )

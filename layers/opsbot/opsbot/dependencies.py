@@ -54,7 +54,9 @@ def build_ports(config: Settings) -> Ports:
     from opsbot.aws.elections import ElectionEntries
     from opsbot.aws.intents import IntentStore
     from opsbot.aws.monitoring import AlarmsGateway, SnapshotsGateway
+    from opsbot.aws.rds_snapshots import RdsSnapshots
     from opsbot.aws.readiness import ReadinessReads
+    from opsbot.aws.snapshot_jobs import SnapshotJobs
     from opsbot.aws.store import OperationsStore
     from opsbot.aws.suspension import ScaleInSuspension
 
@@ -88,6 +90,8 @@ def build_ports(config: Settings) -> Ports:
             db_instance=config.db_instance,
             cache_group=config.cache_replication_group,
         ),
+        rds=RdsSnapshots(lazy_client("rds", region), config.db_instance),
+        snapshot_jobs=SnapshotJobs(lazy_client("lambda", region), config.snapshots_function),
     )
 
 

@@ -34,7 +34,17 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "stop_service_deployment",
     ),
     "lambda": ("invoke",),  # the lazy self-invocation where no credentials are in the environment (a dev profile)
-    "rds": ("describe_db_snapshots", "create_db_snapshot"),  # describe_db_snapshots is also paginated
+    # describe_db_snapshots is also paginated and the db_snapshot_available waiter's operation.
+    "rds": (
+        "describe_db_snapshots",
+        "create_db_snapshot",
+        "delete_db_snapshot",
+        "describe_db_instances",
+        "describe_account_attributes",
+        "describe_db_snapshot_attributes",
+        "add_tags_to_resource",
+        "remove_tags_from_resource",
+    ),
     # The election reconciler's one-time wake-ups (list_schedules also paginated).
     "scheduler": ("create_schedule", "delete_schedule", "list_schedules"),
     "secretsmanager": ("get_secret_value",),  # Powertools SecretsProvider.get

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # annotations only: acknowledging a command must not pay for 
         ServicePort,
         SnapshotsPort,
     )
+    from opsbot.snapshots.ports import RdsSnapshotsPort, SnapshotJobsPort
 
 __all__ = ["Actor", "AuditOutcome", "ErrorView", "Outcome", "RunOptions"]  # shared with the operations core
 
@@ -60,6 +61,8 @@ class Ports(NamedTuple):
     holds: HoldsPort | None = None  # the gated scale-down's decisions
     suspension: SuspensionPort | None = None  # the scalable target's scale-in suspension (shown by `status`)
     readiness: ReadinessReadsPort | None = None  # what only the readiness report reads (cache, metrics, quota)
+    rds: RdsSnapshotsPort | None = None  # the instance and its snapshots (opsbot.snapshots)
+    snapshot_jobs: SnapshotJobsPort | None = None  # hands a snapshot to the snapshots function to follow
 
 
 class CommandContext(NamedTuple):
@@ -87,10 +90,18 @@ class CommandSpec(NamedTuple):
     # Read-only guardrail check, run before anything is recorded or locked: raises ``GuardrailViolation`` (the
     # body checks again under the lock, where the state may have moved).
     guard: Callable[[Any, CommandContext], None] | None = None
+    lock_on: str = "service"  # the change lock's resource: "service" (capacity) or "snapshots" (the database's)
+    report: bool = True  # an applied change is a report for the team (False: the feature posts its own message)
 
     @property
     def summary(self) -> str:
         return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
+
+
+def lock_resource(spec: CommandSpec, settings: Settings) -> str | None:
+    if not spec.locks:
+        return None
+    return f"snapshots:{settings.db_instance}" if spec.lock_on == "snapshots" else settings.service_key
 
 
 def capacity_core(ctx: CommandContext) -> CapacityCore:

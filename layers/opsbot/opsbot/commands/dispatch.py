@@ -11,7 +11,15 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, ErrorView, Outcome, RunOptions
+from opsbot.commands.base import (
+    AuditOutcome,
+    CommandContext,
+    CommandSpec,
+    ErrorView,
+    Outcome,
+    RunOptions,
+    lock_resource,
+)
 from opsbot.config import Role
 from opsbot.errors import UsageError
 from opsbot.logic.text import echo
@@ -37,6 +45,12 @@ _VERBS: dict[str, tuple[str, str]] = {
     "schedule remove": ("schedule_remove", "SPEC"),
     "schedule sync": ("schedule_sync", "SPEC"),
     "readiness": ("readiness", "SPEC"),
+    "snapshot": ("snapshot", "SPEC"),
+    "snapshot prune": ("snapshot_prune", "SPEC"),
+    "snapshot keep": ("snapshot_keep", "KEEP_SPEC"),
+    "snapshot unkeep": ("snapshot_keep", "UNKEEP_SPEC"),
+    "snapshots": ("snapshots", "SPEC"),
+    "residency": ("residency", "SPEC"),
 }
 
 
@@ -103,7 +117,8 @@ def execute_command(text: str, ctx: CommandContext) -> Outcome:
     options = RunOptions(
         mutating=spec.mutating,
         dry_run=bool(getattr(command.parsed, "dry_run", False)),
-        lock=ctx.settings.service_key if spec.locks else None,
+        lock=lock_resource(spec, ctx.settings),
+        report=spec.report,
     )
     guard = spec.guard
     return _runner(ctx).run(

@@ -13,6 +13,7 @@ SYSTEM_PERMISSIONS: dict[str, frozenset[str]] = {
     "alarm": frozenset({"remediate"}),
     "election": frozenset({"capacity"}),
     "sweeper": frozenset({"sweep"}),
+    "snapshots": frozenset({"snapshot", "snapshot prune"}),  # the nightly run and the pre-election snapshot
 }
 
 

@@ -277,6 +277,16 @@ def _readiness(view: Any) -> tuple[str, list[Block]]:
     return readiness(view.report)
 
 
+def _snapshot_view(name: str) -> Any:
+    def render_view(view: Any) -> tuple[str, list[Block]]:
+        from opsbot.slack import snapshot_views  # only when a snapshot command ran
+
+        renderer: Any = getattr(snapshot_views, name)
+        return renderer(view)  # type: ignore[no-any-return]
+
+    return render_view
+
+
 def _schedule_view(name: str) -> Any:
     def render_view(view: Any) -> tuple[str, list[Block]]:
         from opsbot.slack import schedule_views  # only when a `schedule` command ran
@@ -295,6 +305,11 @@ _RENDERERS: dict[str, Any] = {
     "ScheduleRemoveView": _schedule_view("schedule_remove"),
     "SyncView": _schedule_view("sync"),
     "ReadinessView": _readiness,
+    "SnapshotView": _snapshot_view("snapshot"),
+    "SnapshotListView": _snapshot_view("snapshot_list"),
+    "PruneView": _snapshot_view("prune"),
+    "PinView": _snapshot_view("pin"),
+    "ResidencyView": _snapshot_view("residency"),
     "RemediationView": _remediation,
     "HelpView": _help,
     "ErrorView": _error,

@@ -8,6 +8,13 @@ from typing import Protocol
 from opsbot.snapshots.model import Instance, Quota, Snapshot
 
 
+class SnapshotJobsPort(Protocol):
+    def follow(self, identifier: str, channel: str, requested_by: str) -> None:
+        """Hand the snapshot to the snapshots function (asynchronously): it posts one message to ``channel`` and
+        updates it as the snapshot progresses, from RDS's events or, where they do not come, by polling."""
+        ...
+
+
 class RdsSnapshotsPort(Protocol):
     @property
     def db(self) -> str: ...
