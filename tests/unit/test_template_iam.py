@@ -36,6 +36,7 @@ UNSCOPABLE: dict[str, str] = {
     "servicequotas:GetAWSDefaultServiceQuota": (
         "Actions, resources, and condition keys for Service Quotas: no resource type"
     ),
+    "rds:DescribeAccountAttributes": "Actions, resources, and condition keys for Amazon RDS: no resource type",
     "cloudwatch:GetMetricData": (
         "Actions, resources, and condition keys for Amazon CloudWatch: only the optional dataset type; metrics of AWS"
         " namespaces (AWS/RDS, AWS/ElastiCache) have no ARN"
@@ -104,7 +105,7 @@ def test_no_mutating_action_is_granted_on_every_resource(template: dict[str, Any
     wide = [
         (function, statement.get("Sid"), action)
         for function, statement in _statements(template)
-        if "*" in _as_list(statement["Resource"])
+        if statement["Effect"] == "Allow" and "*" in _as_list(statement["Resource"])
         for action in _actions(statement)
         if _is_mutating(action)
     ]
@@ -115,7 +116,7 @@ def test_every_star_resource_is_for_an_action_without_a_resource_type(template: 
     unjustified = [
         (function, statement.get("Sid"), action)
         for function, statement in _statements(template)
-        if "*" in _as_list(statement["Resource"])
+        if statement["Effect"] == "Allow" and "*" in _as_list(statement["Resource"])
         for action in _actions(statement)
         if action not in UNSCOPABLE
     ]
@@ -138,7 +139,11 @@ def test_no_statement_allows_a_wildcard_action(template: dict[str, Any]) -> None
 
 def test_self_invocation_covers_the_function_and_its_aliases(template: dict[str, Any]) -> None:
     invoke = [
-        s for f, s in _statements(template) if f == "SlackCommandsFunction" and "lambda:InvokeFunction" in s["Action"]
+        s
+        for f, s in _statements(template)
+        if f == "SlackCommandsFunction"
+        and "lambda:InvokeFunction" in s["Action"]
+        and s["Sid"] != "HandSnapshotsToTheirFunction"
     ]
     assert len(invoke) == 1
     arns = [r["!Sub"] for r in _as_list(invoke[0]["Resource"])]
@@ -242,7 +247,7 @@ REWRITING_ACTIONS = {
     "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups",
     "dynamodb:RestoreTableToPointInTime", "dynamodb:ImportTable",
 }  # fmt: skip
-FUNCTIONS = ("SlackCommandsFunction", "AlarmRemediationFunction", "ElectionScalerFunction")
+FUNCTIONS = ("SlackCommandsFunction", "AlarmRemediationFunction", "ElectionScalerFunction", "SnapshotsFunction")
 OPSBOT = Path(__file__).resolve().parents[2] / "layers" / "opsbot" / "opsbot"
 
 
@@ -495,7 +500,7 @@ def test_deployed_functions_get_the_audit_table_and_the_schedule_targets_the_ala
         for r in resources.values()
         if r["Type"] == "AWS::Scheduler::Schedule"
     }
-    assert set(schedules) == {"AlarmRemediationFunction", "ElectionScalerFunction"}
+    assert set(schedules) == {"AlarmRemediationFunction", "ElectionScalerFunction", "SnapshotsFunction"}
     schedule = schedules["AlarmRemediationFunction"]
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
@@ -533,3 +538,29 @@ def test_the_hourly_election_run_sends_what_the_function_parses(template: dict[s
         "2026-12-02T18:00:00Z",
         "hourly",
     )
+
+
+NEVER = {
+    "rds:CopyDBSnapshot",
+    "rds:ModifyDBSnapshotAttribute",
+    "rds:StartDBInstanceAutomatedBackupsReplication",
+    "rds:CopyDBClusterSnapshot",
+    "rds:ModifyDBClusterSnapshotAttribute",
+}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_can_copy_or_share_a_snapshot_or_replicate_backups(template: dict[str, Any], function: str) -> None:
+    """Residency (issue 10): an explicit Deny on every copy, share and cross-region replication, whatever else is
+    allowed, and no Allow that names them."""
+    statements = [s for f, s in _statements(template) if f == function]
+    denies = [s for s in statements if s["Effect"] == "Deny" and _as_list(s["Resource"]) == ["*"]]
+    assert any(set(_actions(s)) >= NEVER for s in denies)
+    assert not [a for s in statements if s["Effect"] == "Allow" for a in _actions(s) if a in NEVER]
+
+
+def test_the_bot_deletes_and_unpins_only_snapshots_with_its_own_prefix(template: dict[str, Any]) -> None:
+    own = "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:snapshot:opsbot-${DbInstanceIdentifier}-*"
+    for _, statement in _statements(template):
+        if {"rds:DeleteDBSnapshot", "rds:RemoveTagsFromResource"} & set(_actions(statement)):
+            assert _as_list(statement["Resource"]) == [{"!Sub": own}]

@@ -164,6 +164,8 @@ class Settings:
     snapshot_keep_newest: int = 14
     snapshot_min_age: timedelta = timedelta(days=7)
     snapshot_wait: timedelta = timedelta(minutes=14)  # how long the function follows one snapshot (timeout 15 min)
+    snapshot_schedule_group: str = "default"  # where a nightly run moved out of a window is scheduled
+    snapshot_schedule_role_arn: str = ""
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -257,6 +259,8 @@ class Settings:
             snapshots_function=env.get("OPSBOT_SNAPSHOTS_FUNCTION", ""),
             snapshot_keep_newest=integer("OPSBOT_SNAPSHOT_KEEP_NEWEST", 14),
             snapshot_min_age=timedelta(days=integer("OPSBOT_SNAPSHOT_MIN_AGE_DAYS", 7)),
+            snapshot_schedule_group=env.get("OPSBOT_SNAPSHOT_SCHEDULE_GROUP", "") or "default",
+            snapshot_schedule_role_arn=env.get("OPSBOT_SNAPSHOT_SCHEDULE_ROLE_ARN", ""),
             rbac=rbac,
             guardrails=guardrails,
         )

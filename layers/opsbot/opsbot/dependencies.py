@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from opsbot.idempotency import Once
     from opsbot.ports import IncidentNotifierPort
     from opsbot.slack.credentials import CredentialsSource
+    from opsbot.snapshots.jobs import SnapshotJobs
 
 
 @lru_cache(maxsize=1)
@@ -228,6 +229,50 @@ def build_election_scaler(
     )
     runner = OperationRunner(config, ports.audit, ports.locks, clock=clock or (lambda: datetime.now(UTC)))
     return ElectionScaler(runner, scaler_ports, service=config.service_key, channel=config.slack_channel, render=render)
+
+
+def build_snapshot_jobs(config: Settings, function_arn: str) -> SnapshotJobs:
+    """The snapshots function's jobs. A moved nightly run is a one-time schedule that invokes ``function_arn``."""
+    from datetime import UTC
+
+    from opsbot.aws.clients import lazy_client
+    from opsbot.aws.snapshot_progress import SnapshotProgress
+    from opsbot.aws.wake_ups import WakeUpSchedules
+    from opsbot.logic.arns import unqualified_function
+    from opsbot.operations.runner import OperationRunner
+    from opsbot.slack.credentials import CredentialsSource
+    from opsbot.slack.incidents import SlackIncidentNotifier, incident_client
+    from opsbot.slack.snapshot_views import progress, report
+    from opsbot.snapshots.jobs import JobPorts, Render, SnapshotJobs
+
+    ports = build_ports(config)
+    assert ports.rds is not None
+    source = CredentialsSource(config)
+    web = incident_client(config.slack_api_base)
+
+    def notifier(channel: str) -> IncidentNotifierPort:
+        return SlackIncidentNotifier(web, channel, token=lambda: source.get().bot_token)
+
+    def windows_close() -> dict[str, datetime]:
+        from opsbot.elections.calendar import window_span
+
+        return {} if ports.calendar is None else {e.slug: window_span(e)[1] for e in ports.calendar.elections()}
+
+    moves = WakeUpSchedules(
+        lazy_client("scheduler", config.region), config.snapshot_schedule_group, unqualified_function(function_arn),
+        config.snapshot_schedule_role_arn, prefix="opsbot-snapshot-",
+        payload={"opsbot": "snapshot-nightly", "scheduled_at": "<aws.scheduler.scheduled-time>"},
+        description="opsbot: the nightly snapshot, moved out of the database's backup or maintenance window",
+    )  # fmt: skip
+    job_ports = JobPorts(
+        rds=ports.rds,
+        progress=SnapshotProgress(lazy_client("dynamodb", config.region), config.operations_table),
+        notifier=notifier,
+        windows_close=windows_close,
+        moves=moves if moves.configured else None,
+    )
+    runner = OperationRunner(config, ports.audit, ports.locks, clock=lambda: datetime.now(UTC))
+    return SnapshotJobs(runner, job_ports, config, lambda: datetime.now(UTC), Render(progress, report))
 
 
 def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:

@@ -14,11 +14,21 @@ from opsbot.elections.suspension import WAKE_UP_PREFIX
 
 
 class WakeUpSchedules:
-    def __init__(self, client: Any, group: str, target_arn: str, role_arn: str) -> None:
+    def __init__(
+        self, client: Any, group: str, target_arn: str, role_arn: str, *,
+        payload: dict[str, str] | None = None, prefix: str = WAKE_UP_PREFIX,
+        description: str = "opsbot: apply or lift the election scale-in suspension, ask about the scale-down",
+    ) -> None:  # fmt: skip
         self._client = client
         self._group = group
         self._target_arn = target_arn
         self._role_arn = role_arn
+        # What the target receives: by default the election reconciler's boundary run.
+        self._payload = payload or {
+            "opsbot": "election-sync", "scheduled_at": "<aws.scheduler.scheduled-time>", "reason": "boundary"
+        }  # fmt: skip
+        self._prefix = prefix
+        self._description = description
 
     @property
     def configured(self) -> bool:
@@ -29,14 +39,13 @@ class WakeUpSchedules:
         found: set[str] = set()
         with aws_call("ListSchedules"):
             pages = self._client.get_paginator("list_schedules").paginate(
-                GroupName=self._group, NamePrefix=WAKE_UP_PREFIX
+                GroupName=self._group, NamePrefix=self._prefix
             )
             for page in pages:
                 found.update(str(s["Name"]) for s in page.get("Schedules", []))
         return found
 
     def create(self, name: str, at: datetime) -> None:
-        payload = {"opsbot": "election-sync", "scheduled_at": "<aws.scheduler.scheduled-time>", "reason": "boundary"}
         with aws_call("CreateSchedule"):
             self._client.create_schedule(
                 Name=name,
@@ -45,11 +54,11 @@ class WakeUpSchedules:
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
-                Description="opsbot: apply or lift the election scale-in suspension, ask about the scale-down",
+                Description=self._description,
                 Target={
                     "Arn": self._target_arn,
                     "RoleArn": self._role_arn,
-                    "Input": json.dumps(payload),
+                    "Input": json.dumps(self._payload),
                     # The hourly run is the safety net: a late wake-up is worth little.
                     "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 900},
                 },

@@ -20,6 +20,7 @@ from opsbot.errors import GuardrailViolation, OpsbotError
 
 if TYPE_CHECKING:
     from opsbot.snapshots.ports import RdsSnapshotsPort
+    from opsbot.snapshots.service import Retention
 
 USAGE = "/mycandidate snapshot [note]"
 MAX_NOTE = 256  # an RDS tag value's limit; a longer note is cut
@@ -52,6 +53,12 @@ def windows_close(ctx: CommandContext) -> dict[str, datetime]:
     return {} if calendar is None else {e.slug: window_span(e)[1] for e in calendar.elections()}
 
 
+def retention_of(ctx: CommandContext) -> Retention:
+    from opsbot.snapshots.service import Retention
+
+    return Retention(ctx.settings.snapshot_keep_newest, ctx.settings.snapshot_min_age)
+
+
 def rds_port(ctx: CommandContext) -> RdsSnapshotsPort:
     if ctx.ports.rds is None:
         raise GuardrailViolation("snapshots are not configured here")
@@ -64,7 +71,7 @@ def run(request: SnapshotRequest, ctx: CommandContext) -> Outcome:
     rds = rds_port(ctx)
     taken = take(
         rds, reason="manual", requested_by=ctx.actor.user_id, note=request.note, now=ctx.now,
-        windows_close=windows_close(ctx),
+        windows_close=windows_close(ctx), keep=retention_of(ctx),
     )  # fmt: skip
     channel = ctx.actor.channel_id or ctx.settings.slack_channel
     followed = ""

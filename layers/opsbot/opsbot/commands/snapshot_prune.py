@@ -39,10 +39,12 @@ def parse(args: list[str]) -> PruneRequest:
 
 
 def run(request: PruneRequest, ctx: CommandContext) -> Outcome:
-    from opsbot.commands.snapshot import rds_port, windows_close
+    from opsbot.commands.snapshot import rds_port, retention_of, windows_close
     from opsbot.snapshots.service import prune
 
-    pruned = prune(rds_port(ctx), now=ctx.now, windows_close=windows_close(ctx), dry_run=request.dry_run)
+    pruned = prune(
+        rds_port(ctx), now=ctx.now, windows_close=windows_close(ctx), dry_run=request.dry_run, keep=retention_of(ctx)
+    )
     if request.dry_run:
         return Outcome(view=PruneView(pruned), audit=AuditOutcome(decision="dry-run"))
     after = {"deleted": list(pruned.deleted), "planned": len(pruned.plan.delete)}

@@ -104,6 +104,14 @@ def residency(view: Any) -> tuple[str, list[Block]]:
     return text, [bk.section(f"*{text}*"), *bk.sections(lines, "violations")]
 
 
+def report(headline: str, lines: list[str]) -> Message:
+    """A report of the nightly run to the ops channel (moved, a prune that stopped, residency violations)."""
+    body: list[Block] = [bk.section(f"*{esc(headline)}*")]
+    if lines:
+        body += bk.sections([f"• {esc(line)}" for line in lines], "lines")
+    return bk.message(esc(headline), body)
+
+
 def progress(snapshot: Any, started: datetime, now: datetime, by: str) -> Message:
     """The one message that follows a snapshot: creating (with RDS's percentage), available, or failed."""
     name = code(snapshot.identifier, _ID)

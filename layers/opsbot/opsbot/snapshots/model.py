@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 CREATED_BY = "opsbot:created-by"
 CREATED_BY_VALUE = "opsbot"
@@ -72,6 +73,16 @@ class Quota:
     @property
     def share(self) -> float:
         return self.used / self.max if self.max else 1.0
+
+
+class Followed(NamedTuple):
+    """The Slack message that follows a snapshot (``opsbot.aws.snapshot_progress``)."""
+
+    identifier: str
+    channel: str
+    ts: str
+    started: datetime
+    by: str
 
 
 def prefix(db: str) -> str:

@@ -31,12 +31,20 @@ class Pruned:
     failed: str = ""  # the deletion that failed (the rest of the plan was not attempted)
 
 
+@dataclass(frozen=True)
+class Retention:
+    keep_newest: int = retention.KEEP_NEWEST
+    min_age: timedelta = retention.MIN_AGE
+
+
 def take(
     rds: RdsSnapshotsPort, *, reason: str, requested_by: str, note: str, now: datetime,
-    windows_close: Mapping[str, datetime],
+    windows_close: Mapping[str, datetime], keep: Retention = Retention(),
 ) -> Taken:  # fmt: skip
     instance, snapshots, quota = rds.instance(), rds.snapshots(), rds.quota()
-    freed = retention.plan(snapshots, rds.db, now, windows_close=windows_close).freed
+    freed = retention.plan(
+        snapshots, rds.db, now, windows_close=windows_close, keep_newest=keep.keep_newest, min_age=keep.min_age
+    ).freed
     checked = preflight.check(instance, snapshots, quota, freed)
     if checked.running is not None:
         return Taken(checked.running, started=False, warnings=checked.warnings)
@@ -45,8 +53,13 @@ def take(
     return Taken(created, started=True, warnings=checked.warnings)
 
 
-def prune(rds: RdsSnapshotsPort, *, now: datetime, windows_close: Mapping[str, datetime], dry_run: bool) -> Pruned:
-    plan = retention.plan(rds.snapshots(), rds.db, now, windows_close=windows_close)
+def prune(
+    rds: RdsSnapshotsPort, *, now: datetime, windows_close: Mapping[str, datetime], dry_run: bool,
+    keep: Retention = Retention(),
+) -> Pruned:  # fmt: skip
+    plan = retention.plan(
+        rds.snapshots(), rds.db, now, windows_close=windows_close, keep_newest=keep.keep_newest, min_age=keep.min_age
+    )
     if dry_run:
         return Pruned(plan, dry_run=True)
     deleted: list[str] = []
