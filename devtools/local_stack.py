@@ -15,21 +15,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devtools import moto_cloudwatch, moto_ecs, moto_servicequotas
+from devtools import moto_cloudwatch, moto_ecs, moto_rds, moto_servicequotas
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.replica.autoscaling import AutoScaling
 from devtools.replica.clock import ReplicaClock
 from devtools.replica.ecs import Tasks
 from devtools.replica.metrics import Metrics
+from devtools.replica.rds import Snapshots
 from devtools.replica.scheduler import Scheduler
 from devtools.slack_recorder import SlackRecorder
 from devtools.slack_requests import DEFAULT_TEAM, api_gateway_event, block_action_body, slash_command_body
 from opsbot import dependencies
+from opsbot.aws.snapshot_jobs import SnapshotJobs
 from opsbot.config import Settings
 from opsbot.idempotency import current_lambda_context, exactly_once
 from opsbot.observability import logger
@@ -57,6 +60,10 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
         "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
         "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
         "OPSBOT_SLACK_CHANNEL": OPS_CHANNEL,
+        # Snapshots are handed to the snapshots function in this process (LocalStack.on_snapshot_follow), which
+        # looks once and then leaves the rest to the replica's RDS events.
+        "OPSBOT_SNAPSHOTS_FUNCTION": "mycandidate-opsbot-snapshots",
+        "OPSBOT_SNAPSHOT_WAIT_SECONDS": "0",
         "OPSBOT_SLACK_TEAM_ID": DEFAULT_TEAM,
         "SLACK_API_URL": slack_api_url,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -169,15 +176,41 @@ class LocalStack:
     # ``delivered``; the demo points it at the election function run in-process.
     on_schedule: Callable[[str, Any], None] | None = None
     delivered: list[tuple[str, Any]] = field(default_factory=list)
+    # Where the replica's RDS snapshot events go (EventBridge's "RDS DB Snapshot Event"); kept in ``rds_events``.
+    on_rds_event: Callable[[dict[str, Any]], None] | None = None
+    rds_events: list[dict[str, Any]] = field(default_factory=list)
+    # Where the bot's hand-overs to the snapshots function go (their payloads); kept in ``snapshot_follows``.
+    on_snapshot_follow: Callable[[dict[str, Any]], None] | None = None
+    snapshot_follows: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.autoscaling = AutoScaling(self.client("application-autoscaling"), self.client("ecs"))
         self.tasks = Tasks(ACCOUNT, REGION)
         self.scheduler = Scheduler(self.client("scheduler"), self._deliver)
         self.metrics = Metrics(self.client("cloudwatch"), self.client("elasticache"), self.replica.spec)
+        self.snapshots = Snapshots(ACCOUNT, REGION, self._deliver_rds_event)
+        self.snapshots.start()
+        # The Lambda Invoke of the snapshots function, answered in this process (moto has no such function).
+        self._handover = patch.object(SnapshotJobs, "follow", lambda _jobs, *args: self._follow(*args))
+        self._handover.start()
         # At each instant: fresh metrics, the wake-ups (whose runs read them), then the scaling they (or the
-        # scheduled actions) cause, then the tasks.
-        self.clock.attach(self.metrics, self.scheduler, self.autoscaling, self.tasks)
+        # scheduled actions) cause, then the tasks, then the snapshots being created.
+        self.clock.attach(self.metrics, self.scheduler, self.autoscaling, self.tasks, self.snapshots)
+
+    def stop(self) -> None:
+        self._handover.stop()
+        self.snapshots.stop()
+
+    def _follow(self, identifier: str, channel: str, by: str) -> None:
+        payload = {"opsbot": "snapshot-follow", "identifier": identifier, "channel": channel, "by": by}
+        self.snapshot_follows.append(payload)
+        if self.on_snapshot_follow is not None:
+            self.on_snapshot_follow(payload)
+
+    def _deliver_rds_event(self, event: dict[str, Any]) -> None:
+        self.rds_events.append(event)
+        if self.on_rds_event is not None:
+            self.on_rds_event(event)
 
     def _deliver(self, name: str, payload: Any) -> None:
         self.delivered.append((name, payload))
@@ -262,6 +295,7 @@ def running_stack(
     moto_ecs.install()  # ECS service deployments, which moto lacks
     moto_cloudwatch.install()  # alarm mute rules, likewise
     moto_servicequotas.install()  # the Fargate vCPU quota, likewise
+    moto_rds.install()  # DescribeAccountAttributes, likewise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -279,7 +313,7 @@ def running_stack(
         )
         replica = seed_replica(session, spec or ReplicaSpec(), endpoint_url=endpoint)
         create_bot_resources(session, endpoint, settings)
-        yield LocalStack(
+        stack = LocalStack(
             endpoint=endpoint,
             session=session,
             recorder=recorder,
@@ -287,6 +321,10 @@ def running_stack(
             replica=replica,
             clock=ReplicaClock(start, frozen=frozen),
         )
+        try:
+            yield stack
+        finally:
+            stack.stop()
     finally:
         os.environ.clear()
         os.environ.update(saved)

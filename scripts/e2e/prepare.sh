@@ -28,7 +28,7 @@ LAMBDA_IMAGE=public.ecr.aws/lambda/python:3.13-x86_64
 MOTO_BASE_IMAGE=opsbot-e2e-moto-base:latest
 MOTO_IMAGE=opsbot-e2e-moto:latest
 # What the moto image adds to the base: moto's server with the project's ECS extension (test support only).
-MOTO_EXTENSION=(devtools/moto_ecs.py devtools/moto_cloudwatch.py devtools/moto_servicequotas.py devtools/moto_server.py)
+MOTO_EXTENSION=(devtools/moto_ecs.py devtools/moto_cloudwatch.py devtools/moto_servicequotas.py devtools/moto_rds.py devtools/moto_server.py)
 RECORDER_IMAGE=opsbot-e2e-recorder:latest
 NETWORK=opsbot-e2e
 SUITE=trixie

@@ -259,6 +259,7 @@ class Settings:
             snapshots_function=env.get("OPSBOT_SNAPSHOTS_FUNCTION", ""),
             snapshot_keep_newest=integer("OPSBOT_SNAPSHOT_KEEP_NEWEST", 14),
             snapshot_min_age=timedelta(days=integer("OPSBOT_SNAPSHOT_MIN_AGE_DAYS", 7)),
+            snapshot_wait=timedelta(seconds=integer("OPSBOT_SNAPSHOT_WAIT_SECONDS", 840)),
             snapshot_schedule_group=env.get("OPSBOT_SNAPSHOT_SCHEDULE_GROUP", "") or "default",
             snapshot_schedule_role_arn=env.get("OPSBOT_SNAPSHOT_SCHEDULE_ROLE_ARN", ""),
             rbac=rbac,
