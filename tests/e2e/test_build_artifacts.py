@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-ARTIFACTS = ("OpsbotLayer", "DependenciesLayer", "SlackCommandsFunction", "AlarmRemediationFunction")
+ARTIFACTS = (
+    "OpsbotLayer", "DependenciesLayer", "SlackCommandsFunction", "AlarmRemediationFunction", "ElectionScalerFunction",
+    "SnapshotsFunction",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("artifact", ARTIFACTS)
