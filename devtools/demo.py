@@ -228,9 +228,12 @@ def main() -> int:
 
         from devtools.demo_elections import run_election_scenario
 
-        run_election_scenario(demo, first_step=14)
+        after_elections = run_election_scenario(demo, first_step=14)
 
-        demo.step("27. The audit trail", VIEWER, "audit 12")
+        from devtools.demo_snapshots import run_snapshot_scenario
+
+        last = run_snapshot_scenario(demo, first_step=after_elections)
+        demo.step(f"{last}. The audit trail", VIEWER, "audit 12")
     if demo.failures:
         print(f"\nDEMO FAILED: {len(demo.failures)} expectation(s) not met", file=sys.stderr)
         return 1

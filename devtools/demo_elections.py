@@ -25,7 +25,8 @@ _RULE = "─" * 78
 LEFT_IN_ALARM = "mycandidate-rds-connections-high"
 
 
-def run_election_scenario(demo: Demo, first_step: int) -> None:
+def run_election_scenario(demo: Demo, first_step: int) -> int:
+    """The election steps, numbered from ``first_step``; returns the next step's number."""
     from opsbot import dependencies
 
     stack = demo.stack
@@ -119,6 +120,8 @@ def run_election_scenario(demo: Demo, first_step: int) -> None:
     print(demo.state("after"))
     demo.expect(stack.capacity() == (2, 10), "Scale down now returns capacity to the baseline")
     demo.expect(slug == value, "the question names the by-election")
+    stack.on_schedule = None
+    return next(number)
 
 
 def _value(message: dict[str, Any], action_id: str) -> str:

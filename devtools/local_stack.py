@@ -188,7 +188,7 @@ class LocalStack:
         self.tasks = Tasks(ACCOUNT, REGION)
         self.scheduler = Scheduler(self.client("scheduler"), self._deliver)
         self.metrics = Metrics(self.client("cloudwatch"), self.client("elasticache"), self.replica.spec)
-        self.snapshots = Snapshots(ACCOUNT, REGION, self._deliver_rds_event)
+        self.snapshots = Snapshots(ACCOUNT, REGION, self._deliver_rds_event, self.clock)
         self.snapshots.start()
         # The Lambda Invoke of the snapshots function, answered in this process (moto has no such function).
         self._handover = patch.object(SnapshotJobs, "follow", lambda _jobs, *args: self._follow(*args))

@@ -36,8 +36,9 @@ class Snapshots:
     account: str
     region: str
     deliver: Delivery
+    clock: Callable[[], datetime]  # the replica's: a snapshot is created at its time and ready ``creation`` later
     creation: timedelta = CREATION
-    _new: list[str] = field(default_factory=list)  # created, not yet seen by the clock
+    _new: list[str] = field(default_factory=list)  # created, RDS-EVENT-0040 not yet delivered
     _ready_at: dict[str, datetime] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -50,9 +51,15 @@ class Snapshots:
             if self in _ACTIVE:
                 _ACTIVE.remove(self)
 
-    def created(self, identifier: str) -> None:
+    def created(self, snapshot: Any) -> None:
+        """A manual snapshot moto just made: ``creating`` from the replica's present until ``creation`` later."""
+        now = self.clock()
+        snapshot.status = "creating"
+        snapshot.percent_progress = 0
+        snapshot.created = now  # SnapshotCreateTime: the replica's time, not the host's
         with _LOCK:
-            self._new.append(identifier)
+            self._new.append(snapshot.db_snapshot_identifier)
+            self._ready_at[snapshot.db_snapshot_identifier] = now + self.creation
 
     def next_due(self, after: datetime) -> datetime | None:
         return min((when for when in self._ready_at.values() if when > after), default=None)
@@ -62,7 +69,6 @@ class Snapshots:
         with _LOCK:
             new, self._new = self._new, []
         for identifier in new:
-            self._ready_at[identifier] = now + self.creation
             self._emit(identifier, "RDS-EVENT-0040", "Creating manual snapshot", now)
         for identifier, when in sorted(self._ready_at.items(), key=lambda item: item[1]):
             if when > now:
@@ -111,9 +117,7 @@ def install() -> None:
             with _LOCK:
                 owners = [s for s in _ACTIVE if (s.account, s.region) == (self.account_id, self.region_name)]
             if owners and getattr(snapshot, "snapshot_type", "manual") == "manual":
-                snapshot.status = "creating"
-                snapshot.percent_progress = 0  # type: ignore[attr-defined]  # moto has none: DescribeDBSnapshots shows it
-                owners[-1].created(snapshot.db_snapshot_identifier)
+                owners[-1].created(snapshot)
             return snapshot
 
         RDSBackend.create_db_snapshot = create_db_snapshot  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ The bot never copies or shares a snapshot: no call here can, and its IAM policy 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -118,14 +119,13 @@ class RdsSnapshots:
         return []
 
     def wait_available(self, identifier: str, timeout_s: int) -> Snapshot:
-        attempts = max(1, math.ceil(timeout_s / WAIT_DELAY_S))
-        try:
-            with aws_call("DescribeDBSnapshots (waiter)"):
+        if timeout_s > 0:
+            attempts = max(1, math.ceil(timeout_s / WAIT_DELAY_S))
+            # Timed out, or RDS says it failed (WaiterError): what RDS says now is reported below.
+            with aws_call("DescribeDBSnapshots (waiter)"), contextlib.suppress(WaiterError):
                 self._client.get_waiter("db_snapshot_available").wait(
                     DBSnapshotIdentifier=identifier, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": attempts}
                 )
-        except WaiterError:
-            pass  # timed out or failed: say what RDS says now
         found = self.snapshot(identifier)
         if found is None:
             raise AwsOperationError("DescribeDBSnapshots", "DBSnapshotNotFound", f"snapshot {identifier} is gone")
