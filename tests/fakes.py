@@ -282,6 +282,7 @@ class World:
     entries: FakeElectionEntries = field(default_factory=FakeElectionEntries)
     holds: FakeHolds = field(default_factory=FakeHolds)
     readiness: FakeReadinessReads = field(default_factory=FakeReadinessReads)
+    rds: Any = None  # tests.snapshot_fakes.FakeRds where a test takes snapshots
 
     def calendar(self) -> Calendar:
         return Calendar(
@@ -307,6 +308,7 @@ class World:
             elections=self.entries,
             holds=self.holds,
             readiness=self.readiness,
+            rds=self.rds,
         )
 
     def context(
@@ -447,14 +449,6 @@ class FakeDeployments:
 
     def force_new_deployment(self) -> None:
         self.calls.append("UpdateService forceNewDeployment")
-
-
-@dataclass
-class FakeSnapshotMaker:
-    created: list[str] = field(default_factory=list)
-
-    def create_snapshot(self, identifier: str, reason: str) -> None:
-        self.created.append(identifier)
 
 
 @dataclass

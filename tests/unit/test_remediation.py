@@ -16,7 +16,8 @@ from opsbot.config import Settings
 from opsbot.errors import AwsOperationError, ConfigError
 from opsbot.logic.scaling import Capacity
 from opsbot.slack.incidents import render_incident, render_recovery, render_recovery_reply
-from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSilence, FakeSnapshotMaker, World, throttled
+from tests.fakes import NOW, RBAC, FakeDeployments, FakeNotifier, FakeSilence, World, throttled
+from tests.snapshot_fakes import FakeRds
 
 PLACEHOLDERS = {"cluster": "mycandidate", "service": "web", "db_instance": "mycandidate-db"}
 ECS_DIMENSIONS = {"ClusterName": "mycandidate", "ServiceName": "web"}
@@ -53,7 +54,7 @@ def transition(
 class Bench:
     world: World = field(default_factory=World)
     deployments: FakeDeployments = field(default_factory=FakeDeployments)
-    snapshots: FakeSnapshotMaker = field(default_factory=FakeSnapshotMaker)
+    rds: FakeRds = field(default_factory=FakeRds)
     notifier: FakeNotifier = field(default_factory=FakeNotifier)
     silence: FakeSilence = field(default_factory=FakeSilence)
     settings: Settings = field(
@@ -63,10 +64,10 @@ class Bench:
     runbook_text: str = field(default_factory=load_default_text)
 
     def remediator(self) -> Remediator:
+        self.world.rds = self.rds
         ports = RemediationPorts(
             commands=self.world.ports(),
             deployments=self.deployments,
-            snapshots=self.snapshots,
             state=self.world.remediation,
             notifier=self.notifier,
             silence=self.silence,
@@ -331,7 +332,12 @@ def test_snapshot_action_tags_the_snapshot_with_the_alarm(bench: Bench) -> None:
     )
     assert isinstance(decision, Decision)
     assert decision.acted
-    assert bench.snapshots.created == ["opsbot-mycandidate-rds-free-storage-low-20260529-050000"]
+    assert bench.rds.calls == [
+        "CreateDBSnapshot opsbot-mycandidate-db-alarm-mycandidate-rds-free-storage-low-20260529-0500"
+    ]
+    (taken,) = bench.rds.items.values()
+    assert taken.reason == "alarm:mycandidate-rds-free-storage-low"
+    assert taken.requested_by == "alarm:mycandidate-rds-free-storage-low"
 
 
 def test_aws_error_while_checking_for_a_deployment_is_reported() -> None:
@@ -391,7 +397,9 @@ def test_a_scale_out_runbook_without_expires_is_still_temporary(bench: Bench) ->
 def test_snapshot_identifiers_are_valid_for_rds_whatever_the_alarm_name(bench: Bench) -> None:
     bench.runbook_text = "version: 1\nrunbooks:\n  - {name: snap, match: {alarm: 'mycandidate-.*'}, action: snapshot}"
     bench.handle(transition("mycandidate-db_storage.low/prod", dimensions={}))
-    assert bench.snapshots.created == ["opsbot-mycandidate-db-storage-low-prod-20260529-050000"]
+    assert bench.rds.calls == [
+        "CreateDBSnapshot opsbot-mycandidate-db-alarm-mycandidate-db-storage-low-prod-20260529-0500"
+    ]
 
 
 def test_an_action_that_did_nothing_does_not_spend_the_cooldown_or_the_budget(bench: Bench) -> None:

@@ -100,14 +100,13 @@ def build_remediation_ports(config: Settings, notifier: IncidentNotifierPort | N
     from opsbot.alarms.remediation import RemediationPorts
     from opsbot.aws.clients import lazy_client
     from opsbot.aws.ecs import EcsServiceGateway
-    from opsbot.aws.monitoring import AlarmSilenceGateway, SnapshotMaker
+    from opsbot.aws.monitoring import AlarmSilenceGateway
 
     commands = build_ports(config)
     assert commands.remediation is not None  # build_ports always wires it
     return RemediationPorts(
         commands=commands,
         deployments=EcsServiceGateway(lazy_client("ecs", config.region), config.cluster, config.service),
-        snapshots=SnapshotMaker(lazy_client("rds", config.region), config.db_instance),
         state=commands.remediation,
         notifier=notifier,
         silence=AlarmSilenceGateway(lazy_client("cloudwatch", config.region)),

@@ -197,10 +197,6 @@ class AlarmSilencePort(Protocol):
         ...
 
 
-class SnapshotMakerPort(Protocol):
-    def create_snapshot(self, identifier: str, reason: str) -> None: ...
-
-
 class IncidentDeliveryError(OpsbotError):
     """An incident message could not be delivered (after retries). ``code`` is the chat service's error code or
     the failure's kind (``ratelimited``, ``channel_not_found``, ``URLError``, ``credentials_unavailable``)."""

@@ -40,16 +40,14 @@ from opsbot.ports import (
     Incident,
     IncidentNotifierPort,
     RemediationStatePort,
-    SnapshotMakerPort,
     Waiting,
 )
 
 
 @dataclass(frozen=True)
 class RemediationPorts:
-    commands: Ports  # capacity, audit, locks… shared with the Slack commands
+    commands: Ports  # capacity, audit, locks, the database's snapshots… shared with the Slack commands
     deployments: DeploymentsPort
-    snapshots: SnapshotMakerPort
     state: RemediationStatePort
     notifier: IncidentNotifierPort | None
     silence: AlarmSilencePort

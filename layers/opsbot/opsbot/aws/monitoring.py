@@ -70,21 +70,6 @@ class SnapshotsGateway:
         return latest
 
 
-class SnapshotMaker:
-    def __init__(self, client: Any, db_instance: str) -> None:
-        self._client = client
-        self._db_instance = db_instance
-
-    def create_snapshot(self, identifier: str, reason: str) -> None:
-        """A manual snapshot in the same region (never copied or shared elsewhere), tagged with its reason."""
-        with aws_call("CreateDBSnapshot"):
-            self._client.create_db_snapshot(
-                DBSnapshotIdentifier=identifier,
-                DBInstanceIdentifier=self._db_instance,
-                Tags=[{"Key": "opsbot:reason", "Value": reason[:250]}, {"Key": "opsbot:created-by", "Value": "opsbot"}],
-            )
-
-
 class AlarmSilenceGateway:
     """Whether CloudWatch itself is keeping an alarm's actions quiet right now: an active alarm mute rule (the native
     maintenance window, ``ListAlarmMuteRules``), alarm actions switched off (``DisableAlarmActions``: EventBridge

@@ -1,4 +1,6 @@
-"""``snapshot``: take a manual RDS snapshot of the database (``rds:CreateDBSnapshot``, tagged as the bot's)."""
+"""``snapshot``: take a manual RDS snapshot of the database through ``opsbot.snapshots`` — the same naming
+(``opsbot-<db>-alarm-<alarm>-<yyyymmdd-hhmm>``), tags (reason ``alarm:<name>``), pre-flight and progress
+message as a snapshot taken from Slack."""
 
 from __future__ import annotations
 
@@ -6,14 +8,34 @@ import re
 from typing import Any
 
 from opsbot.alarms.actions.base import ActionContext, ActionResult, RunbookAction
+from opsbot.errors import GuardrailViolation, OpsbotError
+from opsbot.observability import logger
+
+_NOT_IN_REASON = re.compile(r"[^A-Za-z0-9._:/-]+")
 
 
 def _act(ctx: ActionContext, _prepared: Any) -> ActionResult:
-    # RDS identifiers: letters, digits and single hyphens, starting with a letter.
-    safe_name = re.sub(r"[^A-Za-z0-9]+", "-", ctx.transition.alarm_name).strip("-")
-    identifier = f"opsbot-{safe_name}-{ctx.now:%Y%m%d-%H%M%S}"[:255].rstrip("-")
-    ctx.ports.snapshots.create_snapshot(identifier, f"alarm {ctx.transition.alarm_name} entered ALARM")
-    return ActionResult(acted=True, reason=f"took manual snapshot {identifier}", after={"snapshot": identifier})
+    from opsbot.snapshots.service import Retention, take
+
+    commands = ctx.ports.commands
+    if commands.rds is None:
+        raise GuardrailViolation("snapshots are not configured here")
+    name = _NOT_IN_REASON.sub("-", ctx.transition.alarm_name).strip("-")[:200] or "alarm"
+    actor = f"alarm:{name}"
+    taken = take(
+        commands.rds, reason=f"alarm:{name}", requested_by=actor, note="", now=ctx.now, windows_close={},
+        keep=Retention(ctx.settings.snapshot_keep_newest, ctx.settings.snapshot_min_age),
+    )  # fmt: skip
+    identifier = taken.snapshot.identifier
+    if not taken.started:
+        return ActionResult(acted=False, reason=f"snapshot {identifier} is already being created")
+    if commands.snapshot_jobs is not None:
+        try:
+            commands.snapshot_jobs.follow(identifier, ctx.settings.slack_channel, actor)
+        except OpsbotError as exc:  # the snapshot is taken; only its progress message is lost
+            logger.warning("snapshot progress not followed", extra={"snapshot": identifier, "error": str(exc)})
+    warned = f" ({'; '.join(taken.warnings)})" if taken.warnings else ""
+    return ActionResult(acted=True, reason=f"took manual snapshot {identifier}{warned}", after={"snapshot": identifier})
 
 
 ACTION = RunbookAction(
