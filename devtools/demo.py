@@ -39,6 +39,7 @@ _RULE = "─" * 78
 
 class Demo:
     def __init__(self, stack: LocalStack, bot: LocalBot) -> None:
+        self.printed_upto = 0  # Slack API calls already shown in the transcript
         self.stack = stack
         self.bot = bot
         self._ids = count(1)
@@ -227,10 +228,10 @@ def main() -> int:
         run_alarm_scenario(demo)
 
         from devtools.demo_elections import run_election_scenario
+        from devtools.demo_snapshots import connect_snapshots_function, run_snapshot_scenario
 
+        connect_snapshots_function(demo)
         after_elections = run_election_scenario(demo, first_step=14)
-
-        from devtools.demo_snapshots import run_snapshot_scenario
 
         last = run_snapshot_scenario(demo, first_step=after_elections)
         demo.step(f"{last}. The audit trail", VIEWER, "audit 12")

@@ -43,7 +43,10 @@ def run_election_scenario(demo: Demo, first_step: int) -> int:
         summary = scaler.run(now, key, key).as_dict()
         shown = {k: v for k, v in summary.items() if v not in (0, "", [], None)}
         print(f"election function ({reason}, {now.astimezone(SAST):%a %d %b %H:%M %Z})> {shown}")
-        for call in stack.recorder.api_calls()[before:]:
+        calls = stack.recorder.api_calls()
+        start = max(before, demo.printed_upto)  # what the snapshots function posted meanwhile is printed already
+        demo.printed_upto = len(calls)
+        for call in calls[start:]:
             print(
                 f"bot ({call.api_method} in #{call.body.get('channel')})> "
                 + indent(message_text(call.body), " " * 6).lstrip()

@@ -19,36 +19,49 @@ OTHER_ACCOUNT = "210987654321"
 _RULE = "─" * 78
 
 
-def run_snapshot_scenario(demo: Demo, first_step: int) -> int:
+def connect_snapshots_function(demo: Demo) -> None:
+    """The snapshots function, run in this process for the hand-overs of the Slack and election functions (the
+    pre-election snapshot) and for the replica's RDS events."""
     from opsbot.snapshots import entry
 
     stack = demo.stack
     entry._runtime.cache_clear()
     context = FakeLambdaContext(function_name="mycandidate-opsbot-snapshots", invoked_function_arn=ARN)
-    number = iter(range(first_step, first_step + 100))
 
     def function(payload: dict[str, Any]) -> None:
         kind = payload.get("opsbot") or payload.get("detail", {}).get("EventID", "?")
-        before = len(stack.recorder.api_calls())
-        result = entry.handle(payload, context)
+        before = max(len(stack.recorder.api_calls()), demo.printed_upto)
+        result = entry.handle(payload, context, clock=stack.clock)
         print(f"snapshots function ({kind})> {result}")
-        for call in stack.recorder.api_calls()[before:]:
+        calls = stack.recorder.api_calls()
+        for call in calls[before:]:
             print(
                 f"bot ({call.api_method} in #{call.body.get('channel')})> "
                 + indent(message_text(call.body), " " * 6).lstrip()
             )
+        demo.printed_upto = len(calls)
 
-    stack.on_snapshot_follow = function  # the Slack function's asynchronous hand-over
+    stack.on_snapshot_job = function  # the asynchronous hand-overs
     stack.on_rds_event = function  # EventBridge's RDS DB Snapshot Events
 
+
+def run_snapshot_scenario(demo: Demo, first_step: int) -> int:
+    from opsbot.snapshots import entry
+
+    stack = demo.stack
+    number = iter(range(first_step, first_step + 100))
+    follows_before = len([j for j in stack.snapshot_jobs if j["opsbot"] == "snapshot-follow"])
+
     demo.step(f"{next(number)}. An operator takes a snapshot before the results", OPERATOR, "snapshot before-results")
-    demo.expect(len(stack.snapshot_follows) == 1, "the snapshot is handed to the snapshots function")
-    posted = [c.body for c in stack.recorder.api_calls("chat.postMessage") if "Snapshot `opsbot-" in str(c.body)]
+    follows = [j for j in stack.snapshot_jobs if j["opsbot"] == "snapshot-follow"]
+    demo.expect(len(follows) == follows_before + 1, "the snapshot is handed to the snapshots function")
+    manual = follows[-1]["identifier"] if follows else "?"
+    posted = [c.body for c in stack.recorder.api_calls("chat.postMessage") if manual in str(c.body)]
     demo.expect(len(posted) == 1 and "is creating" in str(posted[-1]), "one message says it is being created")
 
     print(f"\n{_RULE}\n{next(number)}. Five minutes pass on the replica: RDS reports the snapshot created\n{_RULE}")
     stack.advance(timedelta(minutes=5))
-    updates = [c.body for c in stack.recorder.api_calls("chat.update") if "Snapshot `opsbot-" in str(c.body)]
+    updates = [c.body for c in stack.recorder.api_calls("chat.update") if manual in str(c.body)]
     demo.expect(bool(updates) and "is available" in str(updates[-1]), "the same message now says available")
 
     posts = demo.step(f"{next(number)}. A viewer lists the snapshots", VIEWER, "snapshots")

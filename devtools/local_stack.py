@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from typing import Any
 from unittest.mock import patch
@@ -60,7 +60,7 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
         "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
         "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
         "OPSBOT_SLACK_CHANNEL": OPS_CHANNEL,
-        # Snapshots are handed to the snapshots function in this process (LocalStack.on_snapshot_follow), which
+        # Snapshots are handed to the snapshots function in this process (LocalStack.on_snapshot_job), which
         # looks once and then leaves the rest to the replica's RDS events.
         "OPSBOT_SNAPSHOTS_FUNCTION": "mycandidate-opsbot-snapshots",
         "OPSBOT_SNAPSHOT_WAIT_SECONDS": "0",
@@ -179,9 +179,9 @@ class LocalStack:
     # Where the replica's RDS snapshot events go (EventBridge's "RDS DB Snapshot Event"); kept in ``rds_events``.
     on_rds_event: Callable[[dict[str, Any]], None] | None = None
     rds_events: list[dict[str, Any]] = field(default_factory=list)
-    # Where the bot's hand-overs to the snapshots function go (their payloads); kept in ``snapshot_follows``.
-    on_snapshot_follow: Callable[[dict[str, Any]], None] | None = None
-    snapshot_follows: list[dict[str, Any]] = field(default_factory=list)
+    # Where the bot's hand-overs to the snapshots function go (their payloads); kept in ``snapshot_jobs``.
+    on_snapshot_job: Callable[[dict[str, Any]], None] | None = None
+    snapshot_jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.autoscaling = AutoScaling(self.client("application-autoscaling"), self.client("ecs"))
@@ -191,7 +191,9 @@ class LocalStack:
         self.snapshots = Snapshots(ACCOUNT, REGION, self._deliver_rds_event, self.clock)
         self.snapshots.start()
         # The Lambda Invoke of the snapshots function, answered in this process (moto has no such function).
-        self._handover = patch.object(SnapshotJobs, "follow", lambda _jobs, *args: self._follow(*args))
+        self._handover = patch.multiple(
+            SnapshotJobs, follow=lambda _jobs, *args: self._follow(*args), take=lambda _jobs, *args: self._take(*args)
+        )
         self._handover.start()
         # At each instant: fresh metrics, the wake-ups (whose runs read them), then the scaling they (or the
         # scheduled actions) cause, then the tasks, then the snapshots being created.
@@ -202,10 +204,16 @@ class LocalStack:
         self.snapshots.stop()
 
     def _follow(self, identifier: str, channel: str, by: str) -> None:
-        payload = {"opsbot": "snapshot-follow", "identifier": identifier, "channel": channel, "by": by}
-        self.snapshot_follows.append(payload)
-        if self.on_snapshot_follow is not None:
-            self.on_snapshot_follow(payload)
+        self._hand_over({"opsbot": "snapshot-follow", "identifier": identifier, "channel": channel, "by": by})
+
+    def _take(self, reason: str, scheduled_at: datetime) -> None:
+        at = scheduled_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._hand_over({"opsbot": "snapshot-take", "reason": reason, "scheduled_at": at})
+
+    def _hand_over(self, payload: dict[str, Any]) -> None:
+        self.snapshot_jobs.append(payload)
+        if self.on_snapshot_job is not None:
+            self.on_snapshot_job(payload)
 
     def _deliver_rds_event(self, event: dict[str, Any]) -> None:
         self.rds_events.append(event)

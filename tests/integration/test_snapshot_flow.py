@@ -24,8 +24,8 @@ def stack() -> Iterator[LocalStack]:
     with running_stack() as stack:
         entry._runtime.cache_clear()
         context = FakeLambdaContext(function_name="mycandidate-opsbot-snapshots", invoked_function_arn=ARN)
-        stack.on_snapshot_follow = lambda payload: entry.handle(payload, context)
-        stack.on_rds_event = lambda event: entry.handle(event, context)
+        stack.on_snapshot_job = lambda payload: entry.handle(payload, context, clock=stack.clock)
+        stack.on_rds_event = lambda event: entry.handle(event, context, clock=stack.clock)
         yield stack
         entry._runtime.cache_clear()
 
@@ -47,7 +47,7 @@ def _channel_messages(stack: LocalStack) -> list[tuple[str, dict[str, Any]]]:
 def test_a_snapshot_from_slack_is_followed_by_one_message_updated_to_available(stack: LocalStack) -> None:
     answer = _say(stack, OPERATOR, "snapshot before results <!channel>", "snap")
     assert "started" in answer
-    (follow,) = stack.snapshot_follows
+    (follow,) = stack.snapshot_jobs
     identifier = follow["identifier"]
     assert identifier.startswith("opsbot-mycandidate-db-manual-")
     rds = stack.client("rds")
@@ -72,7 +72,7 @@ def test_a_second_snapshot_while_one_is_being_created_reports_that_one(stack: Lo
     _say(stack, OPERATOR, "snapshot", "first")
     answer = _say(stack, OPERATOR, "snapshot again", "second")
     assert "already being created" in answer
-    assert len(stack.snapshot_follows) == 1
+    assert len(stack.snapshot_jobs) == 1
 
 
 def test_snapshots_lists_with_the_quota_and_prune_dry_run_deletes_nothing(stack: LocalStack) -> None:

@@ -92,6 +92,7 @@ class Scene:
     elections: tuple[Election, ...] = ()
     runs: int = 0
     readiness: Any = None  # (election, calendar, now, trigger) -> report
+    snapshots: Any = None  # asks for the pre-election snapshot
 
     def scaler(self) -> ElectionScaler:
         world = self.world
@@ -107,6 +108,7 @@ class Scene:
             notifier=self.notifier,
             scheduled_actions=world.capacity.scheduled_actions,
             readiness=self.readiness,
+            snapshots=self.snapshots,
         )
         runner = OperationRunner(world.settings, world.store, world.store, clock=lambda: BEFORE)
         return ElectionScaler(runner, ports, service="mycandidate/web", channel="C0OPS", render=render)

@@ -148,12 +148,20 @@ def test_a_cloudwatch_mute_rule_on_an_alarm_is_a_warning(world: World) -> None:
     assert "nightly-maintenance" in check.figure
 
 
-def test_a_snapshot_older_than_a_day_or_none_fails(world: World) -> None:
-    world.snapshots.latest = NOW - timedelta(hours=30)
-    check = _check(_report(world), "RDS snapshot")
+def test_a_snapshot_older_than_a_day_or_none_fails_once_the_pre_election_snapshot_is_due(world: World) -> None:
+    late = OPENS - timedelta(hours=20)  # after the pre-election snapshot was due (T-26 h)
+    world.snapshots.latest = late - timedelta(hours=30)
+    check = _check(_report(world, late), "RDS snapshot")
     assert (check.status, check.figure) == ("fail", "latest 30 h old (limit 24 h)")
     world.snapshots.latest = None
-    assert _check(_report(world), "RDS snapshot").status == "fail"
+    assert _check(_report(world, late), "RDS snapshot").status == "fail"
+
+
+def test_an_old_snapshot_only_warns_while_the_pre_election_snapshot_is_still_to_come(world: World) -> None:
+    world.snapshots.latest = NOW - timedelta(hours=30)
+    check = _check(_report(world), "RDS snapshot")
+    assert check.status == "warn"
+    assert check.figure == "latest 30 h old; the pre-election snapshot is due Tue 02 Jun 03:00 UTC"
 
 
 def test_database_storage_and_connections_against_their_thresholds(world: World) -> None:

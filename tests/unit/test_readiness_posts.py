@@ -9,6 +9,7 @@ from typing import Any
 from opsbot.capacity.core import CapacityCore
 from opsbot.commands.readiness import sources
 from opsbot.elections.readiness import readiness
+from opsbot.errors import AwsOperationError
 from opsbot.ports import ScheduledAction
 from tests.unit.test_election_scaler import Scene, _election
 
@@ -75,3 +76,40 @@ def test_another_owners_action_against_a_window_is_reported_once_and_left_alone(
     assert len(reports) == 1
     assert "finance-cost-cap" in str(reports[0]["blocks"])
     assert scene.world.capacity.actions[cap.name] == cap  # never touched
+
+
+class FakeSnapshotJobs:
+    def __init__(self, fail: int = 0) -> None:
+        self.taken: list[tuple[str, datetime]] = []
+        self.fail = fail
+
+    def follow(self, identifier: str, channel: str, requested_by: str) -> None: ...
+
+    def take(self, reason: str, scheduled_at: datetime) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise AwsOperationError("Invoke", "TooManyRequestsException", "Lambda is throttling")
+        self.taken.append((reason, scheduled_at))
+
+
+def test_the_pre_election_snapshot_is_asked_for_26_h_before_polls_open_once() -> None:
+    scene = _scene()
+    jobs = FakeSnapshotJobs(fail=1)
+    scene.snapshots = jobs
+    scene.run(OPENS - timedelta(hours=27))
+    assert jobs.taken == []  # not yet due
+    failed = scene.run(OPENS - timedelta(hours=25, minutes=50))
+    assert any("pre-election snapshot ward-52" in f for f in failed.failed)  # Lambda refused: asked again next run
+    asked = scene.run(OPENS - timedelta(hours=24, minutes=50))
+    assert asked.snapshots_requested == ["ward-52"]
+    scene.run(OPENS - timedelta(hours=23, minutes=50))
+    assert jobs.taken == [("pre-election:ward-52", OPENS - timedelta(hours=26))]
+
+
+def test_readiness_warns_rather_than_fails_while_the_pre_election_snapshot_is_still_to_come() -> None:
+    scene = _scene()
+    scene.world.snapshots.latest = OPENS - timedelta(days=3)
+    scene.run(OPENS - timedelta(hours=47, minutes=50))
+    (post,) = [p for p in scene.notifier.posts if p["text"].startswith("Readiness for")]
+    assert ":warning: *RDS snapshot*" in str(post["blocks"])
+    assert "pre-election snapshot is due" in str(post["blocks"])

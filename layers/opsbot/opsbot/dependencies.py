@@ -225,13 +225,17 @@ def build_election_scaler(
         readiness=lambda election, elections, now, trigger: readiness(
             election, elections, readiness_sources, now, trigger
         ),
+        snapshots=ports.snapshot_jobs,
     )
     runner = OperationRunner(config, ports.audit, ports.locks, clock=clock or (lambda: datetime.now(UTC)))
     return ElectionScaler(runner, scaler_ports, service=config.service_key, channel=config.slack_channel, render=render)
 
 
-def build_snapshot_jobs(config: Settings, function_arn: str) -> SnapshotJobs:
-    """The snapshots function's jobs. A moved nightly run is a one-time schedule that invokes ``function_arn``."""
+def build_snapshot_jobs(
+    config: Settings, function_arn: str, clock: Callable[[], datetime] | None = None
+) -> SnapshotJobs:
+    """The snapshots function's jobs. A moved nightly run is a one-time schedule that invokes ``function_arn``.
+    ``clock``: the offline stack's replica clock; else the real one."""
     from datetime import UTC
 
     from opsbot.aws.clients import lazy_client
@@ -270,8 +274,9 @@ def build_snapshot_jobs(config: Settings, function_arn: str) -> SnapshotJobs:
         windows_close=windows_close,
         moves=moves if moves.configured else None,
     )
-    runner = OperationRunner(config, ports.audit, ports.locks, clock=lambda: datetime.now(UTC))
-    return SnapshotJobs(runner, job_ports, config, lambda: datetime.now(UTC), Render(progress, report))
+    now = clock or (lambda: datetime.now(UTC))
+    runner = OperationRunner(config, ports.audit, ports.locks, clock=now)
+    return SnapshotJobs(runner, job_ports, config, now, Render(progress, report))
 
 
 def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:

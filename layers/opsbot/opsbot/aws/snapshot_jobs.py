@@ -4,6 +4,7 @@ function (or the reconciler) returns at once and the snapshots function follows 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from opsbot.aws.errors import aws_call
@@ -16,8 +17,15 @@ class SnapshotJobs:
         self._function = function_name
 
     def follow(self, identifier: str, channel: str, requested_by: str) -> None:
+        self._invoke({"opsbot": "snapshot-follow", "identifier": identifier, "channel": channel, "by": requested_by})
+
+    def take(self, reason: str, scheduled_at: datetime) -> None:
+        """Ask the snapshots function for a snapshot for ``reason`` (the reconciler's pre-election snapshot)."""
+        at = scheduled_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._invoke({"opsbot": "snapshot-take", "reason": reason, "scheduled_at": at})
+
+    def _invoke(self, payload: dict[str, str]) -> None:
         if not self._function:
-            raise ConfigError("OPSBOT_SNAPSHOTS_FUNCTION is not set: nobody would follow the snapshot")
-        payload = {"opsbot": "snapshot-follow", "identifier": identifier, "channel": channel, "by": requested_by}
+            raise ConfigError("OPSBOT_SNAPSHOTS_FUNCTION is not set: the snapshots function cannot be reached")
         with aws_call("Invoke (snapshots function)"):
             self._client.invoke(FunctionName=self._function, InvocationType="Event", Payload=json.dumps(payload))

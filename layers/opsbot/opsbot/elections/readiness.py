@@ -11,25 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from opsbot.elections.calendar import local_instant
 from opsbot.elections.model import Election
 from opsbot.elections.ports import MuteRule
 from opsbot.elections.readiness_checks import judge
-from opsbot.elections.readiness_model import Check, Facts, Links, Read, Readiness, ReadinessSources, Thresholds
+from opsbot.elections.readiness_model import (
+    Check,
+    Facts,
+    Links,
+    Read,
+    Readiness,
+    ReadinessSources,
+    Thresholds,
+    polls_open,
+)
 from opsbot.errors import OpsbotError
 
 __all__ = ["Check", "Links", "Readiness", "ReadinessSources", "Thresholds", "due_report", "polls_open", "readiness"]
 
-POLLS_OPEN = time(7, 0)  # polls open 07:00 local on polling day; the reports come 48 h and 24 h before
 REPORT_LEADS = (48, 24)  # hours before polls open
-
-
-def polls_open(election: Election) -> datetime:
-    return local_instant(election.polling_date, POLLS_OPEN, ZoneInfo(election.zone))
 
 
 def due_report(election: Election, now: datetime) -> int | None:

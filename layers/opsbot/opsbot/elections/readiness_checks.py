@@ -14,7 +14,16 @@ from opsbot.elections.conflicts import conflicts
 from opsbot.elections.model import Election
 from opsbot.elections.plan import plan
 from opsbot.elections.ports import CacheState, DatabaseMetrics
-from opsbot.elections.readiness_model import Check, Facts, Links, Read, ReadinessSources, Thresholds
+from opsbot.elections.readiness_model import (
+    PRE_ELECTION_SNAPSHOT_LEAD,
+    Check,
+    Facts,
+    Links,
+    Read,
+    ReadinessSources,
+    Thresholds,
+    polls_open,
+)
 from opsbot.ports import ScheduledAction, ServiceState
 
 SNAPSHOT_MAX_AGE = timedelta(hours=24)
@@ -28,13 +37,14 @@ def judge(
     peak = max(w.max for w in spans)
     opens, closes = window_span(election)
     t, links = sources.thresholds, sources.links
+    polls_open_at = polls_open(election)
     return (
         _scheduled(facts, elections, sources.core, now, links),
         _ceiling(facts, spans, peak, sources.core, t, links),
         _service(facts, links),
         _alarms(facts, links),
         _remediation(facts, opens, closes, links),
-        _snapshot(facts, now, links),
+        _snapshot(facts, now, polls_open_at, links),
         _storage(facts, t, links),
         _connections(facts, t, links),
         _cache(facts, links),
@@ -164,7 +174,7 @@ def _remediation(facts: Facts, opens: datetime, closes: datetime, links: Links) 
     return Check(name, "pass", "on; no alarm muted through the window", links.alarms)
 
 
-def _snapshot(facts: Facts, now: datetime, links: Links) -> Check:
+def _snapshot(facts: Facts, now: datetime, polls_open_at: datetime, links: Links) -> Check:
     name = "RDS snapshot"
     bad = _unreadable(name, facts.snapshot, links.snapshots)
     if bad:
@@ -176,6 +186,11 @@ def _snapshot(facts: Facts, now: datetime, links: Links) -> Check:
     age = now - latest
     figure = f"latest {_age(age)} old"
     if age > SNAPSHOT_MAX_AGE:
+        due = polls_open_at - PRE_ELECTION_SNAPSHOT_LEAD
+        if now < due:  # one is scheduled before the window
+            return Check(
+                name, "warn", f"{figure}; the pre-election snapshot is due {due:%a %d %b %H:%M} UTC", links.snapshots
+            )
         return Check(name, "fail", f"{figure} (limit 24 h)", links.snapshots, fix)
     return Check(name, "pass", figure, links.snapshots)
 

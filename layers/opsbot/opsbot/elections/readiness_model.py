@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from opsbot.capacity.core import CapacityCore
+from opsbot.elections.calendar import local_instant
 from opsbot.elections.model import Election
 from opsbot.elections.ports import ReadinessReadsPort
 from opsbot.ports import RemediationStatePort, ServicePort, SnapshotsPort
 
 STATUSES = ("pass", "warn", "fail")
+POLLS_OPEN = time(7, 0)  # polls open 07:00 local on polling day; the reports come 48 h and 24 h before
+# The reconciler asks for a pre-election snapshot this long before polls open, so that the T-24 h report (and
+# polling day) finds one younger than 24 h.
+PRE_ELECTION_SNAPSHOT_LEAD = timedelta(hours=26)
 
 
 @dataclass(frozen=True)
@@ -117,3 +123,7 @@ class Facts(NamedTuple):
     database: Read  # DatabaseMetrics
     cache: Read  # CacheState
     quota: Read  # Fargate on-demand vCPU quota
+
+
+def polls_open(election: Election) -> datetime:
+    return local_instant(election.polling_date, POLLS_OPEN, ZoneInfo(election.zone))

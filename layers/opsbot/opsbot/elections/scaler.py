@@ -33,6 +33,7 @@ from opsbot.errors import OpsbotError
 from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Operation, Outcome, RunOptions
 from opsbot.operations.runner import OperationRunner
 from opsbot.ports import IncidentDeliveryError, IncidentNotifierPort
+from opsbot.snapshots.ports import SnapshotJobsPort
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RunSummary:
     suspension: str = ""  # "on" / "off" when changed
     wake_ups_created: int = 0
     wake_ups_deleted: int = 0
+    snapshots_requested: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -85,6 +87,7 @@ class ScalerPorts:
     scheduled_actions: Callable[[], Sequence[Any]]  # the target's scheduled actions (all owners)
     # (election, calendar, now, trigger) -> the readiness report (``opsbot.elections.readiness``); None: not posted
     readiness: Callable[[Election, Sequence[Election], datetime, str], Any] | None = None
+    snapshots: SnapshotJobsPort | None = None  # asks the snapshots function for the pre-election snapshot
 
 
 class ElectionScaler:
@@ -129,6 +132,7 @@ class ElectionScaler:
                 self._post(f"drift#{operation_key}", DriftRepaired(tuple(found), view.calls), now, summary, once=False)
         self._suspension_and_wake_ups(elections, now, f"{operation_key}-suspension", lock_owner, summary)
         self._conflicts(elections, now, summary)
+        self._pre_election_snapshots(elections, now, summary)
         self._readiness(elections, now, summary)
         for ended in self._windows_ended(elections, now):
             self._post(f"window-ended#{ended.election.slug}", ended, now, summary)
@@ -215,6 +219,28 @@ class ElectionScaler:
         if new and not self._post(f"conflicts#{len(new)}", ConflictsFound(new), now, summary, once=False):
             for conflict in new:
                 self._ports.holds.release(keys[conflict])  # the next run reports them again
+
+    def _pre_election_snapshots(self, elections: Sequence[Election], now: datetime, summary: RunSummary) -> None:
+        """A snapshot for each election from 26 h before polls open (so the T-24 h report and polling day find one
+        younger than 24 h): asked of the snapshots function once per election, claimed first, released on failure."""
+        from opsbot.elections.readiness_model import PRE_ELECTION_SNAPSHOT_LEAD, polls_open
+
+        jobs = self._ports.snapshots
+        if jobs is None:
+            return
+        for election in upcoming(elections, now):
+            opens = polls_open(election)
+            due = opens - PRE_ELECTION_SNAPSHOT_LEAD
+            what = f"pre-election-snapshot#{election.slug}"
+            if not due <= now < opens or not self._ports.holds.claim(what, now):
+                continue
+            try:
+                jobs.take(f"pre-election:{election.slug}", due)
+            except OpsbotError as exc:
+                self._ports.holds.release(what)  # the next run asks again
+                summary.failed.append(f"pre-election snapshot {election.slug}: {exc}")
+                continue
+            summary.snapshots_requested.append(election.slug)
 
     def _readiness(self, elections: Sequence[Election], now: datetime, summary: RunSummary) -> None:
         from opsbot.elections.readiness import due_report

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -39,10 +40,10 @@ _TAKE_REASON = re.compile(r"pre-election:[a-z][a-z0-9-]{0,60}")
 
 
 @lru_cache(maxsize=1)
-def _runtime(function_arn: str) -> tuple[SnapshotJobs, Once, Settings]:
+def _runtime(function_arn: str, clock: Callable[[], datetime] | None) -> tuple[SnapshotJobs, Once, Settings]:
     settings = dependencies.own_account(dependencies.settings(), function_arn)
     return (
-        dependencies.build_snapshot_jobs(settings, function_arn),
+        dependencies.build_snapshot_jobs(settings, function_arn, clock),
         exactly_once(settings, local_cache=True),
         settings,
     )
@@ -101,18 +102,19 @@ def _rds_event(event: dict[str, Any], settings: Settings) -> tuple[str, dict[str
     return "event", {"identifier": identifier, "event_id": str(event_id)}
 
 
-def handle(event: object, context: Any, now: datetime | None = None) -> dict[str, Any]:
+def handle(event: object, context: Any, clock: Callable[[], datetime] | None = None) -> dict[str, Any]:
+    """``clock``: where the jobs' time comes from (the offline stack's replica clock); else the real one."""
     function_arn = str(getattr(context, "invoked_function_arn", "") or "")
     token = current_lambda_context.set(context)
     try:
-        jobs, once, settings = _runtime(function_arn)
+        jobs, once, settings = _runtime(function_arn, clock)
         parsed = parse(event, settings)
         if isinstance(parsed, str):
             level = logger.info if parsed.startswith("ignored") else logger.warning
             level("snapshot event not acted on", extra={"reason": parsed})
             return {"ignored" if parsed.startswith("ignored") else "rejected": parsed}
         job, args = parsed
-        at = now or datetime.now(UTC)
+        at = clock() if clock is not None else datetime.now(UTC)
         if job == "event":  # an update of a message: idempotent by itself
             return jobs.on_event(args["identifier"], args["event_id"])
         if job == "follow":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from opsbot.snapshots.model import Instance, Quota, Snapshot
@@ -12,6 +13,10 @@ class SnapshotJobsPort(Protocol):
     def follow(self, identifier: str, channel: str, requested_by: str) -> None:
         """Hand the snapshot to the snapshots function (asynchronously): it posts one message to ``channel`` and
         updates it as the snapshot progresses, from RDS's events or, where they do not come, by polling."""
+        ...
+
+    def take(self, reason: str, scheduled_at: datetime) -> None:
+        """Ask the snapshots function (asynchronously) for a snapshot for ``reason``, once per ``scheduled_at``."""
         ...
 
 
