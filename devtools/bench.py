@@ -10,9 +10,10 @@
     bytecode and SDK comparisons. Needs docker and the images of scripts/e2e/prepare.sh (`make bench` runs it);
 (h) the election plan (issue 9): validating a calendar of 60 by-elections and planning the coming year's intents
     and scheduled actions;
-(i-j) `schedule sync` and `readiness` from Slack against the moto server (devtools/bench_elections).
+(i-j) `schedule sync` and `readiness` from Slack against the moto server (devtools/bench_elections);
+(k-m) the snapshot retention plan, `snapshots 20`, exactly one snapshot under 100 duplicates (devtools/bench_snapshots).
 
-`--elections-only` runs (h-j) alone (about a minute, no docker).
+`--features-only` runs (h-m) alone (about two minutes, no docker).
 """
 
 from __future__ import annotations
@@ -194,15 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--no-lambda-like", action="store_true", help="skip (e-g), the docker runs")
-    parser.add_argument("--elections-only", action="store_true", help="only (h-j), the election figures (~1 min)")
+    parser.add_argument(
+        "--features-only", action="store_true", help="only (h-m), the election and snapshot figures (~2 min, no docker)"
+    )
     coldstart.add_arguments(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     failures: list[str] = []
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d %H:%M')}")
 
-    if args.elections_only:
-        return _elections(failures)
+    if args.features_only:
+        return _features(failures)
 
     print(f"\n(a) warm ack latency, {args.requests} signed requests per command, real Bolt handler")
     for text, figures in warm_ack(args.requests).items():
@@ -239,12 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     failures += report(run_storm())
     if not args.no_lambda_like:
         failures += coldstart.run(args.runs, args.memory, (args.price_gb_second, args.price_request))
-    return _elections(failures)
+    return _features(failures)
 
 
-def _elections(failures: list[str]) -> int:
-    """(h) the election plan, (i) `schedule sync`, (j) `readiness`; then the verdict of the whole run."""
-    from devtools import bench_elections
+def _features(failures: list[str]) -> int:
+    """(h) the election plan, (i) `schedule sync`, (j) `readiness`, (k-m) snapshots; then the run's verdict."""
+    from devtools import bench_elections, bench_snapshots
 
     plan_ms, intents, actions = election_plan_ms()
     ok = plan_ms <= TARGET_PLAN_MS
@@ -255,6 +258,7 @@ def _elections(failures: list[str]) -> int:
         f" (target <= {TARGET_PLAN_MS} ms) {'ok' if ok else 'MISSED'}"
     )
     failures += bench_elections.report(bench_elections.run())
+    failures += bench_snapshots.report(bench_snapshots.run())
     if failures:
         print(f"\nMISSED TARGETS: {', '.join(failures)}")
         return 1
