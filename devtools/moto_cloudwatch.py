@@ -1,4 +1,5 @@
-"""Test support: moto's CloudWatch extended with alarm mute rules (the native maintenance windows of 2026).
+"""Test support: moto's CloudWatch extended with alarm mute rules (the native maintenance windows of 2026), and
+GetMetricData's percentile statistics (``p95``), which moto 5.2 answers with nothing (nearest-rank here).
 
 moto 5.2 lacks ``PutAlarmMuteRule``, ``GetAlarmMuteRule``, ``ListAlarmMuteRules`` and ``DeleteAlarmMuteRule``.
 :func:`install` adds them to moto's CloudWatch response class in this process, so ``mock_aws()`` and a moto
@@ -14,6 +15,7 @@ Never shipped in the Lambda layer.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botocore.validate import ParamValidator
 from moto.cloudwatch.exceptions import CloudWatchException, ResourceNotFoundException, ValidationError
+from moto.cloudwatch.models import Statistics
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import get_service_model
@@ -44,6 +47,15 @@ _NAMES = {
     },
 }
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d{1,2})?)")  # GetMetricData's pNN / pNN.NN statistics
+
+
+def _percentile(values: list[float], rank: float) -> float | None:
+    """The nearest-rank percentile of sorted ``values`` (moto 5.2 returns nothing for a pNN statistic)."""
+    if not values:
+        return None
+    index = max(0, min(len(values) - 1, math.ceil(rank / 100 * len(values)) - 1))
+    return values[index]
 
 
 class _InvalidNextToken(CloudWatchException):
@@ -275,4 +287,13 @@ def install() -> None:
         }
         for name, method in operations.items():
             setattr(CloudWatchResponse, name, method)
+        original_statistic = Statistics.get_statistics_for_type
+
+        def get_statistics_for_type(self: Statistics, stat: str) -> Any:
+            match = _PERCENTILE.fullmatch(stat)
+            if match is None:
+                return original_statistic(self, stat)
+            return _percentile(sorted(self.metric_single_values_list), float(match.group(1)))
+
+        Statistics.get_statistics_for_type = get_statistics_for_type  # type: ignore[method-assign]
         setattr(CloudWatchResponse, _INSTALLED_FLAG, True)

@@ -9,7 +9,7 @@ import pytest
 
 ARTIFACTS = (
     "OpsbotLayer", "DependenciesLayer", "SlackCommandsFunction", "AlarmRemediationFunction", "ElectionScalerFunction",
-    "SnapshotsFunction",
+    "SnapshotsFunction", "CutoverHooksFunction",
 )  # fmt: skip
 
 

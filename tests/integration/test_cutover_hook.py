@@ -1,0 +1,108 @@
+"""The cutover hook function on this host (issue 11, first part), with every sample event: a real HTTP listener on
+127.0.0.1 stands in for the test listener, healthy or not; the metrics come from the moto server's CloudWatch."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from devtools.events import load_event
+from devtools.lambda_context import FakeLambdaContext
+from devtools.local_stack import LocalStack
+from opsbot.cutover import entry
+
+HEALTHY: dict[str, tuple[int, Any]] = {
+    "/api/v1/health": (200, {"status": "ok"}),
+    "/api/v1/wards/52/candidates": (200, [{"name": "A. Candidate", "party": "Independent"}]),
+}
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, dict[str, tuple[int, Any]]]]:
+    answers = dict(HEALTHY)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = answers.get(self.path, (404, {"error": "not found"}))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", answers
+    server.shutdown()
+
+
+@pytest.fixture
+def hook_env(stack: LocalStack, listener: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    url, answers = listener
+    monkeypatch.setenv("OPSBOT_TEST_LISTENER_URL", url)
+    monkeypatch.setenv("OPSBOT_SMOKE_WARDS", "52")
+    monkeypatch.setenv("OPSBOT_ANALYSIS_COUNT", "2")
+    monkeypatch.setenv("OPSBOT_ANALYSIS_LOAD_BALANCER", "app/mycandidate-alb/544ae39448175570")
+    monkeypatch.setenv("OPSBOT_ANALYSIS_TARGET_GROUP", "targetgroup/mycandidate-green/155c97c684f5ccab")
+    entry._runtime.cache_clear()
+    yield answers
+    entry._runtime.cache_clear()
+
+
+def _green_traffic(stack: LocalStack, requests: float, errors: float) -> None:
+    dimensions = [
+        {"Name": "TargetGroup", "Value": "targetgroup/mycandidate-green/155c97c684f5ccab"},
+        {"Name": "LoadBalancer", "Value": "app/mycandidate-alb/544ae39448175570"},
+    ]
+    at = datetime.now(UTC) - timedelta(seconds=30)  # CloudWatch has the last minute's datapoints, not this instant's
+    stack.client("cloudwatch").put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
+        {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": requests, "Timestamp": at},
+        {"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dimensions, "Value": errors, "Timestamp": at},
+        {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Value": 0.2, "Timestamp": at},
+    ])  # fmt: skip
+
+
+def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+    return entry.handle(event, FakeLambdaContext(function_name="mycandidate-opsbot-cutover-hooks"))
+
+
+def test_a_healthy_green_passes_smoke_and_analysis_over_three_invocations(stack: LocalStack, hook_env: Any) -> None:
+    _green_traffic(stack, requests=400, errors=0)
+    event = load_event("cutover_hook_post_test_traffic.json")
+    first = _invoke(event)
+    assert (first["hookStatus"], first["callBackDelay"]) == ("IN_PROGRESS", 60)
+    second = _invoke({**event, "hookDetails": first["hookDetails"]})
+    assert second["hookStatus"] == "IN_PROGRESS"
+    assert _invoke({**event, "hookDetails": second["hookDetails"]}) == {"hookStatus": "SUCCEEDED"}
+
+
+def test_a_broken_green_fails_the_smoke_test(stack: LocalStack, hook_env: Any) -> None:
+    hook_env["/api/v1/wards/52/candidates"] = (500, {"error": "database unreachable"})
+    assert _invoke(load_event("cutover_hook_post_test_traffic.json")) == {"hookStatus": "FAILED"}
+
+
+def test_a_green_serving_5xx_fails_the_analysis(stack: LocalStack, hook_env: Any) -> None:
+    _green_traffic(stack, requests=400, errors=60)
+    event = load_event("cutover_hook_post_test_traffic.json")
+    first = _invoke(event)
+    assert _invoke({**event, "hookDetails": first["hookDetails"]}) == {"hookStatus": "FAILED"}
+
+
+@pytest.mark.parametrize(("name", "status"), [
+    ("cutover_hook_rollback.json", "SUCCEEDED"),
+    ("cutover_hook_pre_scale_up.json", "SUCCEEDED"),
+    ("cutover_hook_other_service.json", "FAILED"),
+    ("cutover_hook_unknown_details.json", "FAILED"),
+])  # fmt: skip
+def test_the_other_sample_events(stack: LocalStack, hook_env: Any, name: str, status: str) -> None:
+    assert _invoke(load_event(name))["hookStatus"] == status
