@@ -283,6 +283,7 @@ class World:
     holds: FakeHolds = field(default_factory=FakeHolds)
     readiness: FakeReadinessReads = field(default_factory=FakeReadinessReads)
     rds: Any = None  # tests.snapshot_fakes.FakeRds where a test takes snapshots
+    deployments: Any = None  # tests.unit.test_deploy_command.FakeDeployments where a test deploys
 
     def calendar(self) -> Calendar:
         return Calendar(
@@ -309,6 +310,7 @@ class World:
             holds=self.holds,
             readiness=self.readiness,
             rds=self.rds,
+            deployments=self.deployments,
         )
 
     def context(

@@ -100,6 +100,7 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
 
     from opsbot.commands import (
         audit,
+        deploy,
         help,
         readiness,
         remediation,
@@ -123,6 +124,7 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
         name
         for module in (
             audit,
+            deploy,
             help,
             readiness,
             remediation,

@@ -166,6 +166,15 @@ class Settings:
     snapshot_wait: timedelta = timedelta(minutes=14)  # how long the function follows one snapshot (timeout 15 min)
     snapshot_schedule_group: str = "default"  # where a nightly run moved out of a window is scheduled
     snapshot_schedule_role_arn: str = ""
+    # Blue/green cutovers (opsbot.cutover): the lifecycle hook and the role ECS assumes to invoke it, the PAUSE
+    # gate's timeout, the alarms that roll a deployment back, the container whose image a deploy changes, and how
+    # fresh the pre-cutover snapshot must be.
+    cutover_hook_arn: str = ""
+    cutover_hook_role_arn: str = ""
+    approval_timeout: timedelta = timedelta(minutes=30)
+    rollback_alarm_suffixes: tuple[str, ...] = ("alb-5xx", "alb-unhealthy-hosts", "alb-response-time")
+    web_container: str = "web"
+    deploy_snapshot_max_age: timedelta = timedelta(hours=6)
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -262,6 +271,11 @@ class Settings:
             snapshot_wait=timedelta(seconds=integer("OPSBOT_SNAPSHOT_WAIT_SECONDS", 840)),
             snapshot_schedule_group=env.get("OPSBOT_SNAPSHOT_SCHEDULE_GROUP", "") or "default",
             snapshot_schedule_role_arn=env.get("OPSBOT_SNAPSHOT_SCHEDULE_ROLE_ARN", ""),
+            cutover_hook_arn=env.get("OPSBOT_CUTOVER_HOOK_ARN", ""),
+            cutover_hook_role_arn=env.get("OPSBOT_CUTOVER_HOOK_ROLE_ARN", ""),
+            approval_timeout=timedelta(minutes=integer("OPSBOT_APPROVAL_TIMEOUT_MINUTES", 30)),
+            web_container=env.get("OPSBOT_WEB_CONTAINER", "") or "web",
+            deploy_snapshot_max_age=timedelta(hours=integer("OPSBOT_DEPLOY_SNAPSHOT_MAX_AGE_HOURS", 6)),
             rbac=rbac,
             guardrails=guardrails,
         )

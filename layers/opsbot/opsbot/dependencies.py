@@ -51,6 +51,7 @@ def build_ports(config: Settings) -> Ports:
     from opsbot.aws.audit import AuditStore
     from opsbot.aws.capacity import ScalableTargetGateway
     from opsbot.aws.clients import lazy_client
+    from opsbot.aws.deployments import Deployments
     from opsbot.aws.ecs import EcsServiceGateway
     from opsbot.aws.elections import ElectionEntries
     from opsbot.aws.intents import IntentStore
@@ -93,6 +94,7 @@ def build_ports(config: Settings) -> Ports:
         ),
         rds=RdsSnapshots(lazy_client("rds", region), config.db_instance),
         snapshot_jobs=SnapshotJobs(lazy_client("lambda", region), config.snapshots_function),
+        deployments=Deployments(lazy_client("ecs", region), lazy_client("ecr", region), config.cluster, config.service),
     )
 
 

@@ -32,7 +32,9 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "update_service",
         "list_service_deployments",
         "stop_service_deployment",
+        "register_task_definition",  # `deploy`: the new revision
     ),
+    "ecr": ("describe_images",),  # `deploy`: the image exists, and its scan
     "lambda": ("invoke",),  # the lazy self-invocation where no credentials are in the environment (a dev profile)
     # describe_db_snapshots is also paginated and the db_snapshot_available waiter's operation.
     "rds": (

@@ -12,6 +12,7 @@ from opsbot.operations.model import Actor, AuditOutcome, ErrorView, Outcome, Run
 
 if TYPE_CHECKING:  # annotations only: acknowledging a command must not pay for the adapters' data types
     from opsbot.capacity.core import CapacityCore
+    from opsbot.cutover.ports import DeploymentsPort
     from opsbot.elections.ports import (
         CalendarPort,
         ElectionEntriesPort,
@@ -63,6 +64,7 @@ class Ports(NamedTuple):
     readiness: ReadinessReadsPort | None = None  # what only the readiness report reads (cache, metrics, quota)
     rds: RdsSnapshotsPort | None = None  # the instance and its snapshots (opsbot.snapshots)
     snapshot_jobs: SnapshotJobsPort | None = None  # hands a snapshot to the snapshots function to follow
+    deployments: DeploymentsPort | None = None  # ECS and ECR for `deploy` (opsbot.cutover)
 
 
 class CommandContext(NamedTuple):

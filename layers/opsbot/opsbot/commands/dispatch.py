@@ -51,6 +51,7 @@ _VERBS: dict[str, tuple[str, str]] = {
     "snapshot unkeep": ("snapshot_keep", "UNKEEP_SPEC"),
     "snapshots": ("snapshots", "SPEC"),
     "residency": ("residency", "SPEC"),
+    "deploy": ("deploy", "SPEC"),
 }
 
 

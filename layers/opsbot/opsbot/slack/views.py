@@ -277,6 +277,12 @@ def _readiness(view: Any) -> tuple[str, list[Block]]:
     return readiness(view.report)
 
 
+def _deploy(view: Any) -> tuple[str, list[Block]]:
+    from opsbot.slack.cutover_views import deploy  # only when `deploy` ran
+
+    return deploy(view)
+
+
 def _snapshot_view(name: str) -> Any:
     def render_view(view: Any) -> tuple[str, list[Block]]:
         from opsbot.slack import snapshot_views  # only when a snapshot command ran
@@ -310,6 +316,7 @@ _RENDERERS: dict[str, Any] = {
     "PruneView": _snapshot_view("prune"),
     "PinView": _snapshot_view("pin"),
     "ResidencyView": _snapshot_view("residency"),
+    "DeployView": _deploy,
     "RemediationView": _remediation,
     "HelpView": _help,
     "ErrorView": _error,

@@ -1,0 +1,173 @@
+"""Deploy a new MyCandidate image by an ECS-native blue/green (or canary, or linear) deployment.
+
+`deploy <image-tag or sha256:digest> [strategy=blue_green|canary|linear] [bake=<minutes>] [--dry-run]
+[--override "<reason>"]` — registers a task-definition revision that differs from the running one only in the web
+container's image, then `UpdateService` with the strategy, the bake time (default 10 min), the rollback alarms
+(5xx, unhealthy hosts, response time) and the lifecycle hooks: the smoke tests and analysis at
+POST_TEST_TRAFFIC_SHIFT, and a pause before production traffic that rolls back when nobody continues it in time.
+The pre-flight runs first and shows every check: no deployment in progress; the image exists in the service's
+ECR repository with no CRITICAL finding; no rollback alarm already in ALARM; room for both revisions (Fargate vCPU
+quota); not inside an election change freeze (an admin may override); a database snapshot younger than 6 h
+(taken and awaited if needed). The dry run shows the plan — the task definition's one change, the strategy, the
+hooks, the alarms — and changes nothing. In prod a second person's approval is required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.commands.freeze import take_override
+from opsbot.config import Role
+from opsbot.errors import GuardrailViolation, UsageError
+from opsbot.logic.text import echo
+
+USAGE = "/mycandidate deploy <tag|sha256:digest> [strategy=blue_green|canary|linear] [bake=<minutes>] [--dry-run]"
+_DRY_RUN = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
+DEFAULT_BAKE = 10
+SNAPSHOT_WAIT_S = 40  # within the Slack function's minute; a longer snapshot is reported, not waited for
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    image: str
+    strategy: str = "blue_green"
+    bake: int = DEFAULT_BAKE
+    dry_run: bool = False
+    override: str = ""
+
+
+@dataclass(frozen=True)
+class DeployView:
+    image: str
+    strategy: str
+    bake: int
+    dry_run: bool
+    checks: tuple[Any, ...]  # opsbot.cutover.preflight.Check
+    diff: tuple[str, ...]
+    hooks: tuple[str, ...]
+    alarms: tuple[str, ...]
+    deployment: str = ""  # the service deployment's ARN, once started
+    task_definition: str = ""
+    snapshot: str = ""
+    refused: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse(args: list[str]) -> DeployRequest:
+    from opsbot.cutover.plan import MAX_BAKE_MINUTES, STRATEGIES, parse_image
+
+    words, override = take_override(args, USAGE)
+    dry_run = any(w.lower() in _DRY_RUN for w in words)
+    words = [w for w in words if w.lower() not in _DRY_RUN]
+    if not words:
+        raise UsageError("`deploy` needs an image tag or digest", USAGE)
+    image, options = words[0], words[1:]
+    parse_image(image)
+    strategy, bake = "blue_green", DEFAULT_BAKE
+    for option in options:
+        key, _, value = option.partition("=")
+        if key.lower() == "strategy" and value.lower() in STRATEGIES:
+            strategy = value.lower()
+        elif key.lower() == "bake" and value.isdigit() and int(value) <= MAX_BAKE_MINUTES:
+            bake = int(value)
+        elif key.lower() == "strategy":
+            raise UsageError(f"`{echo(value)}` is not a strategy (blue_green, canary or linear)", USAGE)
+        elif key.lower() == "bake":
+            raise UsageError(f"the bake time must be 0 to {MAX_BAKE_MINUTES} minutes, got `{echo(value)}`", USAGE)
+        else:
+            raise UsageError(f"`deploy` does not understand `{echo(option)}`", USAGE)
+    return DeployRequest(image, strategy, bake, dry_run, override)
+
+
+def hooks(ctx: CommandContext) -> list[dict[str, Any]]:
+    settings = ctx.settings
+    if not (settings.cutover_hook_arn and settings.cutover_hook_role_arn):
+        raise GuardrailViolation("the cutover hook is not configured here (OPSBOT_CUTOVER_HOOK_ARN and _ROLE_ARN)")
+    return [
+        {"targetType": "AWS_LAMBDA", "hookTargetArn": settings.cutover_hook_arn,
+         "roleArn": settings.cutover_hook_role_arn, "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]},
+        {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+         "timeoutConfiguration": {"timeoutInMinutes": int(settings.approval_timeout.total_seconds() // 60),
+                                  "action": "ROLLBACK"}},
+    ]  # fmt: skip
+
+
+def run(request: DeployRequest, ctx: CommandContext) -> Outcome:
+    from opsbot.commands.freeze import check as check_freeze
+    from opsbot.cutover import plan, preflight
+
+    ports, settings = ctx.ports, ctx.settings
+    if ports.deployments is None or ports.readiness is None:
+        raise GuardrailViolation("deployments are not configured here")
+    ref = plan.parse_image(request.image)
+    service = ports.deployments.service()
+    current = ports.deployments.task_definition(str(service["taskDefinition"]))
+    revision = plan.new_revision(current, settings.web_container, ref)
+    alarms = tuple(f"{settings.alarm_prefix}{suffix}" for suffix in settings.rollback_alarm_suffixes)
+    planned_hooks = hooks(ctx)
+    configuration = plan.deployment_configuration(
+        request.strategy, request.bake, alarms, planned_hooks, service.get("deploymentConfiguration", {})
+    )
+    states = dict(ports.readiness.service_alarms())
+    capacity = ports.capacity.get_capacity()
+    facts = preflight.DeployFacts(
+        in_progress=ports.deployments.in_progress(),
+        image=ports.deployments.image(revision.image_before, ref),
+        alarms=[(a, states.get(a, "missing")) for a in alarms],
+        desired=int(service.get("desiredCount", 0)),
+        task_vcpu=int(current.get("cpu", "0") or 0) / 1024,
+        fargate_vcpu_quota=ports.readiness.fargate_vcpu_quota(),
+        max_capacity=capacity.max,
+    )
+    checks = preflight.checks(facts, request.image)
+    hook_lines = tuple(f"{h['targetType']} at {', '.join(h['lifecycleStages'])}" for h in planned_hooks)
+    view = DeployView(
+        request.image, request.strategy, request.bake, request.dry_run, tuple(checks), tuple(revision.diff),
+        hook_lines, alarms,
+    )  # fmt: skip
+    refused = preflight.failed(checks)
+    if refused:
+        reason = "; ".join(f"{c.name}: {c.figure}" for c in refused)
+        return Outcome(view=_replace(view, refused=reason), audit=AuditOutcome("refused", "refused", error=reason))
+    check_freeze(ctx, what=f"`deploy {echo(request.image)}`", override=request.override)
+    if request.dry_run:
+        note = f"a database snapshot younger than {settings.deploy_snapshot_max_age} would be ensured first"
+        return Outcome(view=_replace(view, notes=(note,)), audit=AuditOutcome(decision="dry-run"))
+    if settings.environment == "prod":
+        raise GuardrailViolation("in prod a deploy needs a second person's approval, which this bot cannot yet ask for")
+    snapshot = _fresh_snapshot(request, ctx)
+    arn = ports.deployments.register(revision.register)
+    deployment = ports.deployments.start(arn, configuration)
+    done = _replace(view, deployment=deployment, task_definition=arn, snapshot=snapshot)
+    after = {"task_definition": arn, "deployment": deployment, "image": revision.image_after, "snapshot": snapshot}
+    before = {"task_definition": str(service["taskDefinition"]), "image": revision.image_before}
+    return Outcome(view=done, audit=AuditOutcome(before=before, after=after))
+
+
+def _fresh_snapshot(request: DeployRequest, ctx: CommandContext) -> str:
+    from opsbot.commands.snapshot import windows_close
+    from opsbot.cutover.plan import TAG
+    from opsbot.snapshots.service import ensure_recent
+
+    if ctx.ports.rds is None:
+        raise GuardrailViolation("snapshots are not configured here; a deploy needs a fresh one")
+    tag = request.image if TAG.fullmatch(request.image) else request.image.removeprefix("sha256:")[:12]
+    snapshot = ensure_recent(
+        ctx.ports.rds, max_age=ctx.settings.deploy_snapshot_max_age, reason=f"pre-cutover:{tag}",
+        requested_by=ctx.actor.user_id, now=ctx.now, wait_s=SNAPSHOT_WAIT_S, windows_close=windows_close(ctx),
+    )  # fmt: skip
+    return snapshot.identifier
+
+
+def _replace(view: DeployView, **changes: Any) -> DeployView:
+    from dataclasses import replace
+
+    return replace(view, **changes)
+
+
+SPEC = CommandSpec(
+    name="deploy", usage=USAGE, required_role=Role.OPERATOR, parse=parse, run=run, mutating=True,
+    doc=__doc__ or "", locks=True,
+)  # fmt: skip

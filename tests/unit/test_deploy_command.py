@@ -1,0 +1,153 @@
+"""`deploy` (issue 11): the dry run shows the one change and changes nothing; every pre-flight refusal stops it
+before anything is registered; a deploy registers the revision and starts the deployment with a configuration
+valid for UpdateService; the freeze and prod's two-person rule hold; bad arguments get a specific message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from opsbot.commands.dispatch import execute_command
+from opsbot.cutover.plan import ImageRef
+from opsbot.cutover.preflight import ImageFacts
+from opsbot.slack.blocks import violations
+from opsbot.slack.views import render
+from tests.fakes import World
+from tests.snapshot_fakes import NOW, FakeRds, ours
+from tests.unit.test_cutover_core import RUNNING
+
+ECS = botocore.session.get_session().get_service_model("ecs")
+
+
+@dataclass
+class FakeDeployments:
+    running: dict[str, Any] = field(default_factory=lambda: dict(RUNNING))
+    images: dict[str, ImageFacts] = field(default_factory=lambda: {"v1.5.0": ImageFacts(True, True, 0)})
+    active: str | None = None
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def service(self) -> dict[str, Any]:
+        return {"taskDefinition": RUNNING["taskDefinitionArn"], "desiredCount": 2,
+                "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100}}  # fmt: skip
+
+    def task_definition(self, arn: str) -> dict[str, Any]:
+        return self.running
+
+    def in_progress(self) -> str | None:
+        return self.active
+
+    def image(self, current_image: str, ref: ImageRef) -> ImageFacts:
+        return self.images.get(ref.value, ImageFacts(False))
+
+    def register(self, register: dict[str, Any]) -> str:
+        self.calls.append(("RegisterTaskDefinition", register))
+        return "arn:aws:ecs:af-south-1:123456789012:task-definition/mycandidate-web:8"
+
+    def start(self, task_definition_arn: str, deployment_configuration: dict[str, Any]) -> str:
+        self.calls.append(("UpdateService", {"taskDefinition": task_definition_arn,
+                                             "deploymentConfiguration": deployment_configuration}))  # fmt: skip
+        return "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/abc"
+
+
+@pytest.fixture
+def world() -> World:
+    world = World()
+    world.settings = replace(
+        world.settings,
+        cutover_hook_arn="arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-cutover-hooks",
+        cutover_hook_role_arn="arn:aws:iam::123456789012:role/mycandidate-opsbot-CutoverHookInvokeRole",
+    )
+    world.rds = FakeRds()
+    world.rds.add(ours("opsbot-mycandidate-db-nightly-1", timedelta(hours=2)))
+    world.deployments = FakeDeployments()
+    world.readiness.alarms = [
+        (f"mycandidate-{s}", "OK") for s in ("alb-5xx", "alb-unhealthy-hosts", "alb-response-time")
+    ]
+    return world
+
+
+def _deploy(world: World, text: str, user: str = "U0OPS") -> Any:
+    return execute_command(f"deploy {text}", world.context(user=user, now=NOW))
+
+
+def test_the_dry_run_shows_the_one_change_and_changes_nothing(world: World) -> None:
+    outcome = _deploy(world, "v1.5.0 strategy=canary bake=15 --dry-run")
+    view = outcome.view
+    assert view.dry_run
+    assert view.diff == (
+        "containerDefinitions[mycandidate-web/web].image:"
+        " 123456789012.dkr.ecr.af-south-1.amazonaws.com/mycandidate:v1.4.2"
+        " → 123456789012.dkr.ecr.af-south-1.amazonaws.com/mycandidate:v1.5.0",
+    )
+    assert all(c.passed for c in view.checks)
+    assert view.hooks == ("AWS_LAMBDA at POST_TEST_TRAFFIC_SHIFT", "PAUSE at PRE_PRODUCTION_TRAFFIC_SHIFT")
+    assert world.deployments.calls == []
+    assert world.rds.calls == []
+    assert violations(render(outcome)) == []
+
+
+@pytest.mark.parametrize(
+    ("arrange", "says"),
+    [
+        (lambda w: setattr(w.deployments, "active", "arn:…/service-deployment/x"), "no deployment in progress"),
+        (lambda w: w.deployments.images.clear(), "image exists"),
+        (lambda w: w.deployments.images.update({"v1.5.0": ImageFacts(True, True, 2)}), "2 CRITICAL finding(s)"),
+        (lambda w: setattr(w.readiness, "alarms", [("mycandidate-alb-5xx", "ALARM")]), "in ALARM already"),
+        (lambda w: setattr(w.readiness, "quota", 1.0), "room for both revisions"),
+    ],
+)
+def test_every_preflight_refusal_stops_before_anything_changes(world: World, arrange: Any, says: str) -> None:
+    arrange(world)
+    outcome = _deploy(world, "v1.5.0")
+    assert outcome.audit.decision == "refused"
+    assert says in outcome.view.refused
+    assert world.deployments.calls == []
+    assert world.rds.calls == []
+
+
+def test_a_deploy_registers_the_revision_and_starts_a_valid_deployment(world: World) -> None:
+    outcome = _deploy(world, "v1.5.0")
+    names = [name for name, _ in world.deployments.calls]
+    assert names == ["RegisterTaskDefinition", "UpdateService"]
+    register, update = (params for _, params in world.deployments.calls)
+    validator = ParamValidator()
+    assert not validator.validate(register, ECS.operation_model("RegisterTaskDefinition").input_shape).has_errors()
+    update_input = {"cluster": "mycandidate", "service": "web", **update}
+    assert not validator.validate(update_input, ECS.operation_model("UpdateService").input_shape).has_errors()
+    configuration = update["deploymentConfiguration"]
+    assert configuration["strategy"] == "BLUE_GREEN"
+    assert configuration["alarms"]["alarmNames"] == [
+        "mycandidate-alb-5xx", "mycandidate-alb-unhealthy-hosts", "mycandidate-alb-response-time",
+    ]  # fmt: skip
+    pause = configuration["lifecycleHooks"][1]
+    assert pause["timeoutConfiguration"] == {"timeoutInMinutes": 30, "action": "ROLLBACK"}
+    assert outcome.audit.after["deployment"].endswith("service-deployment/mycandidate/web/abc")
+    assert outcome.view.snapshot == "opsbot-mycandidate-db-nightly-1"  # fresh enough: none taken
+
+
+def test_a_deploy_without_a_fresh_snapshot_takes_one_first(world: World) -> None:
+    world.rds.items.clear()
+    _deploy(world, "v1.5.0")
+    assert world.rds.calls == ["CreateDBSnapshot opsbot-mycandidate-db-pre-cutover-v1-5-0-20261203-0800"]
+    assert [n for n, _ in world.deployments.calls] == ["RegisterTaskDefinition", "UpdateService"]
+
+
+def test_prod_refuses_without_the_second_persons_approval(world: World) -> None:
+    world.settings = replace(world.settings, environment="prod")
+    outcome = _deploy(world, "v1.5.0")
+    assert "second person" in outcome.view.message
+    assert world.deployments.calls == []
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("", "needs an image"), ("v1.5.0 strategy=rolling", "not a strategy"), ("v1.5.0 bake=5000", "0 to 1440"),
+    ("sha256:abc", "64 lower-case hex"), ("v1.5.0 colour=blue", "does not understand"),
+])  # fmt: skip
+def test_bad_arguments_get_a_specific_message(world: World, text: str, says: str) -> None:
+    assert says in _deploy(world, text).view.message
+    assert world.deployments.calls == []
