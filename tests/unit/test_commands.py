@@ -100,11 +100,13 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
 
     from opsbot.commands import (
         audit,
+        cutover,
         deploy,
         help,
         readiness,
         remediation,
         residency,
+        rollback,
         scale,
         scale_down,
         schedule,
@@ -124,11 +126,13 @@ def test_every_verb_is_registered_under_its_own_name_and_every_view_has_a_render
         name
         for module in (
             audit,
+            cutover,
             deploy,
             help,
             readiness,
             remediation,
             residency,
+            rollback,
             scale,
             scale_down,
             schedule,

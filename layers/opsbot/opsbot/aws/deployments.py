@@ -63,6 +63,27 @@ class Deployments:
         critical = int(summary.get("findingSeverityCounts", {}).get("CRITICAL", 0))
         return ImageFacts(exists=True, scanned=True, critical=critical)
 
+    def latest(self) -> dict[str, Any] | None:
+        """The service's most recent service deployment, as ``DescribeServiceDeployments`` describes it."""
+        with aws_call("ListServiceDeployments"):
+            found = self._ecs.list_service_deployments(cluster=self._cluster, service=self._service, maxResults=1)
+        arns = [d["serviceDeploymentArn"] for d in found.get("serviceDeployments", [])]
+        if not arns:
+            return None
+        with aws_call("DescribeServiceDeployments"):
+            described = self._ecs.describe_service_deployments(serviceDeploymentArns=arns[:1])
+        items = described.get("serviceDeployments", [])
+        return dict(items[0]) if items else None
+
+    def answer_pause(self, deployment_arn: str, hook_id: str, action: str) -> None:
+        """``ContinueServiceDeployment`` with ``action`` always sent (left out, it means CONTINUE)."""
+        with aws_call("ContinueServiceDeployment"):
+            self._ecs.continue_service_deployment(serviceDeploymentArn=deployment_arn, hookId=hook_id, action=action)
+
+    def stop(self, deployment_arn: str) -> None:
+        with aws_call("StopServiceDeployment"):
+            self._ecs.stop_service_deployment(serviceDeploymentArn=deployment_arn, stopType="ROLLBACK")
+
     def register(self, register: dict[str, Any]) -> str:
         with aws_call("RegisterTaskDefinition"):
             return str(self._ecs.register_task_definition(**register)["taskDefinition"]["taskDefinitionArn"])

@@ -33,6 +33,8 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "list_service_deployments",
         "stop_service_deployment",
         "register_task_definition",  # `deploy`: the new revision
+        "describe_service_deployments",  # `cutover`, `rollback`, the pause gate
+        "continue_service_deployment",
     ),
     "ecr": ("describe_images",),  # `deploy`: the image exists, and its scan
     "lambda": ("invoke",),  # the lazy self-invocation where no credentials are in the environment (a dev profile)

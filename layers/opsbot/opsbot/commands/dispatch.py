@@ -52,6 +52,8 @@ _VERBS: dict[str, tuple[str, str]] = {
     "snapshots": ("snapshots", "SPEC"),
     "residency": ("residency", "SPEC"),
     "deploy": ("deploy", "SPEC"),
+    "rollback": ("rollback", "SPEC"),
+    "cutover": ("cutover", "SPEC"),
 }
 
 
@@ -177,6 +179,11 @@ ACTIONS: dict[str, ButtonSpec] = {
         "schedule remove", Role.ADMIN, _confirmation_id, _later("schedule_remove", "cancel")
     ),
     "election_keep": ButtonSpec("scale-down", Role.OPERATOR, _election_slug, _later("scale_down", "keep"), locks=True),
+    # The pause before production traffic of a deployment (opsbot.commands.cutover renders the gate).
+    "cutover_promote": ButtonSpec("cutover", Role.OPERATOR, _confirmation_id, _later("cutover", "promote"), locks=True),
+    "cutover_rollback": ButtonSpec(
+        "cutover", Role.OPERATOR, _confirmation_id, _later("cutover", "roll_back"), locks=True
+    ),
 }
 
 

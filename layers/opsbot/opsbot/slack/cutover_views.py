@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from opsbot.slack import blocks as bk
-from opsbot.slack.blocks import Block, code, esc
+from opsbot.slack.blocks import Block, code, esc, mention
 
 
 def deploy(view: Any) -> tuple[str, list[Block]]:
@@ -31,3 +31,52 @@ def deploy(view: Any) -> tuple[str, list[Block]]:
         )
     body += [bk.context(esc(note)) for note in view.notes]
     return text, body
+
+
+def cutover(view: Any) -> tuple[str, list[Block]]:
+    found = view.standing
+    if found is None:
+        text = ":information_source: The web service has had no service deployment yet"
+        return text, [bk.section(text)]
+    state = "finished" if found.finished else "in progress"
+    short = code(found.deployment.rsplit("/", 1)[-1], 60)
+    text = f":arrows_counterclockwise: Deployment {short}: {esc(found.status)} ({state})"
+    lines = [f"*Stage* {esc(found.stage or '—')}"]
+    if found.reason:
+        lines.append(f"*Reason* {esc(bk.truncate(found.reason, 500))}")
+    if found.hooks:
+        lines.append("*Hooks* " + ", ".join(f"{esc(kind)} {esc(status)}" for kind, status in found.hooks))
+    body: list[Block] = [bk.section(f"*{text}*"), bk.section("\n".join(lines))]
+    gate = found.gate
+    if gate is not None and view.confirmation:
+        who = f"asked for by {mention(view.requester)}" if view.requester else "started outside the bot"
+        when = f"{gate.expires_at:%Y-%m-%d %H:%M} UTC" if gate.expires_at else "its timeout"
+        body.append(bk.section(
+            f":pause_button: Waiting before production traffic ({who}); at {when} it does {esc(gate.timeout_action)}"
+        ))  # fmt: skip
+        body.append(bk.actions([
+            bk.button("Promote", "cutover_promote", view.confirmation, "primary"),
+            bk.button("Roll back", "cutover_rollback", view.confirmation, "danger"),
+        ]))  # fmt: skip
+    return text, body
+
+
+def gate_answer(view: Any) -> tuple[str, list[Block]]:
+    verb = "promoted: production traffic shifts to the new revision" if view.action == "CONTINUE" else (
+        "rolled back: traffic stays on the previous revision"
+    )  # fmt: skip
+    text = f":white_check_mark: {mention(view.by)} {verb} ({code(view.deployment.rsplit('/', 1)[-1], 60)})"
+    return text, [bk.section(text)]
+
+
+def rollback(view: Any) -> tuple[str, list[Block]]:
+    if view.kind == "stopped":
+        text = f":rewind: Rolling back deployment {code(view.deployment.rsplit('/', 1)[-1], 60)}: ECS returns traffic"
+    else:
+        revision = view.task_definition.rsplit("/", 1)[-1]
+        text = (
+            f":rewind: Rollback: deploying {code(revision, 80)} again ({code(view.deployment.rsplit('/', 1)[-1], 60)})"
+        )
+    if view.reason:
+        text += f" — {esc(bk.truncate(view.reason, 200))}"
+    return text, [bk.section(text)]

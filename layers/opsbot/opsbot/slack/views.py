@@ -277,6 +277,16 @@ def _readiness(view: Any) -> tuple[str, list[Block]]:
     return readiness(view.report)
 
 
+def _cutover_view(name: str) -> Any:
+    def render_view(view: Any) -> tuple[str, list[Block]]:
+        from opsbot.slack import cutover_views  # only when a cutover command ran
+
+        renderer: Any = getattr(cutover_views, name)
+        return renderer(view)  # type: ignore[no-any-return]
+
+    return render_view
+
+
 def _deploy(view: Any) -> tuple[str, list[Block]]:
     from opsbot.slack.cutover_views import deploy  # only when `deploy` ran
 
@@ -317,6 +327,9 @@ _RENDERERS: dict[str, Any] = {
     "PinView": _snapshot_view("pin"),
     "ResidencyView": _snapshot_view("residency"),
     "DeployView": _deploy,
+    "CutoverView": _cutover_view("cutover"),
+    "GateAnswerView": _cutover_view("gate_answer"),
+    "RollbackView": _cutover_view("rollback"),
     "RemediationView": _remediation,
     "HelpView": _help,
     "ErrorView": _error,

@@ -1,0 +1,100 @@
+"""Show the current or last deployment of the web service: its status and stage, its hooks and their results.
+
+`cutover` — when a deployment waits at its pause before production traffic, the answer carries **Promote** and
+**Roll back** buttons (operators; in prod not the person who asked for the deploy) and says when the pause times
+out and what it then does. A pause the bot did not start (a pipeline's deployment) gets the same gate, marked so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.config import Role
+from opsbot.errors import GuardrailViolation, UsageError
+from opsbot.logic.text import echo
+
+USAGE = "/mycandidate cutover"
+ACTIONS = {"promote": "CONTINUE", "rollback": "ROLLBACK"}
+
+
+@dataclass(frozen=True)
+class CutoverView:
+    standing: Any  # opsbot.cutover.gate.Standing, or None: no deployment yet
+    confirmation: str = ""  # the gate's buttons carry it
+    requester: str = ""  # who asked for the deploy ("" when the bot did not start it)
+
+
+@dataclass(frozen=True)
+class GateAnswerView:
+    action: str  # CONTINUE | ROLLBACK
+    deployment: str
+    by: str
+
+
+def parse(args: list[str]) -> None:
+    if args:
+        raise UsageError(f"`cutover` takes no arguments, got `{echo(' '.join(args))}`", USAGE)
+
+
+def requester_of(deployment: str, ctx: CommandContext) -> str:
+    """Who started ``deployment`` with `deploy` (from the audit trail); "" when it was not the bot."""
+    for entry in ctx.ports.audit.latest(50):
+        if entry.verb == "deploy" and entry.after.get("deployment") == deployment:
+            return entry.actor
+    return ""
+
+
+def run(_: None, ctx: CommandContext) -> Outcome:
+    from opsbot.cutover.gate import standing
+
+    if ctx.ports.deployments is None:
+        raise GuardrailViolation("deployments are not configured here")
+    latest = ctx.ports.deployments.latest()
+    if latest is None:
+        return Outcome(view=CutoverView(None))
+    found = standing(latest)
+    if found.gate is None:
+        return Outcome(view=CutoverView(found))
+    requester = requester_of(found.deployment, ctx)
+    confirmation = uuid.uuid4().hex
+    gate = {"deployment": found.deployment, "hook": found.gate.hook_id, "requester": requester}
+    ctx.ports.confirmations.put(confirmation, {"cutover_gate": gate}, ctx.now)
+    return Outcome(view=CutoverView(found, confirmation, requester))
+
+
+def answer(confirmation_id: str, ctx: CommandContext, action: str) -> Outcome:
+    """A press of Promote (CONTINUE) or Roll back (ROLLBACK) on the gate."""
+    from opsbot.cutover.gate import standing
+
+    if ctx.ports.deployments is None:
+        raise GuardrailViolation("deployments are not configured here")
+    pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
+    if pending is None or "cutover_gate" not in pending:
+        if pending is not None:  # another kind of confirmation: not ours to consume
+            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)
+        raise GuardrailViolation("this gate was already answered or has expired; `/mycandidate cutover` shows it again")
+    gate = pending["cutover_gate"]
+    if ctx.settings.environment == "prod" and gate.get("requester") == ctx.actor.user_id:
+        ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)  # someone else may still answer
+        raise GuardrailViolation("in prod the person who asked for the deploy cannot promote or roll it back here")
+    latest = ctx.ports.deployments.latest()
+    now_gate = standing(latest).gate if latest is not None else None
+    if now_gate is None or (now_gate.deployment, now_gate.hook_id) != (gate["deployment"], gate["hook"]):
+        raise GuardrailViolation("the deployment is no longer waiting at this pause (answered, timed out or over)")
+    ctx.ports.deployments.answer_pause(gate["deployment"], gate["hook"], action)
+    view = GateAnswerView(action, gate["deployment"], ctx.actor.user_id)
+    return Outcome(view=view, audit=AuditOutcome(after={"deployment": gate["deployment"], "action": action}))
+
+
+def promote(confirmation_id: str, ctx: CommandContext) -> Outcome:
+    return answer(confirmation_id, ctx, "CONTINUE")
+
+
+def roll_back(confirmation_id: str, ctx: CommandContext) -> Outcome:
+    return answer(confirmation_id, ctx, "ROLLBACK")
+
+
+SPEC = CommandSpec(name="cutover", usage=USAGE, required_role=Role.VIEWER, parse=parse, run=run, doc=__doc__ or "")
