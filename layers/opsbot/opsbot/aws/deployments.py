@@ -65,13 +65,15 @@ class Deployments:
 
     def latest(self) -> dict[str, Any] | None:
         """The service's most recent service deployment, as ``DescribeServiceDeployments`` describes it."""
+        # The order of ListServiceDeployments is not documented: the newest is picked by createdAt.
         with aws_call("ListServiceDeployments"):
-            found = self._ecs.list_service_deployments(cluster=self._cluster, service=self._service, maxResults=1)
-        arns = [d["serviceDeploymentArn"] for d in found.get("serviceDeployments", [])]
-        if not arns:
+            found = self._ecs.list_service_deployments(cluster=self._cluster, service=self._service, maxResults=100)
+        briefs = found.get("serviceDeployments", [])
+        if not briefs:
             return None
+        newest = max(briefs, key=lambda d: (d.get("createdAt") is not None, d.get("createdAt") or 0))
         with aws_call("DescribeServiceDeployments"):
-            described = self._ecs.describe_service_deployments(serviceDeploymentArns=arns[:1])
+            described = self._ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]])
         items = described.get("serviceDeployments", [])
         return dict(items[0]) if items else None
 
