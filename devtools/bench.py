@@ -11,9 +11,10 @@
 (h) the election plan (issue 9): validating a calendar of 60 by-elections and planning the coming year's intents
     and scheduled actions;
 (i-j) `schedule sync` and `readiness` from Slack against the moto server (devtools/bench_elections);
-(k-m) the snapshot retention plan, `snapshots 20`, exactly one snapshot under 100 duplicates (devtools/bench_snapshots).
+(k-m) the snapshot retention plan, `snapshots 20`, exactly one snapshot under 100 duplicates (devtools/bench_snapshots);
+(n-o) the cutover hook's decision and `deploy` to UpdateService (devtools/bench_cutover).
 
-`--features-only` runs (h-m) alone (about two minutes, no docker).
+`--features-only` runs (h-o) alone (about two minutes, no docker).
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--no-lambda-like", action="store_true", help="skip (e-g), the docker runs")
     parser.add_argument(
-        "--features-only", action="store_true", help="only (h-m), the election and snapshot figures (~2 min, no docker)"
+        "--features-only", action="store_true", help="only (h-o): elections, snapshots, cutover (~2 min, no docker)"
     )
     coldstart.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -246,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _features(failures: list[str]) -> int:
-    """(h) the election plan, (i) `schedule sync`, (j) `readiness`, (k-m) snapshots; then the run's verdict."""
-    from devtools import bench_elections, bench_snapshots
+    """(h) the election plan, (i) `schedule sync`, (j) `readiness`, (k-m) snapshots, (n-o) cutover; the verdict."""
+    from devtools import bench_cutover, bench_elections, bench_snapshots
 
     plan_ms, intents, actions = election_plan_ms()
     ok = plan_ms <= TARGET_PLAN_MS
@@ -259,6 +260,7 @@ def _features(failures: list[str]) -> int:
     )
     failures += bench_elections.report(bench_elections.run())
     failures += bench_snapshots.report(bench_snapshots.run())
+    failures += bench_cutover.report(bench_cutover.run())
     if failures:
         print(f"\nMISSED TARGETS: {', '.join(failures)}")
         return 1
