@@ -137,3 +137,27 @@ def _deploy_record(before: str = "arn:aws:ecs:af-south-1:123456789012:task-defin
         verb="deploy", arguments="v1.5.0", decision="allowed", result="ok",
         before={"task_definition": before}, after={"deployment": DEPLOYMENT},
     )  # fmt: skip
+
+
+def test_the_watch_posts_a_pause_newly_waiting_once_and_again_after_a_failed_post(gated: World) -> None:
+    from opsbot.commands.cutover import post_gate
+    from opsbot.ports import IncidentDeliveryError
+    from tests.fakes import FakeHolds
+
+    posted: list[Any] = []
+    holds = FakeHolds()
+
+    def post(view: Any) -> None:
+        if not posted and not getattr(post, "failed", False):
+            post.failed = True  # type: ignore[attr-defined]
+            raise IncidentDeliveryError("Slack said no", "ratelimited")
+        posted.append(view)
+
+    args = (gated.deployments, gated.store, gated.store, holds, post, NOW)
+    with pytest.raises(IncidentDeliveryError):
+        post_gate(*args)
+    assert post_gate(*args) is True  # released after the failure: posted by the next run
+    assert post_gate(*args) is False  # once
+    (view,) = posted
+    assert view.standing.gate.hook_id == "h-pause"
+    assert _press(gated, "cutover_promote", view.confirmation).audit.result == "ok"

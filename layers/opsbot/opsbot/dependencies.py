@@ -300,9 +300,26 @@ def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
             ports.notifier.post(render_swept(swept))
 
     sweeper = Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
+
+    def gates() -> bool:
+        from opsbot.commands.cutover import post_gate
+        from opsbot.slack.blocks import message
+        from opsbot.slack.cutover_views import cutover
+
+        if commands.deployments is None or ports.notifier is None:
+            return False
+        notifier = ports.notifier
+
+        def post(view: object) -> None:
+            notifier.post(message(*cutover(view)))
+
+        holds = election_holds(config)  # the claims of the bot's once-only posts
+        return post_gate(commands.deployments, commands.audit, commands.confirmations, holds, post, clock())
+
     return Watch(
-        remediator, ports.state, AlarmStatesGateway(lazy_client("cloudwatch", config.region)), sweeper, once, clock
-    )
+        remediator, ports.state, AlarmStatesGateway(lazy_client("cloudwatch", config.region)), sweeper, once, clock,
+        gates=gates,
+    )  # fmt: skip
 
 
 def build_remediator(config: Settings, credentials: CredentialsSource | None = None) -> Remediator:

@@ -57,6 +57,7 @@ class Watch:
         sweeper: Sweeper,
         once: Once,
         clock: Callable[[], datetime],
+        gates: Callable[[], bool] | None = None,
     ) -> None:
         self._remediator = remediator
         self._state = state
@@ -64,10 +65,11 @@ class Watch:
         self._sweeper = sweeper
         self._once = once
         self._clock = clock
+        self._gates = gates  # posts a deployment's pause newly waiting (opsbot.commands.cutover.post_gate)
 
     def run(self, event: Mapping[str, Any]) -> dict[str, int]:
         window = watch_window(event, self._clock())
-        summary = {"watched": 0, "reevaluated": 0, "acted": 0, "swept": 0}
+        summary = {"watched": 0, "reevaluated": 0, "acted": 0, "swept": 0, "gates": 0}
         waiting = self._state.waiting()
         summary["watched"] = len(waiting)
         try:
@@ -80,7 +82,17 @@ class Watch:
                         summary["acted"] += int(acted)
         finally:  # whatever happened to the alarms, operations cut short are still completed
             summary["swept"] = len(self._sweeper.sweep())
+            summary["gates"] = self._post_gates()
         return summary
+
+    def _post_gates(self) -> int:
+        if self._gates is None:
+            return 0
+        try:
+            return int(self._gates())
+        except OpsbotError as exc:  # reported in the log; the next watch run tries again
+            logger.warning("deployment gate not posted", extra={"error": str(exc)})
+            return 0
 
     def _reevaluate(
         self, alarm: str, changed_at: datetime, description: Mapping[str, Any] | None, window: datetime

@@ -8,13 +8,20 @@ out and what it then does. A pause the bot did not start (a pipeline's deploymen
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
-from opsbot.errors import GuardrailViolation, UsageError
+from opsbot.errors import GuardrailViolation, OpsbotError, UsageError
 from opsbot.logic.text import echo
+
+if TYPE_CHECKING:
+    from opsbot.cutover.ports import DeploymentsPort
+    from opsbot.elections.ports import HoldsPort
+    from opsbot.ports import AuditPort, ConfirmationPort
 
 USAGE = "/mycandidate cutover"
 ACTIONS = {"promote": "CONTINUE", "rollback": "ROLLBACK"}
@@ -39,9 +46,9 @@ def parse(args: list[str]) -> None:
         raise UsageError(f"`cutover` takes no arguments, got `{echo(' '.join(args))}`", USAGE)
 
 
-def requester_of(deployment: str, ctx: CommandContext) -> str:
+def requester_of(deployment: str, audit: AuditPort) -> str:
     """Who started ``deployment`` with `deploy` (from the audit trail); "" when it was not the bot."""
-    for entry in ctx.ports.audit.latest(50):
+    for entry in audit.latest(50):
         if entry.verb == "deploy" and entry.after.get("deployment") == deployment:
             return entry.actor
     return ""
@@ -58,11 +65,39 @@ def run(_: None, ctx: CommandContext) -> Outcome:
     found = standing(latest)
     if found.gate is None:
         return Outcome(view=CutoverView(found))
-    requester = requester_of(found.deployment, ctx)
+    return Outcome(view=gate_view(found, ctx.ports.audit, ctx.ports.confirmations, ctx.now))
+
+
+def gate_view(found: Any, audit: AuditPort, confirmations: ConfirmationPort, now: datetime) -> CutoverView:
+    """The deployment with its gate's buttons: a confirmation the Promote / Roll back presses take."""
+    requester = requester_of(found.deployment, audit)
     confirmation = uuid.uuid4().hex
     gate = {"deployment": found.deployment, "hook": found.gate.hook_id, "requester": requester}
-    ctx.ports.confirmations.put(confirmation, {"cutover_gate": gate}, ctx.now)
-    return Outcome(view=CutoverView(found, confirmation, requester))
+    confirmations.put(confirmation, {"cutover_gate": gate}, now)
+    return CutoverView(found, confirmation, requester)
+
+
+def post_gate(
+    deployments: DeploymentsPort, audit: AuditPort, confirmations: ConfirmationPort, claims: HoldsPort,
+    post: Callable[[CutoverView], None], now: datetime,
+) -> bool:  # fmt: skip
+    """The watch run's poll (EventBridge's hook events are best effort): a pause newly waiting is posted to the ops
+    channel with its buttons, once per hook (claimed first, released when the post fails)."""
+    from opsbot.cutover.gate import standing
+
+    latest = deployments.latest()
+    found = standing(latest) if latest is not None else None
+    if found is None or found.gate is None:
+        return False
+    what = f"cutover-gate#{found.gate.hook_id}"
+    if not claims.claim(what, now):
+        return False
+    try:
+        post(gate_view(found, audit, confirmations, now))
+    except OpsbotError:
+        claims.release(what)
+        raise
+    return True
 
 
 def answer(confirmation_id: str, ctx: CommandContext, action: str) -> Outcome:
