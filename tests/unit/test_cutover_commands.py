@@ -161,3 +161,9 @@ def test_the_watch_posts_a_pause_newly_waiting_once_and_again_after_a_failed_pos
     (view,) = posted
     assert view.standing.gate.hook_id == "h-pause"
     assert _press(gated, "cutover_promote", view.confirmation).audit.result == "ok"
+
+
+def test_status_shows_the_deployment_in_progress_with_its_stage(gated: World) -> None:
+    text = str(render(execute_command("status", gated.context(user="U0VIEW", now=NOW))))
+    assert "*Cutover* :arrows_counterclockwise: `abc` IN_PROGRESS, stage PRE_PRODUCTION_TRAFFIC_SHIFT" in text
+    assert "waiting to be promoted" in text

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from opsbot.commands.base import CommandContext, CommandSpec, Outcome, capacity_core
 from opsbot.config import Role
@@ -45,6 +45,7 @@ class StatusView(NamedTuple):
     baseline: Capacity = Capacity(0, 0)
     intents: Section[list[Contribution]] = Section()
     election: Section[ElectionStatus | None] = Section()
+    cutover: Section[Any] = Section()  # opsbot.cutover.gate.Standing of an unfinished service deployment, or None
 
 
 class ElectionStatus(NamedTuple):
@@ -119,6 +120,15 @@ def run(public: bool, ctx: CommandContext) -> Outcome:
             scale_in_suspended=suspended,
         )  # fmt: skip
 
+    def cutover() -> Any:
+        from opsbot.cutover.gate import standing
+
+        if ports.deployments is None:
+            return None
+        latest = ports.deployments.latest()
+        found = standing(latest) if latest is not None else None
+        return found if found is not None and not found.finished else None
+
     view = StatusView(
         service_name=ctx.settings.service_key,
         service=_read(ports.service.describe),
@@ -130,6 +140,7 @@ def run(public: bool, ctx: CommandContext) -> Outcome:
         checked_at=ctx.now,
         baseline=Capacity(ctx.settings.baseline_min, ctx.settings.baseline_max),
         election=_read(election),
+        cutover=_read(cutover),
     )
     return Outcome(view=view, public=public)
 

@@ -165,6 +165,13 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
             line += " · scale-in suspended"
         return line
 
+    def cutover(found: Any) -> str:
+        if found is None:
+            return "no service deployment in progress"
+        short = code(found.deployment.rsplit("/", 1)[-1], _NAME)
+        line = f":arrows_counterclockwise: {short} {esc(found.status)}, stage {esc(found.stage or '—')}"
+        return line + (" · :pause_button: waiting to be promoted (`/mycandidate cutover`)" if found.gate else "")
+
     healthy = not view.alarms.error and not view.alarms.value
     headline = f"{':large_green_circle:' if healthy else ':red_circle:'} *{esc(bk.truncate(view.service_name, _NAME))}*"
     body = "\n".join(
@@ -177,6 +184,7 @@ def _status(view: StatusView) -> tuple[str, list[Block]]:
             f"*Alarms* {_part(view.alarms, alarms)}",
             f"*Latest DB snapshot* {_part(view.snapshot_age, snapshot)}",
             f"*Election* {_part(view.election, election)}",
+            f"*Cutover* {_part(view.cutover, cutover)}",
         ]
     )
     checked = bk.context(f"checked {view.checked_at:%Y-%m-%d %H:%M:%S} UTC")
