@@ -233,7 +233,10 @@ def main() -> int:
         connect_snapshots_function(demo)
         after_elections = run_election_scenario(demo, first_step=14)
 
-        last = run_snapshot_scenario(demo, first_step=after_elections)
+        after_snapshots = run_snapshot_scenario(demo, first_step=after_elections)
+        from devtools.demo_cutover import run_cutover_scenario
+
+        last = run_cutover_scenario(demo, first_step=after_snapshots)
         demo.step(f"{last}. The audit trail", VIEWER, "audit 12")
     if demo.failures:
         print(f"\nDEMO FAILED: {len(demo.failures)} expectation(s) not met", file=sys.stderr)

@@ -64,6 +64,9 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
         # looks once and then leaves the rest to the replica's RDS events.
         "OPSBOT_SNAPSHOTS_FUNCTION": "mycandidate-opsbot-snapshots",
         "OPSBOT_SNAPSHOT_WAIT_SECONDS": "0",
+        # Where `deploy` points the service's lifecycle hook (the function runs in this process when a test calls it).
+        "OPSBOT_CUTOVER_HOOK_ARN": "arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-cutover-hooks",
+        "OPSBOT_CUTOVER_HOOK_ROLE_ARN": "arn:aws:iam::123456789012:role/mycandidate-opsbot-CutoverHookInvokeRole",
         "OPSBOT_SLACK_TEAM_ID": DEFAULT_TEAM,
         "SLACK_API_URL": slack_api_url,
         "AWS_ACCESS_KEY_ID": "testing",

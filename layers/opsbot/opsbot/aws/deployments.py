@@ -97,4 +97,5 @@ class Deployments:
                 cluster=self._cluster, service=self._service, taskDefinition=task_definition_arn,
                 deploymentConfiguration=deployment_configuration,
             )["service"]  # fmt: skip
-        return str(service.get("currentServiceDeployment", ""))
+        started = str(service.get("currentServiceDeployment", "") or "")
+        return started or (self.in_progress() or "")  # an older ECS answer without the field: ask for it
