@@ -12,90 +12,60 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import threading
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devtools.events import load_event
 from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import OPERATOR, running_stack
+from devtools.test_listener import HEALTHY, serving
 
 TARGET_HOOK_MS = 300.0
 TARGET_DEPLOY_S = 2.0
-_ANSWERS = {
-    "/api/v1/health": {"status": "ok"},
-    "/api/v1/wards/52/candidates": [{"name": "A. Candidate", "party": "Independent"}],
-}
-
-
-class _Listener(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps(_ANSWERS.get(self.path, {})).encode()
-        self.send_response(200 if self.path in _ANSWERS else 404)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:  # noqa: ARG002 - quiet
-        return
 
 
 def run() -> dict[str, Any]:
     from opsbot.cutover import entry
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with running_stack() as stack:
-            os.environ.update({
-                "OPSBOT_TEST_LISTENER_URL": f"http://127.0.0.1:{server.server_address[1]}",
-                "OPSBOT_SMOKE_WARDS": "52", "OPSBOT_ANALYSIS_LOAD_BALANCER": "app/mycandidate-alb/1",
-                "OPSBOT_ANALYSIS_TARGET_GROUP": "targetgroup/mycandidate-green/1",
-            })  # fmt: skip
-            entry._runtime.cache_clear()
-            dimensions = [{"Name": "TargetGroup", "Value": "targetgroup/mycandidate-green/1"},
-                          {"Name": "LoadBalancer", "Value": "app/mycandidate-alb/1"}]  # fmt: skip
-            stack.client("cloudwatch").put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
-                {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": 400,
-                 "Timestamp": datetime.now(UTC) - timedelta(seconds=30)},
-            ])  # fmt: skip
-            context = FakeLambdaContext(function_name="mycandidate-opsbot-cutover-hooks")
-            event = load_event("cutover_hook_post_test_traffic.json")
-            first = entry.handle(event, context)  # warm-up: clients built, modules imported
-            smoke, measure = [], []
-            for _ in range(21):
-                started = time.perf_counter()
-                entry.handle(event, context)
-                smoke.append((time.perf_counter() - started) * 1000)
-                started = time.perf_counter()
-                entry.handle({**event, "hookDetails": first["hookDetails"]}, context)
-                measure.append((time.perf_counter() - started) * 1000)
-            entry._runtime.cache_clear()
-            stack.settings = replace(
-                stack.settings,
-                cutover_hook_arn="arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-cutover-hooks",
-                cutover_hook_role_arn="arn:aws:iam::123456789012:role/mycandidate-opsbot-CutoverHookInvokeRole",
-            )
-            stack.bot().command("snapshot", OPERATOR, response_url=f"{stack.recorder.url}/response/snap")
-            stack.advance(timedelta(minutes=5))  # the snapshot is available: the deploys find it fresh
-            deploys = []
-            for run_number in range(5):
-                tag = "v1.4.3" if run_number % 2 == 0 else "v1.4.1"
-                started = time.perf_counter()
-                stack.bot().command(
-                    f"deploy {tag}", OPERATOR, response_url=f"{stack.recorder.url}/response/d{run_number}"
-                )
-                deploys.append(time.perf_counter() - started)
-                stack.bot().command("rollback", OPERATOR, response_url=f"{stack.recorder.url}/response/r{run_number}")
-            started_ok = sum(
-                1 for c in stack.recorder.response_url_posts() if c.path.startswith("/response/d")
-                and "has started" in json.dumps(c.body)
-            )  # fmt: skip
-    finally:
-        server.shutdown()
+    with serving(dict(HEALTHY)) as url, running_stack() as stack:
+        os.environ.update({
+            "OPSBOT_TEST_LISTENER_URL": url,
+            "OPSBOT_SMOKE_WARDS": "52", "OPSBOT_ANALYSIS_LOAD_BALANCER": "app/mycandidate-alb/1",
+            "OPSBOT_ANALYSIS_TARGET_GROUP": "targetgroup/mycandidate-green/1",
+        })  # fmt: skip
+        entry._runtime.cache_clear()
+        dimensions = [{"Name": "TargetGroup", "Value": "targetgroup/mycandidate-green/1"},
+                      {"Name": "LoadBalancer", "Value": "app/mycandidate-alb/1"}]  # fmt: skip
+        stack.client("cloudwatch").put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
+            {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": 400,
+             "Timestamp": datetime.now(UTC) - timedelta(seconds=30)},
+        ])  # fmt: skip
+        context = FakeLambdaContext(function_name="mycandidate-opsbot-cutover-hooks")
+        event = load_event("cutover_hook_post_test_traffic.json")
+        first = entry.handle(event, context)  # warm-up: clients built, modules imported
+        smoke, measure = [], []
+        for _ in range(21):
+            started = time.perf_counter()
+            entry.handle(event, context)
+            smoke.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            entry.handle({**event, "hookDetails": first["hookDetails"]}, context)
+            measure.append((time.perf_counter() - started) * 1000)
+        entry._runtime.cache_clear()
+        stack.bot().command("snapshot", OPERATOR, response_url=f"{stack.recorder.url}/response/snap")
+        stack.advance(timedelta(minutes=5))  # the snapshot is available: the deploys find it fresh
+        deploys = []
+        for run_number in range(5):
+            tag = "v1.4.3" if run_number % 2 == 0 else "v1.4.1"
+            started = time.perf_counter()
+            stack.bot().command(f"deploy {tag}", OPERATOR, response_url=f"{stack.recorder.url}/response/d{run_number}")
+            deploys.append(time.perf_counter() - started)
+            stack.bot().command("rollback", OPERATOR, response_url=f"{stack.recorder.url}/response/r{run_number}")
+        started_ok = sum(
+            1 for c in stack.recorder.response_url_posts() if c.path.startswith("/response/d")
+            and "has started" in json.dumps(c.body)
+        )  # fmt: skip
     return {
         "smoke_ms": statistics.median(smoke), "measure_ms": statistics.median(measure),
         "deploy_s": statistics.median(deploys), "deploys_started": started_ok,

@@ -8,15 +8,13 @@ hook function is invoked in this process with the sample payload, as ECS would i
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from devtools.events import load_event
 from devtools.local_stack import ADMIN, OPERATOR, VIEWER
+from devtools.test_listener import HEALTHY, serving
 from devtools.transcript import message_text
 
 if TYPE_CHECKING:
@@ -27,24 +25,6 @@ GREEN_TG = "targetgroup/mycandidate-green/155c97c684f5ccab"
 ALB = "app/mycandidate-alb/544ae39448175570"
 
 
-def _listener(answers: dict[str, tuple[int, Any]]) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body = answers.get(self.path, (404, {"error": "not found"}))
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:  # noqa: ARG002 - quiet
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def run_cutover_scenario(demo: Demo, first_step: int) -> int:
     from devtools import moto_ecs
     from opsbot.cutover import entry
@@ -52,14 +32,12 @@ def run_cutover_scenario(demo: Demo, first_step: int) -> int:
 
     stack = demo.stack
     number = iter(range(first_step, first_step + 100))
-    answers: dict[str, tuple[int, Any]] = {
-        "/api/v1/health": (200, {"status": "ok"}),
-        "/api/v1/wards/52/candidates": (200, [{"name": "A. Candidate", "party": "Independent"}]),
-    }
-    server = _listener(answers)
+    answers: dict[str, tuple[int, Any]] = dict(HEALTHY)
+    listening = serving(answers)
+    url = listening.__enter__()
     saved = dict(os.environ)
     os.environ.update({
-        "OPSBOT_TEST_LISTENER_URL": f"http://127.0.0.1:{server.server_address[1]}", "OPSBOT_SMOKE_WARDS": "52",
+        "OPSBOT_TEST_LISTENER_URL": url, "OPSBOT_SMOKE_WARDS": "52",
         "OPSBOT_ANALYSIS_COUNT": "2", "OPSBOT_ANALYSIS_LOAD_BALANCER": ALB, "OPSBOT_ANALYSIS_TARGET_GROUP": GREEN_TG,
     })  # fmt: skip
     entry._runtime.cache_clear()
@@ -122,7 +100,7 @@ def run_cutover_scenario(demo: Demo, first_step: int) -> int:
         os.environ.clear()
         os.environ.update(saved)
         entry._runtime.cache_clear()
-        server.shutdown()
+        listening.__exit__(None, None, None)
     return next(number)
 
 

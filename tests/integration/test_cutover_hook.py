@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,35 +12,15 @@ import pytest
 from devtools.events import load_event
 from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import LocalStack
+from devtools.test_listener import HEALTHY, serving
 from opsbot.cutover import entry
-
-HEALTHY: dict[str, tuple[int, Any]] = {
-    "/api/v1/health": (200, {"status": "ok"}),
-    "/api/v1/wards/52/candidates": (200, [{"name": "A. Candidate", "party": "Independent"}]),
-}
 
 
 @pytest.fixture
 def listener() -> Iterator[tuple[str, dict[str, tuple[int, Any]]]]:
     answers = dict(HEALTHY)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body = answers.get(self.path, (404, {"error": "not found"}))
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:  # quiet
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", answers
-    server.shutdown()
+    with serving(answers) as url:
+        yield url, answers
 
 
 @pytest.fixture
