@@ -259,9 +259,9 @@ def build_snapshot_jobs(
         return SlackIncidentNotifier(web, channel, token=lambda: source.get().bot_token)
 
     def windows_close() -> dict[str, datetime]:
-        from opsbot.elections.calendar import window_span
+        from opsbot.elections.calendar import windows_close as closing
 
-        return {} if ports.calendar is None else {e.slug: window_span(e)[1] for e in ports.calendar.elections()}
+        return {} if ports.calendar is None else closing(ports.calendar.elections())
 
     moves = WakeUpSchedules(
         lazy_client("scheduler", config.region), config.snapshot_schedule_group, unqualified_function(function_arn),

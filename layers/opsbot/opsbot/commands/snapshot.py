@@ -47,16 +47,16 @@ def parse(args: list[str]) -> SnapshotRequest:
 
 def windows_close(ctx: CommandContext) -> dict[str, datetime]:
     """When each election on the calendar closes its window (for the pre-election snapshots retention holds)."""
-    from opsbot.elections.calendar import window_span
+    from opsbot.elections.calendar import windows_close as closing
 
     calendar = ctx.ports.calendar
-    return {} if calendar is None else {e.slug: window_span(e)[1] for e in calendar.elections()}
+    return {} if calendar is None else closing(calendar.elections())
 
 
 def retention_of(ctx: CommandContext) -> Retention:
     from opsbot.snapshots.service import Retention
 
-    return Retention(ctx.settings.snapshot_keep_newest, ctx.settings.snapshot_min_age)
+    return Retention.of(ctx.settings)
 
 
 def rds_port(ctx: CommandContext) -> RdsSnapshotsPort:

@@ -155,6 +155,11 @@ def window_span(election: Election) -> tuple[datetime, datetime]:
     return min(w.start for w in spans), max(w.end for w in spans)
 
 
+def windows_close(elections: Iterable[Election]) -> dict[str, datetime]:
+    """slug -> when the election's window closes (what snapshot retention holds pre-election snapshots for)."""
+    return {election.slug: window_span(election)[1] for election in elections}
+
+
 def upcoming(elections: Iterable[Election], now: datetime) -> tuple[Election, ...]:
     """Elections whose window has not closed by ``now`` (past elections are ignored)."""
     return tuple(e for e in elections if window_span(e)[1] > now)

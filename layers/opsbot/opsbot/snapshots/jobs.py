@@ -130,7 +130,7 @@ class SnapshotJobs:
 
     @property
     def _retention(self) -> service.Retention:
-        return service.Retention(self._settings.snapshot_keep_newest, self._settings.snapshot_min_age)
+        return service.Retention.of(self._settings)
 
     @property
     def _lock(self) -> str:

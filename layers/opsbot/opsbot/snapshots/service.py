@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opsbot.config import Settings
 from opsbot.errors import GuardrailViolation, OpsbotError, UsageError
 from opsbot.snapshots import naming, preflight, residency, retention
 from opsbot.snapshots.model import KEEP, Snapshot
@@ -35,6 +36,10 @@ class Pruned:
 class Retention:
     keep_newest: int = retention.KEEP_NEWEST
     min_age: timedelta = retention.MIN_AGE
+
+    @classmethod
+    def of(cls, settings: Settings) -> Retention:
+        return cls(settings.snapshot_keep_newest, settings.snapshot_min_age)
 
 
 def take(

@@ -24,7 +24,7 @@ def _act(ctx: ActionContext, _prepared: Any) -> ActionResult:
     actor = f"alarm:{name}"
     taken = take(
         commands.rds, reason=f"alarm:{name}", requested_by=actor, note="", now=ctx.now, windows_close={},
-        keep=Retention(ctx.settings.snapshot_keep_newest, ctx.settings.snapshot_min_age),
+        keep=Retention.of(ctx.settings),
     )  # fmt: skip
     identifier = taken.snapshot.identifier
     if not taken.started:
