@@ -18,6 +18,8 @@ FUNCTION = "CutoverHooksFunction"
     [
         ("cutover_hook_post_test_traffic.json", "FAILED"),  # no test listener answers
         ("cutover_hook_rollback.json", "SUCCEEDED"),
+        ("cutover_hook_test_traffic_rollback.json", "SUCCEEDED"),
+        ("cutover_hook_production_traffic.json", "SUCCEEDED"),
         ("cutover_hook_pre_scale_up.json", "SUCCEEDED"),
         ("cutover_hook_other_service.json", "FAILED"),
         ("cutover_hook_unknown_details.json", "FAILED"),

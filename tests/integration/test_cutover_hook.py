@@ -13,6 +13,7 @@ from devtools.events import load_event
 from devtools.lambda_context import FakeLambdaContext
 from devtools.local_stack import LocalStack
 from devtools.test_listener import HEALTHY, serving
+from opsbot import dependencies
 from opsbot.cutover import entry
 
 
@@ -32,8 +33,10 @@ def hook_env(stack: LocalStack, listener: Any, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("OPSBOT_ANALYSIS_LOAD_BALANCER", "app/mycandidate-alb/544ae39448175570")
     monkeypatch.setenv("OPSBOT_ANALYSIS_TARGET_GROUP", "targetgroup/mycandidate-green/155c97c684f5ccab")
     entry._runtime.cache_clear()
+    entry._audit.cache_clear()
     yield answers
     entry._runtime.cache_clear()
+    entry._audit.cache_clear()
 
 
 def _green_traffic(stack: LocalStack, requests: float, errors: float) -> None:
@@ -65,7 +68,13 @@ def test_a_healthy_green_passes_smoke_and_analysis_over_three_invocations(stack:
 
 def test_a_broken_green_fails_the_smoke_test(stack: LocalStack, hook_env: Any) -> None:
     hook_env["/api/v1/wards/52/candidates"] = (500, {"error": "database unreachable"})
-    assert _invoke(load_event("cutover_hook_post_test_traffic.json")) == {"hookStatus": "FAILED"}
+    event = load_event("cutover_hook_post_test_traffic.json")
+    assert _invoke(event) == {"hookStatus": "FAILED"}
+    verdict = next(e for e in dependencies.build_ports(stack.settings).audit.latest(10) if e.verb == entry.AUDIT_VERB)
+    assert (verdict.result, verdict.after["deployment"], verdict.after["stage"]) == (
+        "failed", event["resourceArn"], "POST_TEST_TRAFFIC_SHIFT"
+    )
+    assert "candidates: HTTP 500 (expected 200)" in verdict.after["reason"]
 
 
 def test_a_green_serving_5xx_fails_the_analysis(stack: LocalStack, hook_env: Any) -> None:
@@ -77,6 +86,8 @@ def test_a_green_serving_5xx_fails_the_analysis(stack: LocalStack, hook_env: Any
 
 @pytest.mark.parametrize(("name", "status"), [
     ("cutover_hook_rollback.json", "SUCCEEDED"),
+    ("cutover_hook_test_traffic_rollback.json", "SUCCEEDED"),
+    ("cutover_hook_production_traffic.json", "SUCCEEDED"),
     ("cutover_hook_pre_scale_up.json", "SUCCEEDED"),
     ("cutover_hook_other_service.json", "FAILED"),
     ("cutover_hook_unknown_details.json", "FAILED"),

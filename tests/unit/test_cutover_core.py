@@ -179,7 +179,7 @@ def _payload(stage: str = "POST_TEST_TRAFFIC_SHIFT", details: Any = None, **extr
     return {
         "lifecycleStage": stage,
         "executionDetails": {"serviceArn": SERVICE_ARN, "targetServiceRevisionArn": TARGET,
-                             "testTrafficWeights": {TARGET: 100, BLUE: 0}, "productionTrafficWeights": {BLUE: 100}},
+                             "testTrafficWeights": {}, "productionTrafficWeights": {}},
         **({"hookDetails": details} if details is not None else {}),
         **extra,
     }  # fmt: skip
@@ -215,12 +215,26 @@ def test_a_failing_smoke_test_fails_the_hook_with_the_check_and_its_value() -> N
     assert decision.reason.startswith("smoke test failed: health: HTTP 500 (expected 200)")
 
 
-def test_a_rollback_passes_the_traffic_hooks_at_once() -> None:
-    rolling_back = _payload()
-    rolling_back["executionDetails"]["testTrafficWeights"] = {TARGET: 0, BLUE: 100}
+@pytest.mark.parametrize(("stage", "weights", "shares"), [
+    ("PRODUCTION_TRAFFIC_SHIFT", "productionTrafficWeights", {TARGET: 0, BLUE: 100}),
+    ("TEST_TRAFFIC_SHIFT", "testTrafficWeights", {TARGET: 0, BLUE: 100}),
+])  # fmt: skip
+def test_a_rollback_passes_the_recurring_traffic_hooks_at_once(stage: str, weights: str, shares: dict) -> None:
+    rolling_back = _payload(stage)
+    rolling_back["executionDetails"][weights] = shares
     decision = hook.decide(rolling_back, CONFIG, _ports(RuntimeError("must not be read")))
     assert decision.status == "SUCCEEDED"
     assert "rollback" in decision.reason
+
+
+def test_the_target_at_zero_before_the_production_shift_is_not_a_rollback() -> None:
+    """PRE_PRODUCTION_TRAFFIC_SHIFT shows the target at 0 % of production before the shift, as the docs' sample."""
+    before_shift = _payload("PRE_PRODUCTION_TRAFFIC_SHIFT")
+    before_shift["executionDetails"]["productionTrafficWeights"] = {TARGET: 0, BLUE: 100}
+    assert "rollback" not in hook.decide(before_shift, CONFIG, _ports(RuntimeError("unused"))).reason
+    forward = _payload("PRODUCTION_TRAFFIC_SHIFT")
+    forward["executionDetails"]["productionTrafficWeights"] = {TARGET: 100, BLUE: 0}
+    assert "rollback" not in hook.decide(forward, CONFIG, _ports(RuntimeError("unused"))).reason
 
 
 @pytest.mark.parametrize(("payload", "says"), [

@@ -85,7 +85,10 @@ def test_the_dry_run_shows_the_one_change_and_changes_nothing(world: World) -> N
         " → 123456789012.dkr.ecr.af-south-1.amazonaws.com/mycandidate:v1.5.0",
     )
     assert all(c.passed for c in view.checks)
-    assert view.hooks == ("AWS_LAMBDA at POST_TEST_TRAFFIC_SHIFT", "PAUSE at PRE_PRODUCTION_TRAFFIC_SHIFT")
+    assert view.hooks == (
+        "AWS_LAMBDA at TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT",
+        "PAUSE at PRE_PRODUCTION_TRAFFIC_SHIFT",
+    )
     assert world.deployments.calls == []
     assert world.rds.calls == []
     assert violations(render(outcome)) == []

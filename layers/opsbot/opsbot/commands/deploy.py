@@ -26,6 +26,9 @@ from opsbot.logic.text import echo
 USAGE = "/mycandidate deploy <tag|sha256:digest> [strategy=blue_green|canary|linear] [bake=<minutes>] [--dry-run]"
 _DRY_RUN = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
 DEFAULT_BAKE = 10
+# The hook tests at POST_TEST_TRAFFIC_SHIFT; at the recurring stages it is invoked again on a rollback, and lets it
+# through at once (opsbot.cutover.hook).
+HOOK_STAGES = ("TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 SNAPSHOT_WAIT_S = 40  # within the Slack function's minute; a longer snapshot is reported, not waited for
 
 
@@ -87,7 +90,7 @@ def hooks(ctx: CommandContext) -> list[dict[str, Any]]:
         raise GuardrailViolation("the cutover hook is not configured here (OPSBOT_CUTOVER_HOOK_ARN and _ROLE_ARN)")
     return [
         {"targetType": "AWS_LAMBDA", "hookTargetArn": settings.cutover_hook_arn,
-         "roleArn": settings.cutover_hook_role_arn, "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]},
+         "roleArn": settings.cutover_hook_role_arn, "lifecycleStages": list(HOOK_STAGES)},
         {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
          "timeoutConfiguration": {"timeoutInMinutes": int(settings.approval_timeout.total_seconds() // 60),
                                   "action": "ROLLBACK"}},

@@ -1,11 +1,15 @@
 """The cutover hook function's one call: ECS invokes it as an ``AWS_LAMBDA`` lifecycle hook of the web service's
 deployments (``events/cutover_hook_*.json``) and gets back ``hookStatus`` (with ``callBackDelay`` and
 ``hookDetails`` while ``IN_PROGRESS``). Whatever goes wrong is answered ``FAILED`` with the reason, logged.
-Without a test listener configured the smoke tests cannot run, and the hook says so by failing."""
+Without a test listener configured the smoke tests cannot run, and the hook says so by failing. Every final answer
+(``SUCCEEDED`` / ``FAILED``) is written to the audit trail with its reason and every measured value — the
+deployment's Slack thread explains a rollback from there; an audit write that fails is logged, and the answer
+stands (ECS must not roll back a good revision because DynamoDB was slow)."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -15,6 +19,35 @@ from opsbot.cutover import hook, listener
 from opsbot.cutover.settings import HookSettings
 from opsbot.errors import OpsbotError
 from opsbot.observability import logger
+from opsbot.ports import AuditEntry
+
+AUDIT_VERB = "cutover-hook"  # what the deployment's thread looks for to explain a hook's verdict
+
+
+@lru_cache(maxsize=1)
+def _audit() -> Any:
+    from opsbot.aws.audit import AuditStore
+    from opsbot.aws.clients import lazy_client
+
+    settings = dependencies.settings()
+    return AuditStore(lazy_client("dynamodb", settings.region), settings.audit_table)
+
+
+def record(event: object, decision: hook.Decision, now: datetime) -> None:
+    """The hook's final verdict in the audit trail: the deployment, the stage, the status and the reason."""
+    payload = event if isinstance(event, dict) else {}
+    deployment = str(payload.get("resourceArn", ""))[:300]
+    stage = str(payload.get("lifecycleStage", ""))[:40]
+    entry = AuditEntry(
+        key=f"hook-{uuid.uuid4().hex}", at=now, actor="ecs", channel="", verb=AUDIT_VERB, arguments=stage,
+        decision="allowed", result="ok" if decision.status == "SUCCEEDED" else "failed",
+        after={"deployment": deployment, "stage": stage, "status": decision.status, "reason": decision.reason[:1500]},
+        error="" if decision.status == "SUCCEEDED" else decision.reason[:500],
+    )  # fmt: skip
+    try:
+        _audit().record(entry)
+    except Exception as exc:  # the verdict stands without its record; the log keeps it
+        logger.error("cutover hook verdict not audited", extra={"error": str(exc)[:300], "reason": decision.reason})
 
 
 @lru_cache(maxsize=1)
@@ -46,4 +79,6 @@ def handle(event: object, context: Any) -> dict[str, Any]:  # noqa: ARG001 - the
     decision = hook.decide(event, config, ports)
     stage = event.get("lifecycleStage") if isinstance(event, dict) else None
     logger.info("cutover hook", extra={"stage": str(stage)[:40], "status": decision.status, "reason": decision.reason})
+    if decision.final:
+        record(event, decision, datetime.now(UTC))
     return decision.response

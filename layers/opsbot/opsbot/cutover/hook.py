@@ -3,8 +3,12 @@ tests against the test listener, then the analysis, one measurement per invocati
 ``callBackDelay`` in between and the state carried in ``hookDetails`` (under ``opsbot``); ``SUCCEEDED`` or
 ``FAILED`` with the reason and every measured value.
 
-A rollback runs the traffic-shift hooks again: when the test traffic no longer goes to the deployment's target
-revision (its weight is 0), the hook lets it proceed at once instead of testing the old revision as if it were new.
+A rollback runs the hooks of the recurring stages (``TEST_TRAFFIC_SHIFT``, ``PRODUCTION_TRAFFIC_SHIFT``) again, with
+the same ``targetServiceRevisionArn`` and the traffic going back to the other revision ("Lambda hooks for Amazon ECS
+service deployments", *Lifecycle hooks during rollback*): at those stages a target weight of 0 beside another
+revision's weight above 0 is a rollback, and the hook lets it proceed at once instead of testing the old revision as
+if it were new. (At ``PRE_PRODUCTION_TRAFFIC_SHIFT`` the target's production weight is 0 too, before the shift: not
+a rollback, and the hook does not run there.)
 Anything unexpected — a payload for another service, ``hookDetails`` of a shape the bot did not write — ends in
 ``FAILED`` with the reason, never in an exception (a crash also rolls back, but explains nothing).
 """
@@ -18,8 +22,8 @@ from typing import Any
 from opsbot.cutover import analysis, smoke
 
 TESTED_STAGE = "POST_TEST_TRAFFIC_SHIFT"
-TRAFFIC_STAGES = frozenset({"TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT",
-                            "POST_PRODUCTION_TRAFFIC_SHIFT"})  # fmt: skip
+# The stages ECS invokes again on a rollback, and the weights that show traffic going back.
+RECURRING_STAGES = {"TEST_TRAFFIC_SHIFT": "testTrafficWeights", "PRODUCTION_TRAFFIC_SHIFT": "productionTrafficWeights"}
 _STATE_KEYS = frozenset({"smoke", "measurements"})
 
 
@@ -71,8 +75,8 @@ def _decide(payload: object, config: HookConfig, ports: HookPorts) -> Decision:
     service_arn = str(details.get("serviceArn", ""))
     if not service_arn.endswith(f":service/{config.cluster}/{config.service}"):
         return _done("FAILED", f"the hook was invoked for {service_arn[:200] or 'no service'}, not this bot's service")
-    if _rolling_back(details):
-        return _done("SUCCEEDED", f"{stage}: a rollback (test traffic is off the target revision); let it proceed")
+    if _rolling_back(stage, details):
+        return _done("SUCCEEDED", f"{stage}: a rollback (traffic is going back off the target revision); let it proceed")
     if stage != TESTED_STAGE:
         return _done("SUCCEEDED", f"{stage}: nothing to check at this stage")
     state = _state(payload.get("hookDetails"))
@@ -110,12 +114,20 @@ def _again(state: Mapping[str, Any], reason: str, config: HookConfig) -> Decisio
     return Decision(response, reason, False)
 
 
-def _rolling_back(details: Mapping[str, Any]) -> bool:
-    weights = details.get("testTrafficWeights")
+def _rolling_back(stage: str, details: Mapping[str, Any]) -> bool:
+    weights = details.get(RECURRING_STAGES.get(stage, ""))
     target = details.get("targetServiceRevisionArn")
-    if not isinstance(weights, dict) or not weights or not isinstance(target, str):
+    if not isinstance(weights, dict) or not isinstance(target, str) or target not in weights:
         return False
-    return float(weights.get(target, 0) or 0) == 0
+    others = [_weight(w) for arn, w in weights.items() if arn != target]
+    return _weight(weights[target]) == 0 and any(w > 0 for w in others)
+
+
+def _weight(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _state(hook_details: object) -> dict[str, Any] | str:
