@@ -76,7 +76,7 @@ def _decide(payload: object, config: HookConfig, ports: HookPorts) -> Decision:
     if not service_arn.endswith(f":service/{config.cluster}/{config.service}"):
         return _done("FAILED", f"the hook was invoked for {service_arn[:200] or 'no service'}, not this bot's service")
     if _rolling_back(stage, details):
-        return _done("SUCCEEDED", f"{stage}: a rollback (traffic is going back off the target revision); let it proceed")
+        return _done("SUCCEEDED", f"{stage}: a rollback (traffic is going back to the other revision); let it pass")
     if stage != TESTED_STAGE:
         return _done("SUCCEEDED", f"{stage}: nothing to check at this stage")
     state = _state(payload.get("hookDetails"))
