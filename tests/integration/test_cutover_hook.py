@@ -72,7 +72,9 @@ def test_a_broken_green_fails_the_smoke_test(stack: LocalStack, hook_env: Any) -
     assert _invoke(event) == {"hookStatus": "FAILED"}
     verdict = next(e for e in dependencies.build_ports(stack.settings).audit.latest(10) if e.verb == entry.AUDIT_VERB)
     assert (verdict.result, verdict.after["deployment"], verdict.after["stage"]) == (
-        "failed", event["resourceArn"], "POST_TEST_TRAFFIC_SHIFT"
+        "failed",
+        event["resourceArn"],
+        "POST_TEST_TRAFFIC_SHIFT",
     )
     assert "candidates: HTTP 500 (expected 200)" in verdict.after["reason"]
 
