@@ -64,3 +64,46 @@ def test_an_image_that_is_not_in_the_repository_is_refused(deploying: LocalStack
     answer = message_text(_say(deploying, OPERATOR, "deploy v9.9.9", "missing"))
     assert "refused by the pre-flight" in answer
     assert "v9.9.9 is not in the service's ECR repository" in answer
+
+
+def _deliver(event: dict[str, Any]) -> dict[str, Any]:
+    """ECS's event through the alarm function's real entry point, as EventBridge delivers it."""
+    from devtools.lambda_context import FakeLambdaContext
+    from opsbot.alarms import entry
+
+    context = FakeLambdaContext(
+        function_name="opsbot-alarms",
+        invoked_function_arn="arn:aws:lambda:af-south-1:123456789012:function:opsbot-alarms",
+    )
+    entry._runtime.cache_clear()
+    try:
+        return entry.handle(event, context)
+    finally:
+        entry._runtime.cache_clear()
+
+
+def test_the_deployment_gets_one_thread_started_by_ecs_events(deploying: LocalStack) -> None:
+    from devtools.events import load_event
+
+    stack = deploying
+    _say(stack, OPERATOR, "deploy v1.4.3", "go")
+    ecs = stack.client("ecs")
+    arn = max(ecs.list_service_deployments(cluster="mycandidate", service="web")["serviceDeployments"],
+              key=lambda d: d["createdAt"])["serviceDeploymentArn"]  # fmt: skip
+    before = len(stack.recorder.api_calls("chat.postMessage"))
+    # The older deployment event names no deployment: the service's latest is followed
+    assert _deliver(load_event("ecs_deployment_in_progress.json"))["refused"] == 0
+    hook_event = load_event("ecs_hook_awaiting_action.json")
+    hook_event["detail"]["serviceDeploymentArn"] = hook_event["resources"][0] = arn
+    _deliver(hook_event)
+    _deliver(hook_event)  # EventBridge delivers at least once: nothing is posted twice
+    posts = stack.recorder.api_calls("chat.postMessage")[before:]
+    top = [p for p in posts if "thread_ts" not in p.body]
+    assert len(top) == 1, [message_text(p.body) for p in posts]
+    assert "started by" in message_text(top[0].body)
+    replies = [p for p in posts if p.body.get("thread_ts")]
+    texts = [message_text(p.body) for p in replies]
+    assert sum("Waiting before production traffic" in t for t in texts) == 1, texts
+    assert len(texts) == len(set(texts)), texts
+    # And an event about another service changes nothing
+    assert _deliver(load_event("ecs_deployment_other_service.json"))["refused"] == 1

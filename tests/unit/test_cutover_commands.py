@@ -139,30 +139,6 @@ def _deploy_record(before: str = "arn:aws:ecs:af-south-1:123456789012:task-defin
     )  # fmt: skip
 
 
-def test_the_watch_posts_a_pause_newly_waiting_once_and_again_after_a_failed_post(gated: World) -> None:
-    from opsbot.commands.cutover import post_gate
-    from opsbot.ports import IncidentDeliveryError
-    from tests.fakes import FakeHolds
-
-    posted: list[Any] = []
-    holds = FakeHolds()
-
-    def post(view: Any) -> None:
-        if not posted and not getattr(post, "failed", False):
-            post.failed = True  # type: ignore[attr-defined]
-            raise IncidentDeliveryError("Slack said no", "ratelimited")
-        posted.append(view)
-
-    args = (gated.deployments, gated.store, gated.store, holds, post, NOW)
-    with pytest.raises(IncidentDeliveryError):
-        post_gate(*args)
-    assert post_gate(*args) is True  # released after the failure: posted by the next run
-    assert post_gate(*args) is False  # once
-    (view,) = posted
-    assert view.standing.gate.hook_id == "h-pause"
-    assert _press(gated, "cutover_promote", view.confirmation).audit.result == "ok"
-
-
 def test_status_shows_the_deployment_in_progress_with_its_stage(gated: World) -> None:
     text = str(render(execute_command("status", gated.context(user="U0VIEW", now=NOW))))
     assert "*Cutover* :arrows_counterclockwise: `abc` IN_PROGRESS, stage PRE_PRODUCTION_TRAFFIC_SHIFT" in text

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from opsbot.alarms.watch import Watch
     from opsbot.aws.election_holds import ElectionHolds
     from opsbot.aws.remediation import RemediationStore
+    from opsbot.cutover.tracker import Tracker
     from opsbot.elections.ports import ElectionEntriesPort
     from opsbot.elections.scaler import ElectionScaler
     from opsbot.elections.sources import Calendar
@@ -302,23 +303,32 @@ def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
     sweeper = Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
 
     def gates() -> bool:
-        from opsbot.commands.cutover import post_gate
-        from opsbot.slack.blocks import message
-        from opsbot.slack.cutover_views import cutover
-
-        if commands.deployments is None or ports.notifier is None:
-            return False
-        notifier = ports.notifier
-
-        def post(view: object) -> None:
-            notifier.post(message(*cutover(view)))
-
-        holds = election_holds(config)  # the claims of the bot's once-only posts
-        return post_gate(commands.deployments, commands.audit, commands.confirmations, holds, post, clock())
+        tracker = build_tracker(config, remediator)
+        return tracker is not None and tracker.follow() > 0
 
     return Watch(
         remediator, ports.state, AlarmStatesGateway(lazy_client("cloudwatch", config.region)), sweeper, once, clock,
         gates=gates,
+    )  # fmt: skip
+
+
+def build_tracker(config: Settings, remediator: Remediator) -> Tracker | None:
+    """The deployments' Slack threads (ECS events, and the watch run's poll); None without Slack or deployments."""
+    from datetime import UTC, datetime
+
+    from opsbot.aws.clients import lazy_client
+    from opsbot.aws.deployment_threads import DeploymentThreads
+    from opsbot.cutover.tracker import Render, Tracker
+    from opsbot.slack.cutover_views import thread_gate, thread_line, thread_top
+
+    ports = remediator.ports
+    commands = ports.commands
+    if commands.deployments is None or ports.notifier is None:
+        return None
+    return Tracker(
+        commands.deployments, DeploymentThreads(lazy_client("dynamodb", config.region), config.operations_table),
+        ports.notifier, commands.audit, commands.confirmations, Render(thread_top, thread_line, thread_gate),
+        config.region, partial(datetime.now, UTC),
     )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """The alarm function's one call: parse every delivery path, then remediate each state change exactly once; or,
-when EventBridge Scheduler sends ``{"opsbot": "watch"}``, the watch run (``opsbot.alarms.watch``)."""
+when EventBridge Scheduler sends ``{"opsbot": "watch"}``, the watch run (``opsbot.alarms.watch``); or, for ECS's
+deployment and hook events (``opsbot.cutover.events``), bring the deployment's Slack thread up to date."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from opsbot import dependencies
 from opsbot.alarms.model import AlarmTransition, Decision, Rejection
 from opsbot.alarms.parsing import parse_delivery
 from opsbot.alarms.remediation import Remediator
+from opsbot.cutover.events import is_ecs_event
 from opsbot.idempotency import Once, current_lambda_context, exactly_once
 from opsbot.observability import logger, metrics
 
@@ -44,6 +46,9 @@ def handle(event: object, context: Any) -> dict[str, Any]:
         if is_watch(event):
             assert isinstance(event, dict)
             summary = _watch(function_arn).run(event)
+        elif is_ecs_event(event):
+            assert isinstance(event, dict)
+            summary = _follow_deployment(event, function_arn)
         else:
             remediator, once = _runtime(function_arn)
             summary = process(event, remediator, once)
@@ -52,6 +57,23 @@ def handle(event: object, context: Any) -> dict[str, Any]:
     for key, value in summary.items():  # flushed by @metrics.log_metrics on the handler
         metrics.add_metric(name=f"alarm_{key}", unit="Count", value=value)
     return summary
+
+
+def _follow_deployment(event: dict[str, Any], function_arn: str) -> dict[str, Any]:
+    """A deployment's event: its thread is brought up to date (a Slack or AWS failure raises, so EventBridge's
+    async retry and then the DLQ keep it; the watch run's poll catches up in any case)."""
+    from opsbot.cutover.events import follow
+
+    remediator, _ = _runtime(function_arn)
+    config = remediator.settings
+    target = follow(event, config.account_id, config.region, config.cluster, config.service)
+    if isinstance(target, str):
+        logger.warning("ECS event refused", extra={"reason": target})
+        return {"deployment_events": 1, "refused": 1, "posted": 0}
+    tracker = dependencies.build_tracker(config, remediator)
+    posted = tracker.follow(target.deployment) if tracker is not None else 0
+    logger.info("deployment followed", extra={"event": target.why, "deployment": target.deployment, "posted": posted})
+    return {"deployment_events": 1, "refused": 0, "posted": posted}
 
 
 def process(event: object, remediator: Remediator, once: Once) -> dict[str, Any]:

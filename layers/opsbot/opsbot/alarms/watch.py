@@ -65,7 +65,7 @@ class Watch:
         self._sweeper = sweeper
         self._once = once
         self._clock = clock
-        self._gates = gates  # posts a deployment's pause newly waiting (opsbot.commands.cutover.post_gate)
+        self._gates = gates  # brings the latest deployment's Slack thread up to date (opsbot.cutover.tracker)
 
     def run(self, event: Mapping[str, Any]) -> dict[str, int]:
         window = watch_window(event, self._clock())

@@ -72,8 +72,11 @@ class Deployments:
         if not briefs:
             return None
         newest = max(briefs, key=lambda d: (d.get("createdAt") is not None, d.get("createdAt") or 0))
+        return self.describe(str(newest["serviceDeploymentArn"]))
+
+    def describe(self, deployment_arn: str) -> dict[str, Any] | None:
         with aws_call("DescribeServiceDeployments"):
-            described = self._ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]])
+            described = self._ecs.describe_service_deployments(serviceDeploymentArns=[deployment_arn])
         items = described.get("serviceDeployments", [])
         return dict(items[0]) if items else None
 

@@ -8,19 +8,16 @@ out and what it then does. A pause the bot did not start (a pipeline's deploymen
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
-from opsbot.errors import GuardrailViolation, OpsbotError, UsageError
+from opsbot.errors import GuardrailViolation, UsageError
 from opsbot.logic.text import echo
 
 if TYPE_CHECKING:
-    from opsbot.cutover.ports import DeploymentsPort
-    from opsbot.elections.ports import HoldsPort
     from opsbot.ports import AuditPort, ConfirmationPort
 
 USAGE = "/mycandidate cutover"
@@ -75,29 +72,6 @@ def gate_view(found: Any, audit: AuditPort, confirmations: ConfirmationPort, now
     gate = {"deployment": found.deployment, "hook": found.gate.hook_id, "requester": requester}
     confirmations.put(confirmation, {"cutover_gate": gate}, now)
     return CutoverView(found, confirmation, requester)
-
-
-def post_gate(
-    deployments: DeploymentsPort, audit: AuditPort, confirmations: ConfirmationPort, claims: HoldsPort,
-    post: Callable[[CutoverView], None], now: datetime,
-) -> bool:  # fmt: skip
-    """The watch run's poll (EventBridge's hook events are best effort): a pause newly waiting is posted to the ops
-    channel with its buttons, once per hook (claimed first, released when the post fails)."""
-    from opsbot.cutover.gate import standing
-
-    latest = deployments.latest()
-    found = standing(latest) if latest is not None else None
-    if found is None or found.gate is None:
-        return False
-    what = f"cutover-gate#{found.gate.hook_id}"
-    if not claims.claim(what, now):
-        return False
-    try:
-        post(gate_view(found, audit, confirmations, now))
-    except OpsbotError:
-        claims.release(what)
-        raise
-    return True
 
 
 def answer(confirmation_id: str, ctx: CommandContext, action: str) -> Outcome:

@@ -80,3 +80,32 @@ def rollback(view: Any) -> tuple[str, list[Block]]:
     if view.reason:
         text += f" — {esc(bk.truncate(view.reason, 200))}"
     return text, [bk.section(text)]
+
+
+def thread_top(view: Any) -> dict[str, Any]:
+    """The deployment thread's top message (``opsbot.cutover.tracker.ThreadTop``), updated in place at the end."""
+    short = code(view.deployment.rsplit("/", 1)[-1], 60)
+    what = f" of {code(view.image.rsplit('/', 1)[-1], 120)}" if view.image else ""
+    who = f"started by {mention(view.requester)} with `/mycandidate deploy`" if view.requester else (
+        "started outside the bot (a pipeline, CloudFormation or the console)"
+    )  # fmt: skip
+    text = f":rocket: Deployment {short}{what}, {who}"
+    body: list[Block] = [bk.section(f"*{text}*")]
+    if view.ended:
+        body.append(bk.section(esc(bk.truncate(view.ended, 2500))))
+    else:
+        body.append(bk.context("Every stage, hook verdict and the end are posted in this thread."))
+    return bk.message(text, body)
+
+
+def thread_line(line: Any) -> dict[str, Any]:
+    """One line of the deployment's thread (``opsbot.cutover.thread.Line``): plain text from ECS and the hook."""
+    mark = ":checkered_flag:" if line.key == "end:SUCCESSFUL" else ":rewind:" if line.key.startswith("end:") else (
+        ":x:" if line.key.endswith(":FAILED") or line.key.endswith(":TIMED_OUT") else ":small_blue_diamond:"
+    )  # fmt: skip
+    text = f"{mark} {esc(bk.truncate(line.text, 2800))}"
+    return bk.message(text, [bk.section(text)])
+
+
+def thread_gate(view: Any) -> dict[str, Any]:
+    return bk.message(*cutover(view))
