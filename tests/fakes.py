@@ -137,7 +137,7 @@ class FakeStore:
         if self.locks.get(resource) == owner:
             del self.locks[resource]
 
-    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None:
+    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime, ttl: timedelta | None = None) -> None:
         self.confirmations[confirmation_id] = payload
 
     def take(self, confirmation_id: str, now: datetime) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from opsbot.commands.dispatch import execute_command
+from opsbot.commands.dispatch import execute_action, execute_command
 from opsbot.cutover.plan import ImageRef
 from opsbot.cutover.preflight import ImageFacts
 from opsbot.slack.blocks import violations
@@ -140,10 +140,45 @@ def test_a_deploy_without_a_fresh_snapshot_takes_one_first(world: World) -> None
     assert [n for n, _ in world.deployments.calls] == ["RegisterTaskDefinition", "UpdateService"]
 
 
-def test_prod_refuses_without_the_second_persons_approval(world: World) -> None:
+def _approval_buttons(outcome: Any) -> dict[str, str]:
+    from opsbot.slack.views import render
+
+    message = render(outcome)
+    return {e["action_id"]: e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+
+
+def test_prod_waits_for_a_second_persons_approval_before_anything_changes(world: World) -> None:
     world.settings = replace(world.settings, environment="prod")
-    outcome = _deploy(world, "v1.5.0")
-    assert "second person" in outcome.view.message
+    asked = _deploy(world, "v1.5.0 strategy=canary")
+    assert (asked.audit.decision, asked.audit.result) == ("awaiting-confirmation", "pending")
+    assert world.deployments.calls == []
+    assert world.rds.calls == []
+    buttons = _approval_buttons(asked)
+    assert set(buttons) == {"deploy_approve", "deploy_reject"}
+    value = buttons["deploy_approve"]
+    # The requester cannot approve their own deploy; a viewer cannot either; the approval stays for someone else
+    own = execute_action("deploy_approve", value, world.context(user="U0OPS", now=NOW))
+    assert "cannot approve it" in own.view.message
+    viewer = execute_action("deploy_approve", value, world.context(user="U0VIEW", now=NOW))
+    assert viewer.audit.decision == "refused"
+    assert world.deployments.calls == []
+    approved = execute_action("deploy_approve", value, world.context(user="U0ADMIN", now=NOW + timedelta(minutes=5)))
+    assert [n for n, _ in world.deployments.calls] == ["RegisterTaskDefinition", "UpdateService"]
+    assert world.deployments.calls[1][1]["deploymentConfiguration"]["strategy"] == "CANARY"
+    assert (approved.audit.after["requested_by"], approved.audit.after["approved_by"]) == ("U0OPS", "U0ADMIN")
+    twice = execute_action("deploy_approve", value, world.context(user="U0ADMIN", now=NOW + timedelta(minutes=6)))
+    assert "already answered or has expired" in twice.view.message
+    assert len(world.deployments.calls) == 2
+
+
+def test_a_prod_approval_expires_after_the_approval_timeout_and_reject_changes_nothing(world: World) -> None:
+    world.settings = replace(world.settings, environment="prod")
+    late = _approval_buttons(_deploy(world, "v1.5.0"))["deploy_approve"]
+    expired = execute_action("deploy_approve", late, world.context(user="U0ADMIN", now=NOW + timedelta(minutes=31)))
+    assert "expired" in expired.view.message
+    rejected_value = _approval_buttons(_deploy(world, "v1.5.0"))["deploy_reject"]
+    rejected = execute_action("deploy_reject", rejected_value, world.context(user="U0ADMIN", now=NOW))
+    assert rejected.audit.decision == "cancelled"
     assert world.deployments.calls == []
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from opsbot.capacity.model import Generation, Intent
@@ -130,7 +130,9 @@ class LockPort(Protocol):
 
 
 class ConfirmationPort(Protocol):
-    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None: ...
+    def put(
+        self, confirmation_id: str, payload: dict[str, Any], now: datetime, ttl: timedelta | None = None
+    ) -> None: ...
     def take(self, confirmation_id: str, now: datetime) -> dict[str, Any] | None: ...
 
 

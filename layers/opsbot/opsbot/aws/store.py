@@ -61,7 +61,8 @@ class OperationsStore:
         )
 
     # confirmations ---------------------------------------------------------------------------------------
-    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime) -> None:
+    def put(self, confirmation_id: str, payload: dict[str, Any], now: datetime, ttl: timedelta | None = None) -> None:
+        """``ttl``: how long it may be answered (default: the confirmation TTL; a deploy approval's is longer)."""
         with aws_call("PutItem (confirmation)"):
             self._client.put_item(
                 TableName=self._table,
@@ -69,7 +70,7 @@ class OperationsStore:
                     "pk": {"S": f"CONFIRM#{confirmation_id}"},
                     "sk": {"S": "CONFIRM"},
                     "payload": {"S": json.dumps(payload, sort_keys=True)},
-                    "expires_at": {"N": str(int((now + self._confirmation_ttl).timestamp()))},
+                    "expires_at": {"N": str(int((now + (ttl or self._confirmation_ttl)).timestamp()))},
                 },
             )
 

@@ -14,7 +14,9 @@ hooks, the alarms — and changes nothing. In prod a second person's approval is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
@@ -56,6 +58,19 @@ class DeployView:
     snapshot: str = ""
     refused: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    approval: str = ""  # prod: the confirmation the Approve / Reject buttons carry, while waiting
+    approval_expires: datetime | None = None
+    requester: str = ""
+    approved_by: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalAnswerView:
+    """Reject pressed, or an approval that could not be used."""
+
+    image: str
+    requester: str
+    by: str
 
 
 def parse(args: list[str]) -> DeployRequest:
@@ -97,7 +112,9 @@ def hooks(ctx: CommandContext) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def run(request: DeployRequest, ctx: CommandContext) -> Outcome:
+def run(request: DeployRequest, ctx: CommandContext, approved_by: str = "", requester: str = "") -> Outcome:
+    """The pre-flight, then the deploy; in prod, without ``approved_by``, the question to a second person instead.
+    An approval runs it all again (30 minutes may have changed the facts) as ``requester``'s deploy."""
     from opsbot.commands.freeze import check as check_freeze
     from opsbot.cutover import plan, preflight
 
@@ -134,19 +151,63 @@ def run(request: DeployRequest, ctx: CommandContext) -> Outcome:
     if refused:
         reason = "; ".join(f"{c.name}: {c.figure}" for c in refused)
         return Outcome(view=_replace(view, refused=reason), audit=AuditOutcome("refused", "refused", error=reason))
-    check_freeze(ctx, what=f"`deploy {echo(request.image)}`", override=request.override)
+    if not (approved_by and request.override):  # an admin's override was checked when the deploy was asked for
+        check_freeze(ctx, what=f"`deploy {echo(request.image)}`", override=request.override)
     if request.dry_run:
         note = f"a database snapshot younger than {settings.deploy_snapshot_max_age} would be ensured first"
         return Outcome(view=_replace(view, notes=(note,)), audit=AuditOutcome(decision="dry-run"))
-    if settings.environment == "prod":
-        raise GuardrailViolation("in prod a deploy needs a second person's approval, which this bot cannot yet ask for")
+    if settings.environment == "prod" and not approved_by:
+        return _ask_approval(request, view, ctx)
     snapshot = _fresh_snapshot(request, ctx)
     arn = ports.deployments.register(revision.register)
     deployment = ports.deployments.start(arn, configuration)
-    done = _replace(view, deployment=deployment, task_definition=arn, snapshot=snapshot)
+    done = _replace(view, deployment=deployment, task_definition=arn, snapshot=snapshot, requester=requester,
+                    approved_by=approved_by)  # fmt: skip
     after = {"task_definition": arn, "deployment": deployment, "image": revision.image_after, "snapshot": snapshot}
+    if approved_by:
+        after.update(requested_by=requester, approved_by=approved_by)
     before = {"task_definition": str(service["taskDefinition"]), "image": revision.image_before}
     return Outcome(view=done, audit=AuditOutcome(before=before, after=after))
+
+
+def _ask_approval(request: DeployRequest, view: DeployView, ctx: CommandContext) -> Outcome:
+    """Prod: nothing changes until a second operator approves (Approve / Reject, expiring after the approval
+    timeout); the pre-flight shown is the one the approval will run again."""
+    confirmation = uuid.uuid4().hex
+    expires = ctx.now + ctx.settings.approval_timeout
+    payload = {"deploy_approval": {**asdict(request), "requester": ctx.actor.user_id, "expires": expires.isoformat()}}
+    ctx.ports.confirmations.put(confirmation, payload, ctx.now, ttl=ctx.settings.approval_timeout)
+    waiting = _replace(view, approval=confirmation, approval_expires=expires, requester=ctx.actor.user_id)
+    return Outcome(view=waiting, audit=AuditOutcome(decision="awaiting-confirmation", result="pending"))
+
+
+def _approval(confirmation_id: str, ctx: CommandContext) -> dict[str, Any]:
+    """The deploy waiting for this approval, taken once; refused (and put back for someone else) when the presser
+    is the requester."""
+    pending = ctx.ports.confirmations.take(confirmation_id, ctx.now)
+    if pending is not None and "deploy_approval" not in pending:
+        ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)  # another kind of confirmation: not ours
+        pending = None
+    asked = pending["deploy_approval"] if pending else None
+    if pending is None or asked is None or datetime.fromisoformat(asked["expires"]) < ctx.now:
+        raise GuardrailViolation("this deploy approval was already answered or has expired; ask with `deploy` again")
+    if asked["requester"] == ctx.actor.user_id:
+        left = datetime.fromisoformat(asked["expires"]) - ctx.now
+        ctx.ports.confirmations.put(confirmation_id, pending, ctx.now, ttl=max(left, timedelta(seconds=1)))
+        raise GuardrailViolation("in prod the person who asked for the deploy cannot approve it: a second person must")
+    return dict(asked)
+
+
+def approve(confirmation_id: str, ctx: CommandContext) -> Outcome:
+    asked = _approval(confirmation_id, ctx)
+    request = DeployRequest(asked["image"], asked["strategy"], int(asked["bake"]), False, asked.get("override", ""))
+    return run(request, ctx, approved_by=ctx.actor.user_id, requester=str(asked["requester"]))
+
+
+def reject(confirmation_id: str, ctx: CommandContext) -> Outcome:
+    asked = _approval(confirmation_id, ctx)
+    view = ApprovalAnswerView(str(asked["image"]), str(asked["requester"]), ctx.actor.user_id)
+    return Outcome(view=view, audit=AuditOutcome(decision="cancelled", result="noop", after={"image": asked["image"]}))
 
 
 def _fresh_snapshot(request: DeployRequest, ctx: CommandContext) -> str:

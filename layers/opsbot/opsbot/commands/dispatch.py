@@ -179,6 +179,9 @@ ACTIONS: dict[str, ButtonSpec] = {
         "schedule remove", Role.ADMIN, _confirmation_id, _later("schedule_remove", "cancel")
     ),
     "election_keep": ButtonSpec("scale-down", Role.OPERATOR, _election_slug, _later("scale_down", "keep"), locks=True),
+    # Prod: a second operator's approval of a deploy before anything changes (opsbot.commands.deploy).
+    "deploy_approve": ButtonSpec("deploy", Role.OPERATOR, _confirmation_id, _later("deploy", "approve"), locks=True),
+    "deploy_reject": ButtonSpec("deploy", Role.OPERATOR, _confirmation_id, _later("deploy", "reject")),
     # The pause before production traffic of a deployment (opsbot.commands.cutover renders the gate).
     "cutover_promote": ButtonSpec("cutover", Role.OPERATOR, _confirmation_id, _later("cutover", "promote"), locks=True),
     "cutover_rollback": ButtonSpec(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from opsbot.commands.cutover import gate_view
@@ -79,18 +80,15 @@ class Tracker:
         verdicts = self._verdicts(arn)
         posted = 0
         for line in lines(described, verdicts, self._region):
-            if self._post(
-                arn, line.key, now, lambda line=line: self._notifier.reply(channel, ts, self._render.line(line))
-            ):
+            if self._post(arn, line.key, now, thread, partial(self._render.line, line)):
                 posted += 1
                 if line.end:
                     self._notifier.update(channel, ts, self._render.top(self._top(arn, line.text)))
         gate = found.gate
         if gate is not None:
-            view = gate_view(found, self._audit, self._confirmations, now)
-            if self._post(
-                arn, f"gate#{gate.hook_id}", now, lambda: self._notifier.reply(channel, ts, self._render.gate(view))
-            ):
+            # The gate's confirmation is written only once its post is claimed, not at every poll.
+            gated = partial(gate_view, found, self._audit, self._confirmations, now)
+            if self._post(arn, f"gate#{gate.hook_id}", now, thread, lambda: self._render.gate(gated())):
                 posted += 1
         return posted
 
@@ -105,11 +103,13 @@ class Tracker:
         self._threads.start(arn, channel, ts, now)
         return channel, ts
 
-    def _post(self, arn: str, key: str, now: datetime, send: Callable[[], None]) -> bool:
+    def _post(
+        self, arn: str, key: str, now: datetime, thread: tuple[str, str], build: Callable[[], dict[str, Any]]
+    ) -> bool:
         if not self._threads.claim(arn, key, now):
             return False
         try:
-            send()
+            self._notifier.reply(*thread, build())
         except IncidentDeliveryError:
             self._threads.release(arn, key)
             raise

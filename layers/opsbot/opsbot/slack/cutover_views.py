@@ -22,6 +22,8 @@ def deploy(view: Any) -> tuple[str, list[Block]]:
         text = f":no_entry: Deploy of {code(view.image, 80)} refused by the pre-flight"
     elif view.dry_run:
         text = f":mag: Deploy of {code(view.image, 80)} (dry run): nothing changed"
+    elif view.approval:
+        text = f":hourglass: Deploy of {code(view.image, 80)} waits for a second person's approval (prod)"
     else:
         text = f":rocket: Deploying {code(view.image, 80)}: the service deployment has started"
     body: list[Block] = [bk.section(f"*{text}*"), *bk.sections(lines, "checks"), *bk.sections(plan, "plan lines")]
@@ -29,8 +31,28 @@ def deploy(view: Any) -> tuple[str, list[Block]]:
         body.append(
             bk.context(f"Service deployment {code(view.deployment, 200)} · snapshot {code(view.snapshot, 120)}")
         )
+    if view.approval:
+        when = f"{view.approval_expires:%Y-%m-%d %H:%M} UTC" if view.approval_expires else "its timeout"
+        body.append(bk.section(
+            f"Asked for by {mention(view.requester)}. Another operator approves or rejects; nothing changes before."
+            f" The pre-flight runs again on approval. Expires at {when}."
+        ))  # fmt: skip
+        body.append(bk.actions([
+            bk.button("Approve", "deploy_approve", view.approval, "primary"),
+            bk.button("Reject", "deploy_reject", view.approval, "danger"),
+        ]))  # fmt: skip
+    elif view.approved_by:
+        body.append(bk.context(f"Asked for by {mention(view.requester)}, approved by {mention(view.approved_by)}"))
     body += [bk.context(esc(note)) for note in view.notes]
     return text, body
+
+
+def approval_answer(view: Any) -> tuple[str, list[Block]]:
+    text = (
+        f":no_entry_sign: {mention(view.by)} rejected the deploy of {code(view.image, 80)} asked for by"
+        f" {mention(view.requester)}: nothing changed"
+    )
+    return text, [bk.section(text)]
 
 
 def cutover(view: Any) -> tuple[str, list[Block]]:

@@ -337,6 +337,7 @@ _RENDERERS: dict[str, Any] = {
     "DeployView": _deploy,
     "CutoverView": _cutover_view("cutover"),
     "GateAnswerView": _cutover_view("gate_answer"),
+    "ApprovalAnswerView": _cutover_view("approval_answer"),
     "RollbackView": _cutover_view("rollback"),
     "RemediationView": _remediation,
     "HelpView": _help,
