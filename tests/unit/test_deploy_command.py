@@ -189,3 +189,15 @@ def test_a_prod_approval_expires_after_the_approval_timeout_and_reject_changes_n
 def test_bad_arguments_get_a_specific_message(world: World, text: str, says: str) -> None:
     assert says in _deploy(world, text).view.message
     assert world.deployments.calls == []
+
+
+def test_with_a_migration_configured_the_hook_also_runs_before_green_starts(world: World) -> None:
+    _deploy(world, "v1.5.0")
+    assert "PRE_SCALE_UP" not in world.deployments.calls[1][1]["deploymentConfiguration"]["lifecycleHooks"][0][
+        "lifecycleStages"
+    ]
+    world.deployments.calls.clear()
+    world.settings = replace(world.settings, migration_command=("flask", "db", "upgrade"))
+    _deploy(world, "v1.5.0")
+    stages = world.deployments.calls[1][1]["deploymentConfiguration"]["lifecycleHooks"][0]["lifecycleStages"]
+    assert stages[0] == "PRE_SCALE_UP"

@@ -79,6 +79,19 @@ class RbacConfig:
         return cls(users=users, groups=groups, allowed_channels=channels, default_role=default)
 
 
+def _command(text: str) -> tuple[str, ...]:
+    """``OPSBOT_MIGRATION_COMMAND`` as the container command's words (shell quoting), or a ConfigError."""
+    import shlex
+
+    try:
+        words = tuple(shlex.split(text))
+    except ValueError as exc:
+        raise ConfigError(f"OPSBOT_MIGRATION_COMMAND cannot be split into words: {exc}") from exc
+    if len(words) > 64 or any(len(w) > 1000 for w in words):
+        raise ConfigError("OPSBOT_MIGRATION_COMMAND is too long (at most 64 words of 1000 characters)")
+    return words
+
+
 def _id_list(value: object, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"OPSBOT_RBAC.{key} must be a list of Slack IDs")
@@ -175,6 +188,8 @@ class Settings:
     rollback_alarm_suffixes: tuple[str, ...] = ("alb-5xx", "alb-unhealthy-hosts", "alb-response-time")
     web_container: str = "web"
     deploy_snapshot_max_age: timedelta = timedelta(hours=6)
+    # The database migration a deploy runs at PRE_SCALE_UP (opsbot.cutover.migration); "" = none (the default).
+    migration_command: tuple[str, ...] = ()
     rbac: RbacConfig = field(default_factory=RbacConfig)
     guardrails: Guardrails = field(default_factory=Guardrails)
 
@@ -276,6 +291,7 @@ class Settings:
             approval_timeout=timedelta(minutes=integer("OPSBOT_APPROVAL_TIMEOUT_MINUTES", 30)),
             web_container=env.get("OPSBOT_WEB_CONTAINER", "") or "web",
             deploy_snapshot_max_age=timedelta(hours=integer("OPSBOT_DEPLOY_SNAPSHOT_MAX_AGE_HOURS", 6)),
+            migration_command=_command(env.get("OPSBOT_MIGRATION_COMMAND", "")),
             rbac=rbac,
             guardrails=guardrails,
         )

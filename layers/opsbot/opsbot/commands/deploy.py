@@ -31,6 +31,7 @@ DEFAULT_BAKE = 10
 # The hook tests at POST_TEST_TRAFFIC_SHIFT; at the recurring stages it is invoked again on a rollback, and lets it
 # through at once (opsbot.cutover.hook).
 HOOK_STAGES = ("TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
+MIGRATION_STAGE = "PRE_SCALE_UP"  # with MigrationCommand: the migration task runs before green starts
 SNAPSHOT_WAIT_S = 40  # within the Slack function's minute; a longer snapshot is reported, not waited for
 
 
@@ -103,9 +104,10 @@ def hooks(ctx: CommandContext) -> list[dict[str, Any]]:
     settings = ctx.settings
     if not (settings.cutover_hook_arn and settings.cutover_hook_role_arn):
         raise GuardrailViolation("the cutover hook is not configured here (OPSBOT_CUTOVER_HOOK_ARN and _ROLE_ARN)")
+    stages = ([MIGRATION_STAGE] if settings.migration_command else []) + list(HOOK_STAGES)
     return [
         {"targetType": "AWS_LAMBDA", "hookTargetArn": settings.cutover_hook_arn,
-         "roleArn": settings.cutover_hook_role_arn, "lifecycleStages": list(HOOK_STAGES)},
+         "roleArn": settings.cutover_hook_role_arn, "lifecycleStages": stages},
         {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
          "timeoutConfiguration": {"timeoutInMinutes": int(settings.approval_timeout.total_seconds() // 60),
                                   "action": "ROLLBACK"}},

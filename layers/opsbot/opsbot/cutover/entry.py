@@ -58,13 +58,22 @@ def _runtime() -> tuple[hook.HookConfig, hook.HookPorts]:
     settings = dependencies.settings()
     own = HookSettings.from_env(os.environ)
     config = hook.HookConfig(
-        settings.cluster, settings.service, own.test_url, own.wards, own.smoke_timeout_s, own.analysis
-    )
+        settings.cluster, settings.service, own.test_url, own.wards, own.smoke_timeout_s, own.analysis,
+        migration=settings.migration_command, snapshot_max_age=settings.deploy_snapshot_max_age,
+    )  # fmt: skip
     metrics = GreenMetrics(
         lazy_client("cloudwatch", settings.region), load_balancer=own.load_balancer, target_group=own.target_group,
         interval_s=own.analysis.interval_s, clock=lambda: datetime.now(UTC),
     )  # fmt: skip
-    return config, hook.HookPorts(listener.get, metrics.sample)
+    tasks = None
+    if settings.migration_command:
+        from opsbot.aws.migration_task import MigrationTasks
+
+        tasks = MigrationTasks(
+            lazy_client("ecs", settings.region), lazy_client("rds", settings.region), settings.cluster,
+            settings.service, settings.web_container, settings.db_instance,
+        )  # fmt: skip
+    return config, hook.HookPorts(listener.get, metrics.sample, tasks)
 
 
 def handle(event: object, context: Any) -> dict[str, Any]:  # noqa: ARG001 - the Lambda signature

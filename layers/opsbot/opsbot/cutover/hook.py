@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opsbot.cutover import analysis, smoke
+from opsbot.cutover import analysis, migration, smoke
 
 TESTED_STAGE = "POST_TEST_TRAFFIC_SHIFT"
+MIGRATION_STAGE = "PRE_SCALE_UP"
 # The stages ECS invokes again on a rollback, and the weights that show traffic going back.
 RECURRING_STAGES = {"TEST_TRAFFIC_SHIFT": "testTrafficWeights", "PRODUCTION_TRAFFIC_SHIFT": "productionTrafficWeights"}
-_STATE_KEYS = frozenset({"smoke", "measurements"})
+_STATE_KEYS = frozenset({"smoke", "measurements", "migration"})
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,16 @@ class HookConfig:
     wards: tuple[str, ...] = ("1",)
     smoke_timeout_s: float = 5.0
     analysis: analysis.AnalysisSpec = field(default_factory=analysis.AnalysisSpec)
+    migration: tuple[str, ...] = ()  # the migration command at PRE_SCALE_UP; () = no migration
+    snapshot_max_age: timedelta = timedelta(hours=6)  # what a migration needs first
 
 
 @dataclass(frozen=True)
 class HookPorts:
     get: smoke.Getter
     metrics: Callable[[], analysis.Sample]  # the green target group's last interval; raises OpsbotError
+    migration: migration.MigrationPort | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ def _decide(payload: object, config: HookConfig, ports: HookPorts) -> Decision:
         return _done("FAILED", f"the hook was invoked for {service_arn[:200] or 'no service'}, not this bot's service")
     if _rolling_back(stage, details):
         return _done("SUCCEEDED", f"{stage}: a rollback (traffic is going back to the other revision); let it pass")
+    if stage == MIGRATION_STAGE and config.migration:
+        return _migrate(payload, config, ports)
     if stage != TESTED_STAGE:
         return _done("SUCCEEDED", f"{stage}: nothing to check at this stage")
     state = _state(payload.get("hookDetails"))
@@ -105,10 +113,24 @@ def _decide(payload: object, config: HookConfig, ports: HookPorts) -> Decision:
     return _done("FAILED", f"analysis {outcome.lower()}: {why}")
 
 
-def _again(state: Mapping[str, Any], reason: str, config: HookConfig) -> Decision:
+def _migrate(payload: Mapping[str, Any], config: HookConfig, ports: HookPorts) -> Decision:
+    if ports.migration is None:
+        return _done("FAILED", "a migration is configured but the hook cannot run tasks here")
+    state = _state(payload.get("hookDetails"))
+    if isinstance(state, str):
+        return _done("FAILED", state)
+    execution = str(payload.get("executionId", "")) or "no-execution-id"
+    done = migration.step(state.get("migration"), config.migration, execution, ports.migration, ports.clock(),
+                          config.snapshot_max_age)  # fmt: skip
+    if done.status != "IN_PROGRESS":
+        return _done(done.status, done.reason)
+    return _again({"migration": done.state}, done.reason, config, delay=migration.POLL_S)
+
+
+def _again(state: Mapping[str, Any], reason: str, config: HookConfig, delay: int | None = None) -> Decision:
     response = {
         "hookStatus": "IN_PROGRESS",
-        "callBackDelay": config.analysis.interval_s,
+        "callBackDelay": delay if delay is not None else config.analysis.interval_s,
         "hookDetails": {"opsbot": dict(state)},
     }
     return Decision(response, reason, False)
@@ -143,6 +165,8 @@ def _state(hook_details: object) -> dict[str, Any] | str:
         return "hookDetails.opsbot is not a state the bot wrote (unknown keys); refusing to guess"
     if "smoke" in ours and not isinstance(ours["smoke"], str):
         return "hookDetails.opsbot.smoke is not a summary"
+    if "migration" in ours and not isinstance(ours["migration"], dict):
+        return "hookDetails.opsbot.migration is not a state the bot wrote"
     try:
         analysis.from_dicts(ours.get("measurements", []))
     except ValueError as exc:
