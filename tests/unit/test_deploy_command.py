@@ -193,9 +193,10 @@ def test_bad_arguments_get_a_specific_message(world: World, text: str, says: str
 
 def test_with_a_migration_configured_the_hook_also_runs_before_green_starts(world: World) -> None:
     _deploy(world, "v1.5.0")
-    assert "PRE_SCALE_UP" not in world.deployments.calls[1][1]["deploymentConfiguration"]["lifecycleHooks"][0][
-        "lifecycleStages"
-    ]
+    assert (
+        "PRE_SCALE_UP"
+        not in world.deployments.calls[1][1]["deploymentConfiguration"]["lifecycleHooks"][0]["lifecycleStages"]
+    )
     world.deployments.calls.clear()
     world.settings = replace(world.settings, migration_command=("flask", "db", "upgrade"))
     _deploy(world, "v1.5.0")
