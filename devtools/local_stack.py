@@ -20,11 +20,12 @@ from unittest.mock import patch
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devtools import moto_cloudwatch, moto_ecs, moto_rds, moto_servicequotas
+from devtools import moto_cloudwatch, moto_ecs, moto_ecs_tasks, moto_rds, moto_servicequotas
 from devtools.lambda_context import CapturingLambdaClient, FakeLambdaContext
 from devtools.replica import ReplicaSpec, seed_replica
 from devtools.replica.autoscaling import AutoScaling
 from devtools.replica.clock import ReplicaClock
+from devtools.replica.deployments import Deployments
 from devtools.replica.ecs import Tasks
 from devtools.replica.metrics import Metrics
 from devtools.replica.rds import Snapshots
@@ -185,6 +186,9 @@ class LocalStack:
     # Where the bot's hand-overs to the snapshots function go (their payloads); kept in ``snapshot_jobs``.
     on_snapshot_job: Callable[[dict[str, Any]], None] | None = None
     snapshot_jobs: list[dict[str, Any]] = field(default_factory=list)
+    # Whether the replica's ECS walks service deployments on the clock (``deployments``, invoking the hooks)
+    # instead of moto_ecs walking them at once and leaving them unfinished.
+    drive_deployments: bool = False
 
     def __post_init__(self) -> None:
         self.autoscaling = AutoScaling(self.client("application-autoscaling"), self.client("ecs"))
@@ -201,8 +205,16 @@ class LocalStack:
         # At each instant: fresh metrics, the wake-ups (whose runs read them), then the scaling they (or the
         # scheduled actions) cause, then the tasks, then the snapshots being created.
         self.clock.attach(self.metrics, self.scheduler, self.autoscaling, self.tasks, self.snapshots)
+        # Service deployments last: their hooks read the metrics and tasks of the same instant. Their events are
+        # kept in ``deployments.events`` (and handed to ``deployments.emit`` if set); ``deployments.invoke`` runs
+        # the cutover hook function in this process unless replaced.
+        self.deployments = Deployments(ACCOUNT, REGION, invoke_cutover_hook, clock=self.clock)
+        self.clock.attach(self.deployments)
+        if self.drive_deployments:
+            self.deployments.engage()
 
     def stop(self) -> None:
+        self.deployments.disengage()
         self._handover.stop()
         self.snapshots.stop()
 
@@ -289,6 +301,24 @@ class LocalStack:
         return sorted(kept, key=lambda i: i["sk"]["S"])
 
 
+def invoke_cutover_hook(
+    function_arn: str, payload: dict[str, Any], clock: Callable[[], datetime] | None = None
+) -> dict[str, Any]:
+    """Lambda invoking the cutover hook function (the only hook function there is) in this process; ``clock``:
+    the replica's, for the time of the verdict the hook records in the audit trail."""
+    from opsbot.cutover import entry
+
+    hook_arn = os.environ.get("OPSBOT_CUTOVER_HOOK_ARN", "")
+    if function_arn != hook_arn:
+        raise LookupError(f"Function not found: {function_arn}")  # what Lambda answers for an unknown function
+    context = FakeLambdaContext(function_name=hook_arn.rsplit(":", 1)[-1], invoked_function_arn=hook_arn)
+    token = current_lambda_context.set(context)
+    try:
+        return entry.handle(payload, context, clock)
+    finally:
+        current_lambda_context.reset(token)
+
+
 def reset_moto(endpoint: str) -> None:
     """Empty every backend of the moto server at ``endpoint``."""
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback only
@@ -298,12 +328,18 @@ def reset_moto(endpoint: str) -> None:
 
 @contextmanager
 def running_stack(
-    spec: ReplicaSpec | None = None, start: datetime | None = None, *, frozen: bool = False
+    spec: ReplicaSpec | None = None,
+    start: datetime | None = None,
+    *,
+    frozen: bool = False,
+    drive_deployments: bool = False,
 ) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, seed everything, point the bot's environment at it; undo it all on exit. The
-    replica's clock starts at ``start`` (default: now) and runs with real time unless ``frozen``."""
+    replica's clock starts at ``start`` (default: now) and runs with real time unless ``frozen``; with
+    ``drive_deployments`` the replica's ECS runs service deployments on it (``LocalStack.deployments``)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log drowns the transcript
     moto_ecs.install()  # ECS service deployments, which moto lacks
+    moto_ecs_tasks.install()  # RunTask of a Fargate task definition without container memory
     moto_cloudwatch.install()  # alarm mute rules, likewise
     moto_servicequotas.install()  # the Fargate vCPU quota, likewise
     moto_rds.install()  # DescribeAccountAttributes, likewise
@@ -331,6 +367,7 @@ def running_stack(
             settings=settings,
             replica=replica,
             clock=ReplicaClock(start, frozen=frozen),
+            drive_deployments=drive_deployments,
         )
         try:
             yield stack

@@ -11,7 +11,10 @@ patches moto's ECS backend and response classes in this process, so in-process `
   with a new task definition (or ``forceNewDeployment``) starts an IN_PROGRESS one and stops the earlier
   unfinished one. A BLUE_GREEN/LINEAR/CANARY deployment walks the lifecycle stages until a PAUSE hook
   (``AWAITING_ACTION`` until ``ContinueServiceDeployment``) or ``BAKE_TIME``; Lambda hooks pass at once.
-  Nothing finishes on its own: a test calls :func:`complete_service_deployment`;
+  Nothing finishes on its own: a test calls :func:`complete_service_deployment`. Unless a deployment engine
+  (``devtools.replica.deployments``) is attached for the account and region with :func:`attach_engine`: then
+  UpdateService and ContinueServiceDeployment only record what was asked, and the engine walks the stages on the
+  replica's clock, invoking the Lambda hooks (and the records' timestamps come from that clock);
 - the four operations above, plus the service's ``deployments`` list kept consistent with them.
 
 Every request to the four operations and ``deploymentConfiguration`` on Create/UpdateService is validated
@@ -40,9 +43,24 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 from moto.utilities.utils import get_partition
 
-__all__ = ["check_request", "check_response", "complete_service_deployment", "install", "model_errors"]
+__all__ = [
+    "LOCK",
+    "STAGES",
+    "Revision",
+    "ServiceDeployment",
+    "attach_engine",
+    "check_request",
+    "check_response",
+    "complete_service_deployment",
+    "detach_engine",
+    "install",
+    "model_errors",
+    "service_deployments",
+    "start_rollback",
+]
 
 _LOCK = threading.RLock()
+LOCK: Final = _LOCK  # what an attached engine holds while it changes the records (never while it invokes a hook)
 _INSTALLED_FLAG: Final = "_opsbot_service_deployments"
 _STATE_ATTR: Final = "_opsbot_service_deployment_state"
 
@@ -72,6 +90,7 @@ _STAGES: Final = (
     "POST_PRODUCTION_TRAFFIC_SHIFT",
     "BAKE_TIME",
 )
+STAGES: Final = _STAGES
 _REPORTED_STAGE: Final = {"PRE_PRODUCTION_TRAFFIC_SHIFT": "POST_TEST_TRAFFIC_SHIFT"}
 _DEFAULT_PAGE: Final = 20
 _MAX_PAGE: Final = 100
@@ -196,6 +215,7 @@ class _Deployment:
     stage_index: int = 0
     hook_index: int = 0
     rollback: dict[str, Any] | None = None
+    triggered_alarms: list[str] = field(default_factory=list)  # rollback alarms that went into ALARM
 
     def __post_init__(self) -> None:
         self.updated_at = self.started_at = self.created_at
@@ -254,9 +274,9 @@ class _Deployment:
                 "threshold": min(200, max(3, math.ceil(self.target.requested / 2))),
             },
             "alarms": {
-                "status": monitor if alarms.get("enable") else "DISABLED",
+                "status": ("TRIGGERED" if self.triggered_alarms else monitor) if alarms.get("enable") else "DISABLED",
                 "alarmNames": list(alarms.get("alarmNames", [])),
-                "triggeredAlarmNames": [],
+                "triggeredAlarmNames": list(self.triggered_alarms),
             },
         }
         return {k: v for k, v in out.items() if v is not None}
@@ -276,8 +296,48 @@ def _state(backend: EC2ContainerServiceBackend) -> _State:
     return cast(_State, state)
 
 
+ServiceDeployment = _Deployment  # the record an attached engine walks
+Revision = _Revision
+
+# (account, region) -> the engine driving that backend's deployments; its clock stamps the records.
+_ENGINES: dict[tuple[str, str], Any] = {}
+_CLOCKS: dict[tuple[str, str], Callable[[], datetime]] = {}
+
+
+def attach_engine(account: str, region: str, engine: object, clock: Callable[[], datetime] | None = None) -> None:
+    """From now on ``engine`` walks the service deployments of this backend (see the module docstring)."""
+    with _LOCK:
+        _ENGINES[(account, region)] = engine
+        if clock is not None:
+            _CLOCKS[(account, region)] = clock
+
+
+def detach_engine(account: str, region: str) -> None:
+    with _LOCK:
+        _ENGINES.pop((account, region), None)
+        _CLOCKS.pop((account, region), None)
+
+
+def _driven(backend: EC2ContainerServiceBackend) -> bool:
+    return (backend.account_id, backend.region_name) in _ENGINES
+
+
+def service_deployments(account: str, region: str) -> dict[str, _Deployment]:
+    """The deployment records of one backend by ARN, in creation order (hold :data:`LOCK` while using them)."""
+    return _state(ecs_backends[account][region]).deployments
+
+
+def start_rollback(account: str, region: str, deployment: _Deployment, reason: str) -> None:
+    """Roll ``deployment`` back as StopServiceDeployment(ROLLBACK) does, with ``reason`` as the why."""
+    with _LOCK:
+        _start_rollback(ecs_backends[account][region], deployment, reason)
+
+
 def _now() -> datetime:
-    now = datetime.now(UTC)  # ECS (and the wire format) carry milliseconds; filters compare what clients saw
+    # One engine's clock at a time in practice (the offline stack has one account and region).
+    clock = next(iter(_CLOCKS.values()), None)
+    now = clock() if clock is not None else datetime.now(UTC)
+    now = now.astimezone(UTC)  # ECS (and the wire format) carry milliseconds; filters compare what clients saw
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -531,6 +591,11 @@ def _on_new_deployment(backend: EC2ContainerServiceBackend, service: Service, sa
     deployment = _new_deployment(backend, service, target, sources, IN_PROGRESS, "", ecs_id)
     deployment.status_reason = "Service deployment in progress."
     deployment.stage_index = 0 if len(sources) > 1 else _STAGES.index("PRE_SCALE_UP")
+    if _driven(backend):  # the engine walks it on the clock; until then it is where it starts
+        if deployment.staged:
+            deployment.lifecycle_stage = _STAGES[deployment.stage_index]
+            _set_weights(deployment)
+        return
     _advance(deployment)
 
 
@@ -569,7 +634,9 @@ def complete_service_deployment(region: str, arn: str) -> str:
                     source.test_weight = source.production_weight = 0.0
             state.stable[deployment.service_arn] = copy.deepcopy(deployment.target)
         elif deployment.status in {ROLLBACK_IN_PROGRESS, ROLLBACK_REQUESTED}:
-            deployment.status, deployment.status_reason = ROLLBACK_SUCCESSFUL, "Service deployment rolled back."
+            # The reason stays the why (which hook, alarm or request), as ECS keeps it once rolled back.
+            why = str((deployment.rollback or {}).get("reason") or "Service deployment rolled back.")
+            deployment.status, deployment.status_reason = ROLLBACK_SUCCESSFUL, why
             deployment.target.running = deployment.target.pending = deployment.target.requested = 0
         elif deployment.status == STOP_REQUESTED:
             deployment.status, deployment.status_reason = STOPPED, "Service deployment stopped."
@@ -663,7 +730,9 @@ def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
             )
         if deployment.status in {"PENDING", IN_PROGRESS}:
             if stop_type == "ROLLBACK":
-                _start_rollback(backend, deployment, "Service deployment rolled back because of a stop request.")
+                _start_rollback(
+                    backend, deployment, "Service deployment rolled back: stopped by the user (StopServiceDeployment)."
+                )
             else:
                 _stop(deployment, "Service deployment stopped because of a stop request.")
                 service = _service_of(backend, deployment)
@@ -688,12 +757,17 @@ def _continue_service_deployment(self: EC2ContainerServiceResponse) -> ActionRes
             )
         if action == "ROLLBACK":
             waiting[0]["status"] = "FAILED"
-            _start_rollback(backend, deployment, f"Service deployment rolled back at lifecycle hook {hook_id}.")
+            reason = (
+                f"Service deployment rolled back at lifecycle hook {hook_id} ({deployment.lifecycle_stage}): "
+                "ContinueServiceDeployment asked for ROLLBACK."
+            )
+            _start_rollback(backend, deployment, reason)
         else:
             waiting[0]["status"] = "SUCCEEDED"
-            deployment.hook_index += 1
             deployment.touch()
-            _advance(deployment)
+            if not _driven(backend):  # an attached engine moves on when it next acts
+                deployment.hook_index += 1
+                _advance(deployment)
     return ActionResult(check_response("ContinueServiceDeployment", {"serviceDeploymentArn": arn}))
 
 

@@ -96,3 +96,48 @@ def test_a_green_serving_5xx_fails_the_analysis(stack: LocalStack, hook_env: Any
 ])  # fmt: skip
 def test_the_other_sample_events(stack: LocalStack, hook_env: Any, name: str, status: str) -> None:
     assert _invoke(load_event(name))["hookStatus"] == status
+
+
+def test_a_configured_migration_runs_the_new_task_definition_as_a_task(
+    stack: LocalStack, hook_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSBOT_MIGRATION_COMMAND", "flask db upgrade")
+    dependencies.settings.cache_clear()
+    stack.client("rds").create_db_snapshot(DBInstanceIdentifier="mycandidate-db", DBSnapshotIdentifier="pre-cutover")
+    try:
+        first = _invoke(load_event("cutover_hook_pre_scale_up.json"))
+        assert first["hookStatus"] == "IN_PROGRESS", first
+        task = first["hookDetails"]["opsbot"]["migration"]["task"]
+        ecs = stack.client("ecs")
+        (described,) = ecs.describe_tasks(cluster="mycandidate", tasks=[task])["tasks"]
+        assert described["overrides"]["containerOverrides"][0] == {"name": "web", "command": ["flask", "db", "upgrade"]}
+        service = ecs.describe_services(cluster="mycandidate", services=["web"])["services"][0]
+        assert described["taskDefinitionArn"] == service["taskDefinition"]
+        event = {**load_event("cutover_hook_pre_scale_up.json"), "hookDetails": first["hookDetails"]}
+        assert _invoke(event)["hookStatus"] == "IN_PROGRESS"  # still running: polled again
+        ecs.stop_task(cluster="mycandidate", task=task, reason="migration finished")  # moto's containers exit 0
+        assert _invoke(event) == {"hookStatus": "SUCCEEDED"}
+    finally:
+        dependencies.settings.cache_clear()
+
+
+def test_the_green_target_group_is_where_the_test_listener_rule_sends_traffic(stack: LocalStack) -> None:
+    """ECS swaps the two target groups' roles between deployments: green is read from the rule, not configured."""
+    from opsbot.aws.green_target import GreenTarget
+
+    ecs, elbv2 = stack.client("ecs"), stack.client("elbv2")
+    green = GreenTarget(ecs, elbv2, "mycandidate", "web")
+    service = ecs.describe_services(cluster="mycandidate", services=["web"])["services"][0]
+    advanced = service["loadBalancers"][0]["advancedConfiguration"]
+    blue, now_green = service["loadBalancers"][0]["targetGroupArn"], advanced["alternateTargetGroupArn"]
+    (balancer,) = elbv2.describe_load_balancers(Names=["mycandidate-alb"])["LoadBalancers"]
+    assert green.dimensions() == (
+        balancer["LoadBalancerArn"].split(":loadbalancer/", 1)[1],  # app/<name>/<id>, the LoadBalancer dimension
+        now_green.rsplit(":", 1)[-1],  # targetgroup/<name>/<id>
+    )
+    assert "mycandidate-green" in now_green
+    forward = [{"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": now_green, "Weight": 0}]
+    elbv2.modify_rule(
+        RuleArn=advanced["testListenerRule"], Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": forward}}]
+    )
+    assert green.dimensions()[1] == blue.rsplit(":", 1)[-1]  # the next deployment: the other one is green

@@ -140,8 +140,9 @@ def test_a_rollback_by_the_hook_says_which_check_failed_with_its_values(scene: A
     _verdict(store, "FAILED", reason)
     described.status, described.stage = "ROLLBACK_SUCCESSFUL", "CLEAN_UP"
     tracker.follow(DEPLOYMENT)
-    end = _texts(notifier)[-1]
-    assert f"the hook at POST_TEST_TRAFFIC_SHIFT failed: {reason}" in end
+    *_, rolling, end = _texts(notifier)
+    assert f"Rolling back — why: the hook at POST_TEST_TRAFFIC_SHIFT failed: {reason}" in rolling
+    assert f"Rolled back — the hook at POST_TEST_TRAFFIC_SHIFT failed: {reason}" in end
     assert "console.aws.amazon.com/ecs/v2/clusters/mycandidate/services/web/deployments/Bs3QXUPe2LtBHMMqDUJU9" in end
     ((_, _, updated),) = notifier.updates  # the top message says how it ended
     assert "Rolled back" in str(updated["blocks"])

@@ -37,6 +37,10 @@ UNSCOPABLE: dict[str, str] = {
         "Actions, resources, and condition keys for Service Quotas: no resource type"
     ),
     "rds:DescribeAccountAttributes": "Actions, resources, and condition keys for Amazon RDS: no resource type",
+    "elasticloadbalancing:DescribeRules": (
+        "Actions, resources, and condition keys for AWS Elastic Load Balancing V2: the Describe* actions have no"
+        " resource type"
+    ),
     "cloudwatch:GetMetricData": (
         "Actions, resources, and condition keys for Amazon CloudWatch: only the optional dataset type; metrics of AWS"
         " namespaces (AWS/RDS, AWS/ElastiCache) have no ARN"

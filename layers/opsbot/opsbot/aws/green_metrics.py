@@ -15,22 +15,22 @@ from opsbot.cutover.analysis import Sample
 
 class GreenMetrics:
     def __init__(
-        self, client: Any, *, load_balancer: str, target_group: str, interval_s: int, clock: Callable[[], datetime]
+        self, client: Any, *, green: Callable[[], tuple[str, str]], interval_s: int, clock: Callable[[], datetime]
     ) -> None:
+        """``green``: the (LoadBalancer, TargetGroup) dimensions of the green target group, asked at each sample."""
         self._client = client
-        self._dimensions = [
-            {"Name": "TargetGroup", "Value": target_group},
-            {"Name": "LoadBalancer", "Value": load_balancer},
-        ]
+        self._green = green
         self._interval = max(60, int(interval_s))
         self._clock = clock
 
     def sample(self) -> Sample:
         end = self._clock()
+        load_balancer, target_group = self._green()
+        dimensions = [{"Name": "TargetGroup", "Value": target_group}, {"Name": "LoadBalancer", "Value": load_balancer}]
         queries = [
-            self._query("requests", "RequestCount", "Sum"),
-            self._query("errors", "HTTPCode_Target_5XX_Count", "Sum"),
-            self._query("p95", "TargetResponseTime", "p95"),
+            self._query("requests", "RequestCount", "Sum", dimensions),
+            self._query("errors", "HTTPCode_Target_5XX_Count", "Sum", dimensions),
+            self._query("p95", "TargetResponseTime", "p95", dimensions),
         ]
         with aws_call("GetMetricData"):
             response = self._client.get_metric_data(
@@ -44,11 +44,11 @@ class GreenMetrics:
             p95_s=float(max(p95)) if p95 else None,
         )
 
-    def _query(self, query_id: str, metric: str, stat: str) -> dict[str, Any]:
+    def _query(self, query_id: str, metric: str, stat: str, dimensions: list[dict[str, str]]) -> dict[str, Any]:
         return {
             "Id": query_id,
             "MetricStat": {
-                "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": self._dimensions},
+                "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": dimensions},
                 "Period": self._interval,
                 "Stat": stat,
             },

@@ -26,6 +26,7 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "update_item",  # Powertools idempotency (with get_item, put_item, delete_item)
     ),
     "elasticache": ("describe_replication_groups",),  # the readiness report
+    "elbv2": ("describe_rules",),  # the cutover analysis: which target group the test listener rule sends to
     "ecs": (
         "describe_services",
         "describe_task_definition",
@@ -35,6 +36,8 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "register_task_definition",  # `deploy`: the new revision
         "describe_service_deployments",  # `cutover`, `rollback`, the pause gate
         "continue_service_deployment",
+        "run_task",  # the optional migration at PRE_SCALE_UP
+        "describe_tasks",
     ),
     "ecr": ("describe_images",),  # `deploy`: the image exists, and its scan
     "lambda": ("invoke",),  # the lazy self-invocation where no credentials are in the environment (a dev profile)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from opsbot import dependencies
+from opsbot.commands.base import new_audit_key
 from opsbot.cutover import hook, listener
 from opsbot.cutover.settings import HookSettings
 from opsbot.errors import OpsbotError
@@ -39,7 +41,7 @@ def record(event: object, decision: hook.Decision, now: datetime) -> None:
     deployment = str(payload.get("resourceArn", ""))[:300]
     stage = str(payload.get("lifecycleStage", ""))[:40]
     entry = AuditEntry(
-        key=f"hook-{uuid.uuid4().hex}", at=now, actor="ecs", channel="", verb=AUDIT_VERB, arguments=stage,
+        key=new_audit_key(now, uuid.uuid4().hex[:8]), at=now, actor="ecs", channel="", verb=AUDIT_VERB, arguments=stage,
         decision="allowed", result="ok" if decision.status == "SUCCEEDED" else "failed",
         after={"deployment": deployment, "stage": stage, "status": decision.status, "reason": decision.reason[:1500]},
         error="" if decision.status == "SUCCEEDED" else decision.reason[:500],
@@ -61,9 +63,19 @@ def _runtime() -> tuple[hook.HookConfig, hook.HookPorts]:
         settings.cluster, settings.service, own.test_url, own.wards, own.smoke_timeout_s, own.analysis,
         migration=settings.migration_command, snapshot_max_age=settings.deploy_snapshot_max_age,
     )  # fmt: skip
+    if own.target_group:  # configured: that target group, whichever role it has now
+        fixed = (own.load_balancer, own.target_group)
+        green: Callable[[], tuple[str, str]] = lambda: fixed  # noqa: E731 - the port's shape
+    else:  # asked of the test listener rule at each measurement (ECS swaps the target groups' roles)
+        from opsbot.aws.green_target import GreenTarget
+
+        green = GreenTarget(
+            lazy_client("ecs", settings.region), lazy_client("elbv2", settings.region), settings.cluster,
+            settings.service,
+        ).dimensions  # fmt: skip
     metrics = GreenMetrics(
-        lazy_client("cloudwatch", settings.region), load_balancer=own.load_balancer, target_group=own.target_group,
-        interval_s=own.analysis.interval_s, clock=lambda: datetime.now(UTC),
+        lazy_client("cloudwatch", settings.region), green=green, interval_s=own.analysis.interval_s,
+        clock=lambda: datetime.now(UTC),
     )  # fmt: skip
     tasks = None
     if settings.migration_command:
@@ -76,7 +88,8 @@ def _runtime() -> tuple[hook.HookConfig, hook.HookPorts]:
     return config, hook.HookPorts(listener.get, metrics.sample, tasks)
 
 
-def handle(event: object, context: Any) -> dict[str, Any]:  # noqa: ARG001 - the Lambda signature
+def handle(event: object, context: Any, clock: Callable[[], datetime] | None = None) -> dict[str, Any]:  # noqa: ARG001
+    """``clock``: when the verdict is recorded (the offline stack passes its replica clock; else the real one)."""
     try:
         config, ports = _runtime()
     except OpsbotError as exc:
@@ -89,5 +102,5 @@ def handle(event: object, context: Any) -> dict[str, Any]:  # noqa: ARG001 - the
     stage = event.get("lifecycleStage") if isinstance(event, dict) else None
     logger.info("cutover hook", extra={"stage": str(stage)[:40], "status": decision.status, "reason": decision.reason})
     if decision.final:
-        record(event, decision, datetime.now(UTC))
+        record(event, decision, clock() if clock is not None else datetime.now(UTC))
     return decision.response

@@ -81,7 +81,9 @@ def lines(described: Mapping[str, Any], verdicts: Sequence[Verdict], region: str
     bake = (described.get("deploymentConfiguration") or {}).get("bakeTimeInMinutes")
     if stage == "BAKE_TIME" and bake is not None:
         found.append(Line("bake", f"Baking for {int(bake)} min; a rollback alarm in ALARM now still rolls back"))
-    if status not in UNFINISHED or status in ROLLED_BACK:
+    if status in ROLLED_BACK:  # why, once, as soon as the rollback is seen
+        found.append(Line("rollback:why", f"Rolling back — why: {'; '.join(why(described, verdicts, region))}"))
+    if status not in UNFINISHED:
         found.append(_end(described, verdicts, region))
     return found
 
@@ -97,8 +99,8 @@ def _end(described: Mapping[str, Any], verdicts: Sequence[Verdict], region: str)
         return Line("end:STOPPED", f"Stopped: {reason}{where}", end=True)
     if status not in ROLLED_BACK:
         return Line(f"end:{status}", f"Ended {status}: {described.get('statusReason', '')}{where}", end=True)
-    return Line(f"end:{status}", f"Rolled back ({status}) — why: {'; '.join(why(described, verdicts, region))}"
-                f"{where}", end=status in {"ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"})  # fmt: skip
+    outcome = "Rolled back" if status == "ROLLBACK_SUCCESSFUL" else "The rollback FAILED"
+    return Line(f"end:{status}", f"{outcome} — {why(described, verdicts, region)[0]}{where}", end=True)
 
 
 def why(described: Mapping[str, Any], verdicts: Sequence[Verdict], region: str) -> list[str]:
@@ -121,7 +123,6 @@ def why(described: Mapping[str, Any], verdicts: Sequence[Verdict], region: str) 
         elif hook.get("targetType") == "PAUSE" and hook.get("status") == "FAILED":
             reasons.append("Roll back was chosen at the pause before production traffic")
     rollback = described.get("rollback") or {}
-    for text in (rollback.get("reason"), described.get("statusReason")):
-        if text and str(text) not in reasons:
-            reasons.append(f"ECS: {text}")
+    said = {str(text) for text in (rollback.get("reason"), described.get("statusReason")) if text}
+    reasons += [f"ECS: {text}" for text in sorted(said)]
     return reasons or ["ECS gave no reason"]
