@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from devtools.coldstart.containers import Staging, cpus_for, run_once
-from devtools.coldstart.scenarios import ALARM, BASELINE, FUNCTIONS, HELP, SDK, STATUS, Scenario, Stack
+from devtools.coldstart.scenarios import ALARM, BASELINE, FUNCTIONS, HELP, HOOK, SDK, STATUS, Scenario, Stack
 from devtools.containers import MOTO_IMAGE, RECORDER_IMAGE, DockerError, remove_containers, start_container, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +92,7 @@ def plan(memory_sizes: list[int], configured: dict[str, int]) -> list[Cell]:
             for each in (scenario, BASELINE):
                 cells.append(Cell(each, memory, bytecode))
     cells += [Cell(SDK, configured["slack"], True), Cell(SDK, configured["slack"], False)]
+    cells += [Cell(HOOK, configured["hook"]), Cell(BASELINE, configured["hook"])]
     unique: dict[tuple[str, int, bool], Cell] = {}
     for cell in cells:
         unique.setdefault((cell.scenario.name, cell.memory_mb, cell.bytecode), cell)
@@ -199,6 +200,13 @@ def report(cells: list[Cell], configured: dict[str, int], runs: int, prices: tup
                 f"    {name:<8} {memory:>4} MB  {cell.cold:8.0f} {cell.cold_max:8.0f} {cell.warm:8.1f}"
                 f"  {cold_cost:9.2f} {warm_cost:9.2f}{marks}"
             )
+
+    hook, floor = by[("hook", configured["hook"], True)], by[("baseline", configured["hook"], True)]
+    print(
+        f"\n    the cutover hook @ {configured['hook']} MB (beside the other functions): cold {hook.cold:.0f} ms"
+        f" (slowest {hook.cold_max:.0f}), {hook.cold / floor.cold:.2f}x the baseline's {floor.cold:.0f} ms;"
+        f" warm {hook.warm:.1f} ms; {hook.calls} AWS calls ({hook.aws:.0f} ms)"
+    )
 
     print("\n(g) bytecode in the artifacts (python3.13 .pyc, unchecked-hash) at the configured memory size")
     pairs = [("baseline", "slack"), ("status", "slack"), ("baseline", "alarm"), ("alarm", "alarm"), ("sdk", "slack")]

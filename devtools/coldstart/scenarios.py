@@ -6,6 +6,8 @@
   self-invocation, which lands in the recorder), then a second one warm;
 * ``alarm`` — AlarmRemediationFunction remediating one CPU alarm (scale out), then a 5xx alarm warm (replace tasks),
   on a freshly reset and seeded moto, so both act every run;
+* ``hook`` — CutoverHooksFunction answering ECS at POST_TEST_TRAFFIC_SHIFT (nothing listens on its test listener:
+  the smoke test fails fast, FAILED, and the verdict is audited), then a rollback's PRODUCTION_TRAFFIC_SHIFT warm;
 * ``sdk`` — only the pinned boto3 with one DynamoDB client built (the cost of shipping our own SDK).
 
 The functions are configured as the stages deploy them: the Slack secret is read through the Parameters and Secrets
@@ -43,7 +45,7 @@ from opsbot.config import Settings
 SETTINGS = Settings(slack_secret_id="mycandidate-opsbot/dev/slack")
 SLACK_SECRET = json.dumps({"signing_secret": SIGNING_SECRET, "bot_token": BOT_TOKEN})
 COLD_ALARM, WARM_ALARM = "alarm_eventbridge_cpu_high.json", "alarm_eventbridge_math_5xx_rate.json"
-FUNCTIONS = {"slack": "SlackCommandsFunction", "alarm": "AlarmRemediationFunction"}
+FUNCTIONS = {"slack": "SlackCommandsFunction", "alarm": "AlarmRemediationFunction", "hook": "CutoverHooksFunction"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Stack:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "LAMBDA_TASK_ROOT": "/var/task",
             "TZ": ":UTC",
+            # The cutover hook's test listener: nothing listens there inside the container (a fast, real failure).
+            **({"OPSBOT_TEST_LISTENER_URL": "http://127.0.0.1:9"} if function == FUNCTIONS["hook"] else {}),
         }
 
     def lambda_invocations(self) -> int:
@@ -157,6 +161,16 @@ def _alarm_check(_stack: Stack, responses: list[Any]) -> str | None:
     return None if acted == [1, 1] else f"expected both alarms to act once, got {json.dumps(responses)[:500]}"
 
 
+def _hook_job(memory_mb: int) -> dict[str, Any]:
+    events = [load_event("cutover_hook_post_test_traffic.json"), load_event("cutover_hook_rollback.json")]
+    return {"mode": "function", "events": events, "context": _context("cutover-hooks", memory_mb, 60)}
+
+
+def _hook_check(_stack: Stack, responses: list[Any]) -> str | None:
+    statuses = [r.get("hookStatus") if isinstance(r, dict) else r for r in responses]
+    return None if statuses == ["FAILED", "SUCCEEDED"] else f"expected FAILED then SUCCEEDED, got {statuses}"
+
+
 def _import_job(modules: list[str], clients: list[str]) -> Callable[[int], dict[str, Any]]:
     return lambda _memory_mb: {"mode": "import", "modules": modules, "clients": clients, "region": REGION}
 
@@ -175,4 +189,5 @@ BASELINE = Scenario(
 HELP = Scenario("help", "slack", _slash("help"), _clear_recorder, _slack_check(0))
 STATUS = Scenario("status", "slack", _slash("status"), _clear_recorder, _slack_check(2))
 ALARM = Scenario("alarm", "alarm", _alarm_job, Stack.reset_and_seed, _alarm_check, timeout_s=120)
+HOOK = Scenario("hook", "hook", _hook_job, _nothing, _hook_check, timeout_s=60)
 SDK = Scenario("sdk", None, _import_job(["boto3"], ["dynamodb"]), _nothing, _no_check)

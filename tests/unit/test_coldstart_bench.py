@@ -31,12 +31,13 @@ def test_configured_memory_is_the_functions_own_else_the_global(tmp_path: Path) 
         "Resources:\n"
         "  SlackCommandsFunction:\n    Properties:\n      FunctionName: !Sub ${AWS::StackName}-x\n"
         "  AlarmRemediationFunction:\n    Properties:\n      MemorySize: 1024\n"
+        "  CutoverHooksFunction:\n    Properties:\n      MemorySize: 256\n"
     )
-    assert configured_memory(template) == {"slack": 512, "alarm": 1024}
+    assert configured_memory(template) == {"slack": 512, "alarm": 1024, "hook": 256}
 
 
 def test_the_plan_covers_every_size_and_compares_bytecode_at_the_configured_size() -> None:
-    cells = plan([256, 1024], {"slack": 1024, "alarm": 512})
+    cells = plan([256, 1024], {"slack": 1024, "alarm": 512, "hook": 256})
     keys = [(c.scenario.name, c.memory_mb, c.bytecode) for c in cells]
     assert len(keys) == len(set(keys))
     for memory in (256, 1024):
@@ -45,6 +46,7 @@ def test_the_plan_covers_every_size_and_compares_bytecode_at_the_configured_size
         keys
     )
     assert ("sdk", 1024, False) in keys
+    assert ("hook", 256, True) in keys  # the cutover hook's cold start, beside the others, at its own size
 
 
 def test_staging_strips_bytecode_for_the_source_variant_and_refuses_a_build_without_it(tmp_path: Path) -> None:
