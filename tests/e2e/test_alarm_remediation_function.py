@@ -111,3 +111,20 @@ def _audit(aws_client: Callable[[str], Any], *, pending: bool = False) -> list[d
     """Outcome records (sk = operation id) or, with ``pending``, pending records (sk = operation id + #pending)."""
     items = aws_client("dynamodb").scan(TableName=SETTINGS.audit_table)["Items"]
     return [i for i in items if i["pk"]["S"] == "AUDIT" and i["sk"]["S"].endswith("#pending") == pending]
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [
+        ("ecs_deployment_in_progress.json", 0),  # the latest deployment is followed (the seeded one: long over)
+        ("ecs_hook_awaiting_action.json", 0),  # a deployment ECS no longer knows: nothing to post
+        ("ecs_hook_failed.json", 0),
+        ("ecs_deployment_other_service.json", 1),  # another service's: refused, logged
+    ],
+)
+def test_ecs_deployment_events_under_sam_local_invoke(
+    seeded: Any, sam_invoke: Any, function_env: dict[str, str], name: str, refused: int
+) -> None:
+    result = sam_invoke(FUNCTION, load_event(name), function_env)
+    assert result.error is None, result.stderr[-3000:]
+    assert result.payload == {"deployment_events": 1, "refused": refused, "posted": 0}, result.stderr[-3000:]

@@ -56,6 +56,13 @@ EXPECTED = {
     "slack_action_cancel_expired.json": Expect(
         ack="", reply="expired or was already used", audit="refused", pending=True
     ),
+    # prod's second-person approval of a deploy, and the pause's Promote: pressed after they were answered or expired
+    "slack_action_deploy_approve_expired.json": Expect(
+        ack="", reply="already answered or has expired", audit="refused", pending=True
+    ),
+    "slack_action_cutover_promote_expired.json": Expect(
+        ack="", reply="already answered or has expired", audit="refused", pending=True
+    ),
 }
 SETTINGS = Settings(
     operations_table="opsbot-operations",

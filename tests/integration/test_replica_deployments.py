@@ -15,10 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devtools import moto_ecs
 from devtools.replica.clock import ReplicaClock
 from devtools.replica.deployments import Deployments
 from devtools.test_listener import CANDIDATES, by_image, serving
+from tests.integration.test_moto_ecs_extension import fake_aws  # noqa: F401 - the same fake credentials, autouse
 
 REGION = "af-south-1"
 ACCOUNT = "123456789012"
@@ -97,16 +97,6 @@ class World:
 
     def names(self, detail_type: str = "ECS Hook State Change") -> list[str]:
         return [e["detail"]["eventName"] for e in self.events(detail_type)]
-
-
-@pytest.fixture(autouse=True)
-def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS"):
-        monkeypatch.delenv(name, raising=False)
-    moto_ecs.install()
 
 
 @pytest.fixture

@@ -33,18 +33,20 @@ def deploy(view: Any) -> tuple[str, list[Block]]:
         )
     if view.approval:
         when = f"{view.approval_expires:%Y-%m-%d %H:%M} UTC" if view.approval_expires else "its timeout"
-        body.append(bk.section(
+        body += _question(
             f"Asked for by {mention(view.requester)}. Another operator approves or rejects; nothing changes before."
-            f" The pre-flight runs again on approval. Expires at {when}."
-        ))  # fmt: skip
-        body.append(bk.actions([
-            bk.button("Approve", "deploy_approve", view.approval, "primary"),
-            bk.button("Reject", "deploy_reject", view.approval, "danger"),
-        ]))  # fmt: skip
+            f" The pre-flight runs again on approval. Expires at {when}.",
+            view.approval, ("Approve", "deploy_approve"), ("Reject", "deploy_reject"),
+        )  # fmt: skip
     elif view.approved_by:
         body.append(bk.context(f"Asked for by {mention(view.requester)}, approved by {mention(view.approved_by)}"))
     body += [bk.context(esc(note)) for note in view.notes]
     return text, body
+
+
+def _question(markdown: str, value: str, yes: tuple[str, str], no: tuple[str, str]) -> list[Block]:
+    """A question with its two buttons (label, action id), both carrying ``value``: yes primary, no danger."""
+    return [bk.section(markdown), bk.actions([bk.button(*yes, value, "primary"), bk.button(*no, value, "danger")])]
 
 
 def approval_answer(view: Any) -> tuple[str, list[Block]]:
@@ -73,13 +75,10 @@ def cutover(view: Any) -> tuple[str, list[Block]]:
     if gate is not None and view.confirmation:
         who = f"asked for by {mention(view.requester)}" if view.requester else "started outside the bot"
         when = f"{gate.expires_at:%Y-%m-%d %H:%M} UTC" if gate.expires_at else "its timeout"
-        body.append(bk.section(
-            f":pause_button: Waiting before production traffic ({who}); at {when} it does {esc(gate.timeout_action)}"
-        ))  # fmt: skip
-        body.append(bk.actions([
-            bk.button("Promote", "cutover_promote", view.confirmation, "primary"),
-            bk.button("Roll back", "cutover_rollback", view.confirmation, "danger"),
-        ]))  # fmt: skip
+        body += _question(
+            f":pause_button: Waiting before production traffic ({who}); at {when} it does {esc(gate.timeout_action)}",
+            view.confirmation, ("Promote", "cutover_promote"), ("Roll back", "cutover_rollback"),
+        )  # fmt: skip
     return text, body
 
 
