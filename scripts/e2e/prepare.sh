@@ -8,7 +8,7 @@
 #      otherwise built from a debootstrapped Debian trixie (Python 3.13) + awslambdaric + boto3
 #   4. opsbot-e2e-moto-base:latest (the rootfs + moto[server], pinned to the versions in .venv when there is one),
 #      then from it opsbot-e2e-moto:latest (devtools/moto_server.py: moto's server on 0.0.0.0:5000 with the ECS
-#      extensions devtools/moto_ecs.py, moto_cloudwatch.py and moto_servicequotas.py installed; rebuilt whenever those files change) and
+#      extensions in MOTO_EXTENSION below installed; rebuilt whenever those files change) and
 #      opsbot-e2e-recorder:latest (devtools/slack_recorder.py on 0.0.0.0:5000)
 #   5. the user-defined docker network opsbot-e2e
 # See README.md "Offline sam local invoke" for why (no registry access for images, --docker-network host does not work).
@@ -28,7 +28,7 @@ LAMBDA_IMAGE=public.ecr.aws/lambda/python:3.13-x86_64
 MOTO_BASE_IMAGE=opsbot-e2e-moto-base:latest
 MOTO_IMAGE=opsbot-e2e-moto:latest
 # What the moto image adds to the base: moto's server with the project's ECS extension (test support only).
-MOTO_EXTENSION=(devtools/moto_ecs.py devtools/moto_cloudwatch.py devtools/moto_servicequotas.py devtools/moto_rds.py devtools/moto_server.py)
+MOTO_EXTENSION=(devtools/moto_ecs.py devtools/moto_ecs_tasks.py devtools/moto_cloudwatch.py devtools/moto_servicequotas.py devtools/moto_rds.py devtools/moto_server.py)
 RECORDER_IMAGE=opsbot-e2e-recorder:latest
 NETWORK=opsbot-e2e
 SUITE=trixie
