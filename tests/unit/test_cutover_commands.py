@@ -106,6 +106,31 @@ def test_in_prod_the_requester_cannot_promote_and_a_viewer_never_can(gated: Worl
     assert gated.deployments.answered == [(DEPLOYMENT, "h-pause", "CONTINUE")]
 
 
+def test_after_a_prod_approval_the_requester_still_cannot_promote_but_the_approver_may(gated: World) -> None:
+    gated.settings = replace(gated.settings, environment="prod")
+    approved = replace(_deploy_record(), actor="U0ADMIN", after={"deployment": DEPLOYMENT, "requested_by": "U0OPS",
+                                                                 "approved_by": "U0ADMIN"})  # fmt: skip
+    gated.store.record(approved)
+    _, confirmation = _gate(gated)
+    assert "person who asked" in _press(gated, "cutover_promote", confirmation, user="U0OPS").view.message
+    assert _press(gated, "cutover_promote", confirmation, user="U0ADMIN").audit.result == "ok"
+
+
+def test_the_gate_can_be_pressed_until_the_pause_times_out(gated: World) -> None:
+    from datetime import datetime
+
+    seen: list[Any] = []
+    put = gated.store.put
+
+    def spying(confirmation_id: str, payload: dict[str, Any], now: datetime, ttl: Any = None) -> None:
+        seen.append(ttl)
+        put(confirmation_id, payload, now, ttl)
+
+    gated.store.put = spying  # type: ignore[method-assign]
+    _gate(gated)
+    assert seen == [timedelta(minutes=30)]  # the pause's expiresAt, not the 10-minute default
+
+
 def test_rollback_stops_a_deployment_in_progress(gated: World) -> None:
     outcome = execute_command("rollback the 5xx rate climbs", gated.context(user="U0OPS", now=NOW))
     assert gated.deployments.stopped == [DEPLOYMENT]

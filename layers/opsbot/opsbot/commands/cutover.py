@@ -47,7 +47,7 @@ def requester_of(deployment: str, audit: AuditPort) -> str:
     """Who started ``deployment`` with `deploy` (from the audit trail); "" when it was not the bot."""
     for entry in audit.latest(50):
         if entry.verb == "deploy" and entry.after.get("deployment") == deployment:
-            return entry.actor
+            return str(entry.after.get("requested_by") or entry.actor)  # in prod the approver ran it for them
     return ""
 
 
@@ -70,7 +70,10 @@ def gate_view(found: Any, audit: AuditPort, confirmations: ConfirmationPort, now
     requester = requester_of(found.deployment, audit)
     confirmation = uuid.uuid4().hex
     gate = {"deployment": found.deployment, "hook": found.gate.hook_id, "requester": requester}
-    confirmations.put(confirmation, {"cutover_gate": gate}, now)
+    # Pressable until the pause times out (not only the default confirmation TTL).
+    left = found.gate.expires_at - now if found.gate.expires_at is not None else None
+    ttl = left if left is not None and left.total_seconds() > 0 else None
+    confirmations.put(confirmation, {"cutover_gate": gate}, now, ttl=ttl)
     return CutoverView(found, confirmation, requester)
 
 

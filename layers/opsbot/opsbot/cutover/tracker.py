@@ -118,7 +118,8 @@ class Tracker:
     def _top(self, arn: str, ended: str = "") -> ThreadTop:
         for entry in self._audit.latest(50):
             if entry.verb == "deploy" and entry.after.get("deployment") == arn:
-                return ThreadTop(arn, entry.actor, str(entry.after.get("image", "")), ended)
+                requester = str(entry.after.get("requested_by") or entry.actor)  # prod: approved by another
+                return ThreadTop(arn, requester, str(entry.after.get("image", "")), ended)
         return ThreadTop(arn, "", "", ended)
 
     def _verdicts(self, arn: str) -> list[Verdict]:
