@@ -202,3 +202,18 @@ def test_with_a_migration_configured_the_hook_also_runs_before_green_starts(worl
     _deploy(world, "v1.5.0")
     stages = world.deployments.calls[1][1]["deploymentConfiguration"]["lifecycleHooks"][0]["lifecycleStages"]
     assert stages[0] == "PRE_SCALE_UP"
+
+
+def test_update_service_rejected_says_the_revision_was_registered_and_nothing_deployed(world: World) -> None:
+    from opsbot.errors import AwsOperationError
+
+    def rejected(task_definition_arn: str, deployment_configuration: dict[str, Any]) -> str:
+        raise AwsOperationError("UpdateService", "InvalidParameterException", "lifecycle hook role cannot be assumed")
+
+    world.deployments.start = rejected  # type: ignore[method-assign]
+    outcome = _deploy(world, "v1.5.0")
+    assert outcome.audit.result == "failed"
+    assert "lifecycle hook role cannot be assumed" in outcome.view.message
+    assert "mycandidate-web:8 was registered but nothing was deployed" in outcome.view.message
+    assert "still runs mycandidate-web:7" in outcome.view.message
+    assert world.store.locks == {}  # the change lock is released

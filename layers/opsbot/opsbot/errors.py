@@ -42,6 +42,7 @@ class AwsOperationError(OpsbotError):
         super().__init__(f"AWS {operation} failed: {reason} ({code})")
         self.operation = operation
         self.code = code
+        self.reason = reason
 
 
 class ActionFailed(OpsbotError):

@@ -22,7 +22,7 @@ from typing import Any
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.commands.freeze import take_override
 from opsbot.config import Role
-from opsbot.errors import GuardrailViolation, UsageError
+from opsbot.errors import AwsOperationError, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
 
 USAGE = "/mycandidate deploy <tag|sha256:digest> [strategy=blue_green|canary|linear] [bake=<minutes>] [--dry-run]"
@@ -162,7 +162,16 @@ def run(request: DeployRequest, ctx: CommandContext, approved_by: str = "", requ
         return _ask_approval(request, view, ctx)
     snapshot = _fresh_snapshot(request, ctx)
     arn = ports.deployments.register(revision.register)
-    deployment = ports.deployments.start(arn, configuration)
+    try:
+        deployment = ports.deployments.start(arn, configuration)
+    except AwsOperationError as exc:  # say what exists now: a revision nothing runs, and the service unchanged
+        running = str(service["taskDefinition"]).rsplit("/", 1)[-1]
+        raise AwsOperationError(
+            exc.operation,
+            exc.code,
+            f"{exc.reason}. Revision {arn.rsplit('/', 1)[-1]} was"
+            f" registered but nothing was deployed: the service still runs {running}",
+        ) from exc
     done = _replace(view, deployment=deployment, task_definition=arn, snapshot=snapshot, requester=requester,
                     approved_by=approved_by)  # fmt: skip
     after = {"task_definition": arn, "deployment": deployment, "image": revision.image_after, "snapshot": snapshot}
