@@ -1,8 +1,8 @@
 """Benchmarks (n) and (o) of `make bench` (issue 11), against the moto server and a listener on 127.0.0.1:
 
 (n) the lifecycle hook's decision for one invocation that runs the smoke tests (two GETs against the local
-    listener) and one that takes an analysis measurement (one GetMetricData against moto), warm, median of 21:
-    target 300 ms;
+    listener) and one that takes an analysis measurement (green from the test listener rule: DescribeServices and
+    DescribeRules, then one GetMetricData, against moto), warm, median of 21: target 300 ms;
 (o) `deploy` from Slack, ack to `UpdateService` with every pre-flight check (the snapshot already fresh), median
     of 5 (each deploy is stopped with a rollback before the next): target 2 s.
 """
@@ -26,17 +26,18 @@ TARGET_DEPLOY_S = 2.0
 
 
 def run() -> dict[str, Any]:
+    from opsbot.aws.green_target import GreenTarget
     from opsbot.cutover import entry
 
     with serving(dict(HEALTHY)) as url, running_stack() as stack:
-        os.environ.update({
-            "OPSBOT_TEST_LISTENER_URL": url,
-            "OPSBOT_SMOKE_WARDS": "52", "OPSBOT_ANALYSIS_LOAD_BALANCER": "app/mycandidate-alb/1",
-            "OPSBOT_ANALYSIS_TARGET_GROUP": "targetgroup/mycandidate-green/1",
-        })  # fmt: skip
+        # Green is asked of AWS at each measurement, as deployed (no AnalysisTargetGroup override).
+        os.environ.update({"OPSBOT_TEST_LISTENER_URL": url, "OPSBOT_SMOKE_WARDS": "52",
+                           "OPSBOT_ANALYSIS_LOAD_BALANCER": "", "OPSBOT_ANALYSIS_TARGET_GROUP": ""})  # fmt: skip
         entry._runtime.cache_clear()
-        dimensions = [{"Name": "TargetGroup", "Value": "targetgroup/mycandidate-green/1"},
-                      {"Name": "LoadBalancer", "Value": "app/mycandidate-alb/1"}]  # fmt: skip
+        load_balancer, target_group = GreenTarget(
+            stack.client("ecs"), stack.client("elbv2"), "mycandidate", "web"
+        ).dimensions()
+        dimensions = [{"Name": "TargetGroup", "Value": target_group}, {"Name": "LoadBalancer", "Value": load_balancer}]
         stack.client("cloudwatch").put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
             {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": 400,
              "Timestamp": datetime.now(UTC) - timedelta(seconds=30)},
@@ -44,14 +45,15 @@ def run() -> dict[str, Any]:
         context = FakeLambdaContext(function_name="mycandidate-opsbot-cutover-hooks")
         event = load_event("cutover_hook_post_test_traffic.json")
         first = entry.handle(event, context)  # warm-up: clients built, modules imported
-        smoke, measure = [], []
+        smoke, measure, phases = [], [], set()  # phases: what the measurements found (an Error is no benchmark)
         for _ in range(21):
             started = time.perf_counter()
             entry.handle(event, context)
             smoke.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            entry.handle({**event, "hookDetails": first["hookDetails"]}, context)
+            answer = entry.handle({**event, "hookDetails": first["hookDetails"]}, context)
             measure.append((time.perf_counter() - started) * 1000)
+            phases.add(str(answer.get("hookDetails", {}).get("opsbot", {}).get("measurements", [{}])[-1].get("phase")))
         entry._runtime.cache_clear()
         stack.bot().command("snapshot", OPERATOR, response_url=f"{stack.recorder.url}/response/snap")
         stack.advance(timedelta(minutes=5))  # the snapshot is available: the deploys find it fresh
@@ -67,19 +69,20 @@ def run() -> dict[str, Any]:
             and "has started" in json.dumps(c.body)
         )  # fmt: skip
     return {
-        "smoke_ms": statistics.median(smoke), "measure_ms": statistics.median(measure),
+        "smoke_ms": statistics.median(smoke), "measure_ms": statistics.median(measure), "phases": sorted(phases),
         "deploy_s": statistics.median(deploys), "deploys_started": started_ok,
     }  # fmt: skip
 
 
 def report(result: dict[str, Any]) -> list[str]:
     failures = []
-    ok = max(result["smoke_ms"], result["measure_ms"]) <= TARGET_HOOK_MS
+    ok = max(result["smoke_ms"], result["measure_ms"]) <= TARGET_HOOK_MS and "Error" not in result["phases"]
     failures += [] if ok else ["hook decision time"]
     print("\n(n) the lifecycle hook's decision, warm, median of 21 (local listener on 127.0.0.1, moto's CloudWatch)")
     print(
-        f"    smoke tests (2 GETs) {result['smoke_ms']:.1f} ms, one analysis measurement (GetMetricData)"
-        f" {result['measure_ms']:.1f} ms (target <= {TARGET_HOOK_MS:.0f} ms) {'ok' if ok else 'MISSED'}"
+        f"    smoke tests (2 GETs) {result['smoke_ms']:.1f} ms, one analysis measurement (green from the test listener"
+        f" rule, GetMetricData) {result['measure_ms']:.1f} ms, measured {'/'.join(result['phases'])}"
+        f" (target <= {TARGET_HOOK_MS:.0f} ms) {'ok' if ok else 'MISSED'}"
     )
     ok = result["deploy_s"] <= TARGET_DEPLOY_S and result["deploys_started"] == 5
     failures += [] if ok else ["deploy to UpdateService"]
