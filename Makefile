@@ -7,7 +7,7 @@ ENV ?= staging
 export SAM_CLI_TELEMETRY := 0
 export POWERTOOLS_TRACE_DISABLED := true
 
-.PHONY: setup demo local test unit integration e2e lint format build bench deploy clean
+.PHONY: setup demo local test unit integration e2e lint format build bench deploy clean fuzz security
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -23,8 +23,14 @@ demo: setup ## scripted scenario against an embedded moto server, with a Slack t
 local: setup ## keep the offline stack up and send one signed slash command at a time
 	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.cli
 
-test: setup ## unit + integration tests (no network, no docker)
-	$(PY) -m pytest tests/unit tests/integration
+test: setup ## unit + integration tests, and the fast subset of the fuzzing and security campaign (no network, no docker)
+	$(PY) -m pytest tests/unit tests/integration tests/fuzz tests/security
+
+fuzz: setup ## property-based fuzzing of every parser and renderer: 10,000 examples per target (Hypothesis; long)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz -p no:cacheprovider -q
+
+security: setup ## the reliability and security campaign in full; prints its figures (docs/security.md)
+	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.security
 
 e2e: setup ## sam build + sam local invoke of every function with every event (installs docker itself)
 	bash scripts/e2e/prepare.sh

@@ -33,7 +33,7 @@ class SlackCredentials:
 class SecretReader(Protocol):
     """What ``CredentialsSource`` needs of a Powertools provider (``SecretsProvider`` in production)."""
 
-    def get(self, name: str, max_age: int | None = None, transform: Any = None) -> Any: ...
+    def get(self, name: str, max_age: int | None = None, transform: Any = None, force_fetch: bool = False) -> Any: ...
 
 
 class CredentialsSource:
@@ -52,13 +52,16 @@ class CredentialsSource:
         self._provider = provider
         self._max_age = max_age
 
-    def get(self) -> SlackCredentials:
+    def get(self, *, force: bool = False) -> SlackCredentials:
+        """``force``: past the provider's cache to Secrets Manager (a signature failed: the secret may have been
+        rotated); the value read is cached again for ``max_age``."""
         settings = self._settings
         if not settings.slack_secret_id:
             return _from_environment(os.environ if self._env is None else self._env)
         if self._provider is None:  # built on first use, then kept: its cache is what honours max_age
             self._provider = _provider(settings)
-        value = self._provider.get(settings.slack_secret_id, max_age=self._max_age, transform="json")
+        forced = {"force_fetch": True} if force else {}  # only when asked: readers in tests may not take it
+        value = self._provider.get(settings.slack_secret_id, max_age=self._max_age, transform="json", **forced)
         if not isinstance(value, dict) or not value.get("signing_secret") or not value.get("bot_token"):
             raise ConfigError(f"secret {settings.slack_secret_id} must be JSON with signing_secret and bot_token")
         return SlackCredentials(signing_secret=str(value["signing_secret"]), bot_token=str(value["bot_token"]))
@@ -68,12 +71,23 @@ def _provider(settings: Settings) -> SecretReader:
     if settings.secrets_extension_url:  # deployed with the extension's layer: no SDK client on the ack path
         from opsbot.aws.secrets_extension import ExtensionSecrets
 
-        return ExtensionSecrets(settings.secrets_extension_url)
+        return _ExtensionReader(ExtensionSecrets(settings.secrets_extension_url))
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from opsbot.aws.clients import client
 
     return SecretsProvider(boto3_client=client("secretsmanager", settings.region))
+
+
+class _ExtensionReader:
+    """``ExtensionSecrets`` with Powertools' ``force_fetch``: a read with ``max_age=0`` skips its cache (and
+    refreshes it). The extension keeps a cache of its own (``SECRETS_MANAGER_TTL``), which this cannot skip."""
+
+    def __init__(self, secrets: Any) -> None:
+        self._secrets = secrets
+
+    def get(self, name: str, max_age: int | None = None, transform: Any = None, force_fetch: bool = False) -> Any:
+        return self._secrets.get(name, max_age=0 if force_fetch else max_age, transform=transform)
 
 
 def load_credentials(settings: Settings, env: Mapping[str, str] | None = None) -> SlackCredentials:

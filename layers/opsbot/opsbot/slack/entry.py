@@ -2,10 +2,16 @@
 
 The Bolt app needs the signing secret and the token when it is built, and the secret rotates: the credentials are
 asked of the provider (cached by Powertools for ``max_age``) on every request, and the app is rebuilt when they
-differ from those it was built with. The AWS ports and the idempotency store are kept across rebuilds."""
+differ from those it was built with. The AWS ports and the idempotency store are kept across rebuilds.
+
+A rotated signing secret is picked up at once, not after ``max_age``: when a well-formed, fresh signature does not
+match, the secret is read again past the cache and the request checked once more. At most one such re-read per
+``REREAD_INTERVAL_SECONDS`` per container, so a flood of bad signatures costs Secrets Manager two calls a minute;
+requests that verify (the ack path) never read the secret more often than before."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache, lru_cache, partial
 from typing import Any
@@ -21,7 +27,9 @@ from opsbot.observability import logger
 from opsbot.slack.app import build_app
 from opsbot.slack.credentials import CredentialsSource, SlackCredentials
 from opsbot.slack.lambda_adapter import LambdaRequestHandler, SelfInvokingLazyRunner
-from opsbot.slack.request_check import Refusal, check_request
+from opsbot.slack.request_check import SIGNATURE_MISMATCH, Refusal, check_request
+
+REREAD_INTERVAL_SECONDS = 30.0
 
 
 class SlackEndpoint:
@@ -32,7 +40,12 @@ class SlackEndpoint:
         self._verifier = SignatureVerifier(signing_secret)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
-        checked = check_request(event, self._verifier)
+        return self.respond(self.check(event), context)
+
+    def check(self, event: Any) -> dict[str, Any] | Refusal:
+        return check_request(event, self._verifier)
+
+    def respond(self, checked: dict[str, Any] | Refusal, context: Any) -> dict[str, Any]:
         if isinstance(checked, Refusal):
             # One line, no body and no headers: the request is untrusted and may carry anything.
             logger.warning("slack request refused", extra={"status": checked.status, "reason": checked.reason})
@@ -43,14 +56,50 @@ class SlackEndpoint:
 class Endpoints:
     """One per container: the endpoint for the credentials the provider returns now."""
 
-    def __init__(self, credentials: CredentialsSource, build: Callable[[SlackCredentials], SlackEndpoint]) -> None:
+    def __init__(
+        self,
+        credentials: CredentialsSource,
+        build: Callable[[SlackCredentials], SlackEndpoint],
+        clock: Callable[[], float] = time.monotonic,
+        reread_interval: float = REREAD_INTERVAL_SECONDS,
+    ) -> None:
         self._credentials = credentials
         self._build = build
         self._built: tuple[SlackCredentials, SlackEndpoint] | None = None
+        self._clock = clock
+        self._reread_interval = reread_interval
+        self._reread_at: float | None = None  # never yet (monotonic time may start near 0)
 
-    def current(self) -> SlackEndpoint:
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        endpoint = self.current()
+        checked = endpoint.check(event)
+        if checked == SIGNATURE_MISMATCH and self._may_reread():
+            fresh = self._reread()
+            if fresh is not endpoint:  # a new secret: check this request again with it
+                endpoint, checked = fresh, fresh.check(event)
+        return endpoint.respond(checked, context)
+
+    def _may_reread(self) -> bool:
+        now = self._clock()
+        if self._reread_at is not None and now - self._reread_at < self._reread_interval:
+            return False
+        self._reread_at = now  # counted even if the read fails: a throttled Secrets Manager is not hammered
+        return True
+
+    def _reread(self) -> SlackEndpoint:
+        before = self._built[1] if self._built is not None else None
+        fresh = self.current(force=True)
+        # Which secret is in use is not logged, only whether it changed
+        logger.info(
+            "Slack signature did not match; signing secret re-read",
+            extra={"secret_changed": fresh is not before, "next_reread_after_seconds": self._reread_interval},
+        )
+        return fresh
+
+    def current(self, *, force: bool = False) -> SlackEndpoint:
         try:
-            credentials = self._credentials.get()  # a dictionary lookup while Powertools' cache is fresh
+            # a dictionary lookup while Powertools' cache is fresh; ``force`` goes to Secrets Manager
+            credentials = self._credentials.get(force=True) if force else self._credentials.get()
         except Exception as exc:
             if self._built is None:
                 raise
@@ -123,6 +172,6 @@ def _lambda_invoker(region: str) -> Any:
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     token = current_lambda_context.set(context)
     try:
-        return endpoint()(event, context)
+        return _endpoints().handle(event, context)
     finally:
         current_lambda_context.reset(token)

