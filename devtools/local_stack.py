@@ -59,6 +59,7 @@ def local_env(endpoint: str, slack_api_url: str) -> dict[str, str]:
         "OPSBOT_ACCOUNT_ID": ACCOUNT,
         "OPSBOT_AWS_ENDPOINT_URL": endpoint,
         "OPSBOT_RBAC": json.dumps(LOCAL_RBAC),
+        "OPSBOT_SLACK_APP_ID": "A0OPSBOT",  # devtools.slack_requests' api_app_id
         "OPSBOT_SLACK_SECRET_ID": "mycandidate-opsbot/dev/slack",
         "OPSBOT_SLACK_CHANNEL": OPS_CHANNEL,
         # Snapshots are handed to the snapshots function in this process (LocalStack.on_snapshot_job), which
@@ -130,7 +131,8 @@ class LocalBot:
             **kwargs,
         )
         self.handler = LambdaRequestHandler(app, SelfInvokingLazyRunner(logger, lambda: self.lambda_client))
-        self.endpoint = SlackEndpoint(self.handler, SIGNING_SECRET)  # what the function runs: request check, then Bolt
+        # What the function runs: the request check, then Bolt.
+        self.endpoint = SlackEndpoint(self.handler, SIGNING_SECRET, self.settings.slack_app_id)
 
     def send(self, event: dict[str, Any], run_lazy: bool = True) -> dict[str, Any]:
         response = self._handle(event)

@@ -152,6 +152,7 @@ class Settings:
     # it may only be localhost.
     secrets_extension_url: str = ""
     slack_team_id: str = ""  # the one workspace served; empty (dev only) accepts any workspace
+    slack_app_id: str = ""  # the Slack app's id (api_app_id); when set, requests naming another app are refused
     results: Results = "channel"  # see RESULTS: the team sees a change where it was made unless configured otherwise
     endpoint_override: bool = False
     slack_api_url: str = ""  # SLACK_API_URL: the offline stack's recorder; empty means Slack itself
@@ -264,6 +265,7 @@ class Settings:
             slack_secret_id=env.get("OPSBOT_SLACK_SECRET_ID", ""),
             secrets_extension_url=env.get("OPSBOT_SECRETS_EXTENSION_URL", "").strip(),
             slack_team_id=env.get("OPSBOT_SLACK_TEAM_ID", "").strip(),
+            slack_app_id=env.get("OPSBOT_SLACK_APP_ID", "").strip(),
             results=cast(Results, results),
             endpoint_override=any(v for k, v in env.items() if k.startswith("OPSBOT_AWS_ENDPOINT_URL")),
             slack_api_url=env.get("SLACK_API_URL", "").strip(),

@@ -41,6 +41,19 @@ Once = Callable[[str, Callable[[], None]], object]
 # Those must not reach the logs, whatever POWERTOOLS_LOG_LEVEL says: Bolt only gets to log warnings.
 _BOLT_LOGGER = logging.getLogger("opsbot.bolt")
 _BOLT_LOGGER.setLevel(logging.WARNING)
+
+
+class _WithholdRequestFields(logging.Filter):
+    """Bolt's "Unhandled request (…)" warning copies the request's fields (action ids, callback ids, a command
+    name, the actions and their values) into the log: keep the line, drop what came from outside."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Unhandled request"):
+            record.msg, record.args = "Unhandled request (fields withheld: untrusted input)", None
+        return True
+
+
+_BOLT_LOGGER.addFilter(_WithholdRequestFields())
 _GROUP_CACHE_SECONDS = 300
 
 

@@ -35,15 +35,16 @@ REREAD_INTERVAL_SECONDS = 30.0
 class SlackEndpoint:
     """Bolt's Lambda handler behind ``check_request``: malformed or unsigned requests never reach Bolt."""
 
-    def __init__(self, handler: LambdaRequestHandler, signing_secret: str) -> None:
+    def __init__(self, handler: LambdaRequestHandler, signing_secret: str, app_id: str = "") -> None:
         self.handler = handler
         self._verifier = SignatureVerifier(signing_secret)
+        self._app_id = app_id
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         return self.respond(self.check(event), context)
 
     def check(self, event: Any) -> dict[str, Any] | Refusal:
-        return check_request(event, self._verifier)
+        return check_request(event, self._verifier, self._app_id)
 
     def respond(self, checked: dict[str, Any] | Refusal, context: Any) -> dict[str, Any]:
         if isinstance(checked, Refusal):
@@ -124,7 +125,7 @@ def build_endpoint(
 ) -> SlackEndpoint:
     app = build_app(settings, credentials, ports=ports, once=once)
     runner = SelfInvokingLazyRunner(app.logger, partial(_lambda_invoker, settings.region))
-    return SlackEndpoint(LambdaRequestHandler(app, runner), credentials.signing_secret)
+    return SlackEndpoint(LambdaRequestHandler(app, runner), credentials.signing_secret, settings.slack_app_id)
 
 
 @lru_cache(maxsize=1)

@@ -31,9 +31,14 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # int() would also take " 1_700_000_000
 # hmac.compare_digest raises TypeError on non-ASCII text: anything but the v0 shape is simply a wrong signature
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _FORM = "application/x-www-form-urlencoded"
-_JSON = "application/json"
 _LAZY_HEADER = "x-slack-bolt-lazy-only"
-_BODIES = {400: "bad request", 401: "invalid request", 405: "method not allowed", 413: "payload too large"}
+_BODIES = {
+    400: "bad request",
+    401: "invalid request",
+    403: "forbidden",
+    405: "method not allowed",
+    413: "payload too large",
+}
 _WINDOW_SECONDS = 5 * 60  # slack_sdk's SignatureVerifier window, which is_valid applies too
 
 
@@ -55,8 +60,9 @@ class Refusal:
 SIGNATURE_MISMATCH = Refusal(401, "signature does not match")
 
 
-def check_request(event: object, verifier: SignatureVerifier) -> dict[str, Any] | Refusal:
-    """The event to hand to Bolt, or why it is refused."""
+def check_request(event: object, verifier: SignatureVerifier, app_id: str = "") -> dict[str, Any] | Refusal:
+    """The event to hand to Bolt, or why it is refused. ``app_id``: the Slack app's id (``api_app_id``); when set,
+    a request signed for this workspace but naming another app is refused."""
     if not isinstance(event, dict):
         return Refusal(400, "event is not an object")
     method = _method(event)
@@ -75,7 +81,7 @@ def check_request(event: object, verifier: SignatureVerifier) -> dict[str, Any] 
     signed = _verify(body, headers, verifier)
     if signed is not None:
         return signed
-    parsed = _parse(body, headers.get("content-type", ""))
+    parsed = _parse(body, headers.get("content-type", ""), app_id)
     if parsed is not None:
         return parsed
     return {**event, "headers": headers, "body": body, "isBase64Encoded": False}
@@ -149,29 +155,51 @@ def _verify(body: str, headers: dict[str, str], verifier: SignatureVerifier) -> 
     return None
 
 
-def _parse(body: str, content_type: str) -> Refusal | None:
-    """Refuse what Bolt's ``parse_body`` would fail on or misread: it reads any body starting with ``{`` as
-    JSON, and a form body with a ``payload`` field as that field's JSON."""
+def _parse(body: str, content_type: str, app_id: str = "") -> Refusal | None:
+    """Refuse what Bolt's ``parse_body`` would fail on or misread (it reads any body starting with ``{`` as JSON, and
+    a form body with a ``payload`` field as that field's JSON), and what Slack never sends this bot: slash commands
+    and interactions come form-encoded, with the user, the team and (clicks) a non-empty list of actions."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     if not body:
         return Refusal(400, "body is empty")
-    if media_type == _JSON:
-        return None if _json_object(body) else Refusal(400, "body is not a JSON object")
     if media_type != _FORM:
-        return Refusal(400, "content type is neither form nor JSON")
+        return Refusal(400, "content type is not form-encoded")
     if body.startswith("{"):
         return Refusal(400, "form content type over a JSON body")
     try:
         fields = dict(parse_qsl(body, keep_blank_values=True, strict_parsing=True))
     except ValueError:
         return Refusal(400, "body is not form-encoded")
-    if "payload" in fields and not _json_object(fields["payload"]):
-        return Refusal(400, "payload is not a JSON object")
+    if "payload" in fields:
+        payload = _json_object(fields["payload"])
+        if payload is None:
+            return Refusal(400, "payload is not a JSON object")
+        return _interaction(payload, app_id)
+    if "command" in fields:
+        if not (fields.get("user_id") and fields.get("team_id")):
+            return Refusal(400, "slash command without user_id or team_id")
+        if app_id and fields.get("api_app_id", app_id) != app_id:
+            return Refusal(403, "request for another Slack app")
     return None
 
 
-def _json_object(text: str) -> bool:
+def _interaction(payload: dict[str, Any], app_id: str) -> Refusal | None:
+    if app_id and payload.get("api_app_id", app_id) != app_id:
+        return Refusal(403, "request for another Slack app")
+    user = payload.get("user")
+    if payload.get("type") == "block_actions" and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        return Refusal(400, "interaction without a user")
+    actions = payload.get("actions")
+    if "actions" in payload and not (
+        isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
+    ):  # Bolt indexes actions[0]
+        return Refusal(400, "interaction actions are not a list of actions")
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
     try:
-        return isinstance(json.loads(text), dict)
+        found = json.loads(text)
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; deep nesting raises RecursionError
-        return False
+        return None
+    return found if isinstance(found, dict) else None
