@@ -216,13 +216,64 @@ def table(campaign: Campaign) -> list[str]:
     return lines
 
 
+def _pip_tool(module: str, package: str) -> bool:
+    """Install a checking tool into this virtualenv on first use (`make security` installs what it needs)."""
+    if subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0:
+        return True
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", package], capture_output=True, text=True)
+    return done.returncode == 0
+
+
 def iac_checks() -> list[str]:
-    """cfn-lint through `sam validate --lint` (checkov is reported as not run when it is not installed)."""
+    """cfn-lint (through `sam validate --lint`) and checkov over template.yaml."""
     lines = []
     sam = os.path.join(os.path.dirname(sys.executable), "sam")
     done = subprocess.run([sam, "validate", "--lint", "--region", "af-south-1"], capture_output=True, text=True)
-    lines.append(f"    sam validate --lint (cfn-lint): {'0 failures' if done.returncode == 0 else done.stdout[-500:]}")
+    verdict = "0 failures" if done.returncode == 0 else "FAILED: " + (done.stdout + done.stderr)[-500:]
+    lines.append(f"    cfn-lint (sam validate --lint): {verdict}")
+    if not _pip_tool("checkov", "checkov"):
+        lines.append("    checkov: not run — it could not be installed from the package registry")
+        return lines
+    checkov = os.path.join(os.path.dirname(sys.executable), "checkov")
+    done = subprocess.run([checkov, "-f", "template.yaml", "--framework", "cloudformation", "-o", "json", "--quiet"],
+                          capture_output=True, text=True)  # fmt: skip
+    try:
+        report = json.loads(done.stdout or "{}")
+        summary = (report[0] if isinstance(report, list) else report).get("summary", {})
+        lines.append(f"    checkov: {summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed,"
+                     f" {summary.get('skipped', 0)} skipped (with the reason in template.yaml)")  # fmt: skip
+        failed = (report[0] if isinstance(report, list) else report).get("results", {}).get("failed_checks", [])
+        lines += [f"      failed {c.get('check_id')} {c.get('resource')}: {c.get('check_name')}" for c in failed[:40]]
+    except (ValueError, AttributeError, IndexError):
+        lines.append(f"    checkov: no report ({(done.stderr or done.stdout)[-300:]!r})")
     return lines
+
+
+def supply_chain() -> list[str]:
+    """pip-audit over the layers' pinned requirements, when the vulnerability data can be reached."""
+    if not _pip_tool("pip_audit", "pip-audit"):
+        return ["    pip-audit: not run — it could not be installed from the package registry"]
+    lines = []
+    for requirements in ("layers/dependencies/requirements.txt",):
+        done = subprocess.run([sys.executable, "-m", "pip_audit", "-r", requirements, "--progress-spinner", "off"],
+                              capture_output=True, text=True, timeout=600)  # fmt: skip
+        text = (done.stdout + done.stderr).strip().splitlines()
+        if done.returncode == 0:
+            lines.append(f"    pip-audit {requirements}: no known vulnerabilities")
+        elif any("Connection" in t or "HTTPError" in t or "Max retries" in t for t in text):
+            lines.append(f"    pip-audit {requirements}: NOT CHECKED — the vulnerability data could not be reached")
+        else:
+            lines.append(f"    pip-audit {requirements}: findings:")
+            lines += [f"      {t}" for t in text[-20:]]
+    return lines
+
+
+def _pytest(*args: str, profile: str = "") -> tuple[int, str]:
+    env = {**os.environ, **({"HYPOTHESIS_PROFILE": profile} if profile else {})}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    return done.returncode, lines[-1] if lines else done.stderr[-300:]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one path only (the CI subset)")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    failures = []
     campaign = Campaign()
     for path in PATHS[:1] if args.quick else PATHS:
         run_path(path, campaign=campaign)
@@ -241,9 +293,33 @@ def main(argv: list[str] | None = None) -> int:
     survived = len(fired) - len(campaign.lost)
     print(f"    faults injected {len(fired)} / survived with nothing lost {survived}"
           f" ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    failures += ["faults"] if campaign.lost else []
+
+    from devtools.local_stack import running_stack
+    from tests.security.forged_corpus import run_corpus
+
+    with running_stack() as stack:
+        sent, accepted = run_corpus(stack)
+    print(f"\n(4) forged requests {sent} sent / {accepted} accepted (goal 0)")
+    failures += ["forged requests"] if accepted else []
+
+    code, summary = _pytest("tests/security/test_races.py")
+    effects = "0" if code == 0 else "see the failures"
+    print(f"\n(5) concurrent races (tests/security/test_races.py): {summary}; double effects: {effects}")
+    failures += ["races"] if code else []
+
+    # The full 10,000 examples per target is `make fuzz` (long); here the `ci` profile's 300 per target.
+    code, summary = _pytest("tests/fuzz", profile="ci")
+    print(f"\n(3) property-based fuzzing (tests/fuzz, 300 examples per target; `make fuzz`: 10,000): {summary}")
+    failures += ["fuzz"] if code else []
+
     print("\n(6) infrastructure checks")
     print("\n".join(iac_checks()))
-    return 1 if campaign.lost else 0
+    print("\n(8) supply chain")
+    print("\n".join(supply_chain()))
+    print(f"\n{'MISSED: ' + ', '.join(failures) if failures else 'every figure at its goal'}"
+          f" ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
