@@ -570,3 +570,11 @@ def test_the_bot_deletes_and_unpins_only_snapshots_with_its_own_prefix(template:
     for _, statement in _statements(template):
         if {"rds:DeleteDBSnapshot", "rds:RemoveTagsFromResource"} & set(_actions(statement)):
             assert _as_list(statement["Resource"]) == [{"!Sub": own}]
+
+
+def test_prod_deploys_only_in_af_south_1(template: dict[str, Any]) -> None:
+    """Residency: a CloudFormation Rules assertion refuses a prod stack in any other region."""
+    (rule,) = template["Rules"].values()
+    assert rule["RuleCondition"] == {"!Equals": [{"!Ref": "Environment"}, "prod"]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"!Equals": [{"!Ref": "AWS::Region"}, "af-south-1"]}
