@@ -39,6 +39,8 @@ class Path:
     verb: str  # the audit trail's verb for it
     run: Callable[[Any], None]  # performs the path on the stack
     state: Callable[[Any], Any]  # the AWS state the path may change, comparable
+    fresh: bool = False  # each run on a new stack (what it changes, e.g. a deployment, cannot be reset)
+    calls: Callable[[str], bool] | None = None  # which calls to fault (default: every one)
 
 
 @dataclass
@@ -96,10 +98,52 @@ def _alarm(stack: Any) -> None:
         current_lambda_context.reset(token)
 
 
+def _snapshots(stack: Any) -> int:
+    found = stack.client("rds").describe_db_snapshots(DBInstanceIdentifier="mycandidate-db")["DBSnapshots"]
+    return len([s for s in found if s["DBSnapshotIdentifier"].startswith("opsbot-")])
+
+
+def _deployment(stack: Any) -> tuple[str, int]:
+    ecs = stack.client("ecs")
+    service = ecs.describe_services(cluster="mycandidate", services=["web"])["services"][0]
+    deployments = ecs.list_service_deployments(cluster="mycandidate", service="web")["serviceDeployments"]
+    return str(service["taskDefinition"]).rsplit("/", 1)[-1], len(deployments)
+
+
+def _fresh_snapshot_then(text: str) -> Callable[[Any], None]:
+    """A deploy with the database snapshot already fresh (the snapshot wait is the snapshots path's own)."""
+    from datetime import timedelta
+
+    deploy = _slash(text)
+
+    def run(stack: Any) -> None:
+        if not getattr(stack, "_opsbot_snapshot_taken", False):
+            _slash("snapshot")(stack)
+            stack.advance(timedelta(minutes=5))
+            stack._opsbot_snapshot_taken = True
+        deploy(stack)
+
+    return run
+
+
+# The deploy's own calls (the snapshot before it is the snapshot path's): its reads of ECS, ECR and RDS, and its writes.
+DEPLOY_FAULTED = frozenset({
+    "ecs.RegisterTaskDefinition", "ecs.UpdateService", "ecs.ListServiceDeployments", "ecr.DescribeImages",
+    "rds.DescribeDBSnapshots",
+})  # fmt: skip
 PATHS = (
     Path("scale 4", "scale", _slash("scale 4"), _capacity),
     Path("scale 4 for 1h", "scale", _slash("scale 4 for 1h"), _capacity_and_actions),
     Path("alarm: CPU high → scale out", "remediate", _alarm, _capacity_and_actions),
+    Path("snapshot", "snapshot", _slash("snapshot before the debate"), _snapshots),
+    Path(
+        "deploy v1.4.3",
+        "deploy",
+        _fresh_snapshot_then("deploy v1.4.3"),
+        _deployment,
+        fresh=True,
+        calls=lambda name: name in DEPLOY_FAULTED,
+    ),
 )
 
 
@@ -119,6 +163,10 @@ def _reset(stack: Any) -> None:
         ServiceNamespace="ecs", ResourceId="service/mycandidate/web", ScalableDimension="ecs:service:DesiredCount",
         MinCapacity=2, MaxCapacity=10,
     )  # fmt: skip
+    rds = stack.client("rds")
+    for snapshot in rds.describe_db_snapshots(DBInstanceIdentifier="mycandidate-db")["DBSnapshots"]:
+        if snapshot["DBSnapshotIdentifier"].startswith("opsbot-"):
+            rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
     stack.recorder.clear()
 
 
@@ -185,28 +233,38 @@ def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, inje
 def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTTLING),
              calls: Callable[[str], bool] | None = None, campaign: Campaign | None = None) -> Campaign:  # fmt: skip
     """The path clean, then with each fault at each of its calls (``calls``: which ``service.Operation`` names to
-    fault; default every one)."""
+    fault; default the path's own choice, else every one)."""
     campaign = campaign or Campaign()
+    chosen = calls or path.calls
     with _fresh() as stack:
         _reset(stack)
         before = path.state(stack)
         with injecting(Injection()) as counted:
             path.run(stack)
         clean = path.state(stack)
-        numbers = [n for n, name in enumerate(counted.calls, start=1) if calls is None or calls(name)]
+        numbers = [n for n, name in enumerate(counted.calls, start=1) if chosen is None or chosen(name)]
         for number in numbers:
             for fault in faults:
-                _reset(stack)
-                audit_before = _sort_keys(stack)
-                with injecting(Injection(fault, number)) as injection:
-                    try:
-                        path.run(stack)
-                    except Exception as exc:  # an exception out of an entry point is a LOST outcome
-                        campaign.outcomes.append(Outcome(path.name, injection.hit, fault.name, "LOST",
-                                                         f"raised {type(exc).__name__}: {exc}"))  # fmt: skip
-                        continue
-                campaign.outcomes.append(classify(path, fault, stack, before, clean, injection, audit_before))
+                if path.fresh:
+                    with _fresh() as other:
+                        _reset(other)
+                        _one(path, fault, number, other, before, clean, campaign)
+                else:
+                    _reset(stack)
+                    _one(path, fault, number, stack, before, clean, campaign)
     return campaign
+
+
+def _one(path: Path, fault: Fault, number: int, stack: Any, before: Any, clean: Any, campaign: Campaign) -> None:
+    audit_before = _sort_keys(stack)
+    with injecting(Injection(fault, number)) as injection:
+        try:
+            path.run(stack)
+        except Exception as exc:  # an exception out of an entry point is a LOST outcome
+            campaign.outcomes.append(Outcome(path.name, injection.hit, fault.name, "LOST",
+                                             f"raised {type(exc).__name__}: {exc}"))  # fmt: skip
+            return
+    campaign.outcomes.append(classify(path, fault, stack, before, clean, injection, audit_before))
 
 
 def table(campaign: Campaign) -> list[str]:
