@@ -116,7 +116,10 @@ def execute_command(text: str, ctx: CommandContext) -> Outcome:
     spec = command.spec
     operation = _operation(ctx, spec.name, " ".join(command.args))
     if spec.name == "help":  # nothing to authorise or record
-        return spec.run(command.parsed, ctx)
+        try:
+            return spec.run(command.parsed, ctx)
+        except UsageError as exc:  # `help <unknown>`: a usage error like any other verb's
+            return Outcome(view=usage_error_view(exc))
     options = RunOptions(
         mutating=spec.mutating,
         dry_run=bool(getattr(command.parsed, "dry_run", False)),

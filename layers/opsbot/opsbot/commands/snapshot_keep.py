@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
 from opsbot.errors import UsageError
+from opsbot.logic.text import echo
 
 KEEP_USAGE = "/mycandidate snapshot keep <id>"
 UNKEEP_USAGE = "/mycandidate snapshot unkeep <id>"
@@ -30,7 +31,9 @@ def _parse(args: list[str], usage: str) -> str:
         raise UsageError(f"give exactly one snapshot identifier (see `snapshots`), got {len(args)} words", usage)
     identifier = args[0]
     if len(identifier) > MAX_IDENTIFIER or not IDENTIFIER.fullmatch(identifier):
-        raise UsageError("a snapshot identifier has letters, digits and single hyphens only", usage)
+        raise UsageError(
+            f"`{echo(identifier)}` is not a snapshot identifier (letters, digits and single hyphens only)", usage
+        )
     return identifier
 
 

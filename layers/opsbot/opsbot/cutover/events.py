@@ -23,7 +23,10 @@ class Follow:
 
 
 def is_ecs_event(event: object) -> bool:
-    return isinstance(event, dict) and event.get("source") == "aws.ecs" and event.get("detail-type") in KINDS
+    if not isinstance(event, dict) or event.get("source") != "aws.ecs":
+        return False
+    kind = event.get("detail-type")
+    return isinstance(kind, str) and kind in KINDS
 
 
 def follow(event: dict[str, object], account: str, region: str, cluster: str, service: str) -> Follow | str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsbot.errors import UsageError
+from opsbot.logic.text import echo
 
 # What DescribeTaskDefinition returns but RegisterTaskDefinition does not accept.
 READ_ONLY = frozenset({
@@ -62,7 +63,7 @@ def parse_image(text: str) -> ImageRef:
         return ImageRef(text)
     if text.startswith("sha256:"):
         raise UsageError("a digest is `sha256:` and 64 lower-case hex digits")
-    raise UsageError(f"`{text[:80]}` is not an image tag (letters, digits, `_`, `.`, `-`; at most 128) nor a digest")
+    raise UsageError(f"`{echo(text)}` is not an image tag (letters, digits, `_`, `.`, `-`; at most 128) nor a digest")
 
 
 def image_with(current: str, ref: ImageRef) -> str:

@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request import request as bolt_request
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
@@ -54,6 +56,20 @@ class _WithholdRequestFields(logging.Filter):
 
 
 _BOLT_LOGGER.addFilter(_WithholdRequestFields())
+
+
+def _parse_form_body(body: str, content_type: str | None) -> dict[str, Any]:  # noqa: ARG001 - Bolt's signature
+    """Bolt's ``parse_body`` reads any form body that merely contains the word "payload" (``/mycandidate snapshot
+    payload backup``) as an interaction and, finding no ``payload`` field, returns ``{}``: the command is lost.
+    Here the ``payload`` field decides. The request check has already refused every body that is not a form."""
+    if not body:
+        return {}
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    payload = fields.get("payload")
+    return json.loads(payload) if payload is not None else fields  # type: ignore[no-any-return]
+
+
+bolt_request.parse_body = _parse_form_body  # type: ignore[attr-defined] # what BoltRequest calls (from internals)
 _GROUP_CACHE_SECONDS = 300
 
 

@@ -7,6 +7,7 @@ escaped here, in ``text`` as well as in blocks, and every message is finished by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +38,7 @@ _COMPARISON = {
     "GreaterThanUpperThreshold": "above band",
     "LessThanLowerThreshold": "below band",
 }
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 # CloudWatch names are at most 255 characters; reasons and errors are cut well before Slack's limits.
 _NAME = 300
 _REASON = 1000
@@ -146,7 +148,8 @@ def _finished(message: dict[str, Any]) -> dict[str, Any]:
 
 def alarm_link(t: AlarmTransition) -> str:
     """The alarm in the CloudWatch console; region and name are URL-quoted, so the URL holds no ``|<> &``."""
-    region = quote(t.region or "af-south-1", safe="")
+    # A region that is not one (from a forged or malformed delivery) is not put in a URL: the bot's own region.
+    region = t.region if t.region and _REGION.fullmatch(t.region) else "af-south-1"
     return (
         f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
         f"#alarmsV2:alarm/{quote(t.alarm_name, safe='')}"
