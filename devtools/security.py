@@ -41,6 +41,8 @@ class Path:
     state: Callable[[Any], Any]  # the AWS state the path may change, comparable
     fresh: bool = False  # each run on a new stack (what it changes, e.g. a deployment, cannot be reset)
     calls: Callable[[str], bool] | None = None  # which calls to fault (default: every one)
+    setup: Callable[[Any], None] | None = None  # before each run, outside the injection (e.g. a fresh snapshot)
+    asynchronous: bool = False  # an async entry point: raising means Lambda retries it, then the DLQ keeps it
 
 
 @dataclass
@@ -110,23 +112,15 @@ def _deployment(stack: Any) -> tuple[str, int]:
     return str(service["taskDefinition"]).rsplit("/", 1)[-1], len(deployments)
 
 
-def _fresh_snapshot_then(text: str) -> Callable[[Any], None]:
-    """A deploy with the database snapshot already fresh (the snapshot wait is the snapshots path's own)."""
+def _snapshot_taken(stack: Any) -> None:
+    """A database snapshot younger than the deploy's limit (the snapshot's own path is faulted on its own)."""
     from datetime import timedelta
 
-    deploy = _slash(text)
-
-    def run(stack: Any) -> None:
-        if not getattr(stack, "_opsbot_snapshot_taken", False):
-            _slash("snapshot")(stack)
-            stack.advance(timedelta(minutes=5))
-            stack._opsbot_snapshot_taken = True
-        deploy(stack)
-
-    return run
+    _slash("snapshot")(stack)
+    stack.advance(timedelta(minutes=5))
 
 
-# The deploy's own calls (the snapshot before it is the snapshot path's): its reads of ECS, ECR and RDS, and its writes.
+# The deploy's own calls: its reads of ECS, ECR and RDS (the snapshot it finds fresh), and its writes.
 DEPLOY_FAULTED = frozenset({
     "ecs.RegisterTaskDefinition", "ecs.UpdateService", "ecs.ListServiceDeployments", "ecr.DescribeImages",
     "rds.DescribeDBSnapshots",
@@ -134,15 +128,16 @@ DEPLOY_FAULTED = frozenset({
 PATHS = (
     Path("scale 4", "scale", _slash("scale 4"), _capacity),
     Path("scale 4 for 1h", "scale", _slash("scale 4 for 1h"), _capacity_and_actions),
-    Path("alarm: CPU high → scale out", "remediate", _alarm, _capacity_and_actions),
+    Path("alarm: CPU high → scale out", "remediate", _alarm, _capacity_and_actions, asynchronous=True),
     Path("snapshot", "snapshot", _slash("snapshot before the debate"), _snapshots),
     Path(
         "deploy v1.4.3",
         "deploy",
-        _fresh_snapshot_then("deploy v1.4.3"),
+        _slash("deploy v1.4.3"),
         _deployment,
         fresh=True,
         calls=lambda name: name in DEPLOY_FAULTED,
+        setup=_snapshot_taken,
     ),
 )
 
@@ -238,6 +233,8 @@ def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTT
     chosen = calls or path.calls
     with _fresh() as stack:
         _reset(stack)
+        if path.setup is not None:
+            path.setup(stack)
         before = path.state(stack)
         with injecting(Injection()) as counted:
             path.run(stack)
@@ -256,13 +253,18 @@ def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTT
 
 
 def _one(path: Path, fault: Fault, number: int, stack: Any, before: Any, clean: Any, campaign: Campaign) -> None:
+    if path.setup is not None:
+        path.setup(stack)
     audit_before = _sort_keys(stack)
     with injecting(Injection(fault, number)) as injection:
         try:
             path.run(stack)
-        except Exception as exc:  # an exception out of an entry point is a LOST outcome
-            campaign.outcomes.append(Outcome(path.name, injection.hit, fault.name, "LOST",
-                                             f"raised {type(exc).__name__}: {exc}"))  # fmt: skip
+        except Exception as exc:  # out of a synchronous entry point: LOST; out of an async one: redelivered
+            verdict = "LOST"
+            if path.asynchronous and path.state(stack) == before and not _locks(stack):
+                verdict = "redelivered"
+            detail = "" if verdict != "LOST" else f"raised {type(exc).__name__}: {exc}"
+            campaign.outcomes.append(Outcome(path.name, injection.hit, fault.name, verdict, detail))
             return
     campaign.outcomes.append(classify(path, fault, stack, before, clean, injection, audit_before))
 

@@ -7,11 +7,21 @@ from contextvars import ContextVar
 from typing import Any
 
 from opsbot.config import Settings
+from opsbot.errors import AwsOperationError
 
 # The Lambda context of the invocation being handled, so in-progress records expire with the invocation.
 current_lambda_context: ContextVar[Any] = ContextVar("current_lambda_context", default=None)
 
 Once = Callable[[str, Callable[[], Any]], tuple[bool, Any]]
+
+
+def _aws_code(exc: BaseException) -> str:
+    """The AWS error code behind a Powertools persistence error (it wraps botocore's ClientError)."""
+    for cause in (exc.__cause__, *getattr(exc, "args", ())):
+        code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
+        if code:
+            return str(code)
+    return type(exc.__cause__ or exc).__name__
 
 
 def exactly_once(settings: Settings, *, local_cache: bool = False) -> Once:
@@ -26,7 +36,10 @@ def exactly_once(settings: Settings, *, local_cache: bool = False) -> Once:
         IdempotencyConfig,
         idempotent_function,
     )
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+    )
 
     from opsbot.aws.clients import client
     from opsbot.observability import logger
@@ -57,6 +70,13 @@ def exactly_once(settings: Settings, *, local_cache: bool = False) -> Once:
         except IdempotencyAlreadyInProgressError:
             logger.info("duplicate delivery while the first is still running; skipped", extra={"key": key})
             return False, None
+        except IdempotencyPersistenceLayerError as exc:
+            code = _aws_code(exc)
+            if ran:  # done; only its completion record is missing (the in-progress one expires with the Lambda)
+                logger.warning("exactly-once record not completed", extra={"key": key, "error": code})
+                return True, None
+            raise AwsOperationError("PutItem (exactly-once record)", code, "the exactly-once record could not be "
+                                    "written, so nothing was run; try again in a minute") from exc  # fmt: skip
         return ran, result
 
     return once

@@ -10,6 +10,7 @@ from opsbot.aws.errors import aws_call
 from opsbot.cutover.plan import ImageRef
 from opsbot.cutover.preflight import ImageFacts
 from opsbot.errors import AwsOperationError
+from opsbot.observability import logger
 
 _ECR = re.compile(r"(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[^:@]+)")
 
@@ -101,4 +102,10 @@ class Deployments:
                 deploymentConfiguration=deployment_configuration,
             )["service"]  # fmt: skip
         started = str(service.get("currentServiceDeployment", "") or "")
-        return started or (self.in_progress() or "")  # an older ECS answer without the field: ask for it
+        if started:
+            return started
+        try:  # an older ECS answer without the field: ask for it — the deployment has started either way
+            return self.in_progress() or ""
+        except AwsOperationError as exc:
+            logger.warning("started deployment's ARN not read", extra={"error": exc.code})
+            return ""

@@ -30,9 +30,10 @@ from slack_sdk.errors import SlackClientError
 from opsbot.commands.base import Actor, CommandContext, Outcome, Ports, new_audit_key
 from opsbot.commands.dispatch import ACTIONS, execute_action, execute_command, parse_command, usage_error_view
 from opsbot.config import Settings
-from opsbot.errors import UsageError
+from opsbot.errors import AwsOperationError, UsageError
 from opsbot.logic.rbac import resolve_role
 from opsbot.observability import logger
+from opsbot.operations.model import ErrorView
 from opsbot.slack import views
 from opsbot.slack.blocks import code as inline_code
 from opsbot.slack.credentials import SlackCredentials
@@ -235,6 +236,9 @@ class _Listeners:
     def _guarded(self, key: str, work: Callable[[], None], respond: Respond) -> None:
         try:
             self._once(key, work)
+        except AwsOperationError as exc:  # the exactly-once record could not be written: nothing ran, say why
+            logger.warning("lazy listener not run", extra={"error": exc.code})
+            respond(**views.render(Outcome(view=ErrorView(kind="failed", message=str(exc)))))
         except Exception:  # the user must hear about it; the audit trail already holds the pending attempt
             reference = uuid.uuid4().hex[:12]
             logger.exception("lazy listener failed", extra={"reference": reference})

@@ -31,6 +31,9 @@ def deploy(view: Any) -> tuple[str, list[Block]]:
         body.append(
             bk.context(f"Service deployment {code(view.deployment, 200)} · snapshot {code(view.snapshot, 120)}")
         )
+    elif view.task_definition:  # started, but its ARN could not be read back: `cutover` shows it
+        body.append(bk.context(f"Started; its service deployment ARN could not be read — `/mycandidate cutover` shows"
+                               f" it · snapshot {code(view.snapshot, 120)}"))  # fmt: skip
     if view.approval:
         when = f"{view.approval_expires:%Y-%m-%d %H:%M} UTC" if view.approval_expires else "its timeout"
         body += _question(
