@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -15,7 +13,7 @@ from hypothesis import strategies as st
 from opsbot.logic.text import echo
 from opsbot.slack.blocks import _texts, violations
 from tests.fakes import World
-from tests.snapshot_fakes import NOW, FakeRds, ours
+from tests.snapshot_fakes import NOW
 
 __all__ = ["NOW", "assert_message_ok", "json_values", "names", "token", "tokens", "world"]
 
@@ -80,20 +78,9 @@ json_values = st.recursive(
 def world() -> World:
     """Every port a command may use, as fakes: capacity, calendar, snapshots, a deployment waiting at its gate."""
     from tests.unit.test_cutover_commands import GatedDeployments
+    from tests.unit.test_deploy_command import deploy_world
 
-    scene = World()
-    scene.settings = replace(
-        scene.settings,
-        cutover_hook_arn="arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-cutover-hooks",
-        cutover_hook_role_arn="arn:aws:iam::123456789012:role/mycandidate-opsbot-CutoverHookInvokeRole",
-    )
-    scene.rds = FakeRds()
-    scene.rds.add(ours("opsbot-mycandidate-db-nightly-1", timedelta(hours=2)))
-    scene.deployments = GatedDeployments()
-    scene.readiness.alarms = [
-        (f"mycandidate-{s}", "OK") for s in ("alb-5xx", "alb-unhealthy-hosts", "alb-response-time")
-    ]
-    return scene
+    return deploy_world(GatedDeployments())
 
 
 def names(token_: str, message: str, limit: int = 40) -> bool:

@@ -54,8 +54,8 @@ class FakeDeployments:
         return "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/abc"
 
 
-@pytest.fixture
-def world() -> World:
+def deploy_world(deployments: Any = None) -> World:
+    """A world a deploy can run in: the hook configured, a fresh snapshot, the rollback alarms OK."""
     world = World()
     world.settings = replace(
         world.settings,
@@ -64,11 +64,16 @@ def world() -> World:
     )
     world.rds = FakeRds()
     world.rds.add(ours("opsbot-mycandidate-db-nightly-1", timedelta(hours=2)))
-    world.deployments = FakeDeployments()
+    world.deployments = deployments if deployments is not None else FakeDeployments()
     world.readiness.alarms = [
         (f"mycandidate-{s}", "OK") for s in ("alb-5xx", "alb-unhealthy-hosts", "alb-response-time")
     ]
     return world
+
+
+@pytest.fixture
+def world() -> World:
+    return deploy_world()
 
 
 def _deploy(world: World, text: str, user: str = "U0OPS") -> Any:
