@@ -215,6 +215,9 @@ def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, inje
         outcome.detail = f"lock held: {locks}"
     elif state == clean and not failed:
         outcome.verdict = "retried" if fault.transient else "absorbed"
+    elif state == clean and audited:
+        # The change is done; what failed after it (the Slack report without a token) is in the audit trail.
+        outcome.verdict = "done, report audited"
     elif state == before and told and (audited or "audit trail is unavailable" in said):
         # An audit write that fails cannot audit itself: the person is told nothing changed instead.
         outcome.verdict = "reported"
