@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 from typing import Any
 
 from devtools.faults import FAULTS, PERSISTENT_THROTTLING, Fault, Injection, injecting
@@ -279,12 +280,23 @@ def table(campaign: Campaign) -> list[str]:
     return lines
 
 
-def _pip_tool(module: str, package: str) -> bool:
-    """Install a checking tool into this virtualenv on first use (`make security` installs what it needs)."""
-    if subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0:
-        return True
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", package], capture_output=True, text=True)
-    return done.returncode == 0
+# The checking tools live in a virtualenv of their own: checkov pins an old boto3, which installed beside the bot's
+# would downgrade the SDK the tests and the layer are built against.
+TOOLS = FilePath(__file__).resolve().parents[1] / ".venv-tools"
+
+
+def _tool(executable: str, package: str) -> str | None:
+    """The tool's path in ``.venv-tools``, installed there on first use (`make security` installs what it needs);
+    None when it cannot be installed."""
+    found = TOOLS / "bin" / executable
+    if found.exists():
+        return str(found)
+    python = TOOLS / "bin" / "python"
+    if not python.exists() and subprocess.run([sys.executable, "-m", "venv", str(TOOLS)]).returncode != 0:
+        return None
+    done = subprocess.run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "--quiet", package],
+                          capture_output=True, text=True)  # fmt: skip
+    return str(found) if done.returncode == 0 and found.exists() else None
 
 
 def iac_checks() -> list[str]:
@@ -294,10 +306,10 @@ def iac_checks() -> list[str]:
     done = subprocess.run([sam, "validate", "--lint", "--region", "af-south-1"], capture_output=True, text=True)
     verdict = "0 failures" if done.returncode == 0 else "FAILED: " + (done.stdout + done.stderr)[-500:]
     lines.append(f"    cfn-lint (sam validate --lint): {verdict}")
-    if not _pip_tool("checkov", "checkov"):
+    checkov = _tool("checkov", "checkov")
+    if checkov is None:
         lines.append("    checkov: not run — it could not be installed from the package registry")
         return lines
-    checkov = os.path.join(os.path.dirname(sys.executable), "checkov")
     done = subprocess.run([checkov, "-f", "template.yaml", "--framework", "cloudformation", "-o", "json", "--quiet"],
                           capture_output=True, text=True)  # fmt: skip
     try:
@@ -314,11 +326,12 @@ def iac_checks() -> list[str]:
 
 def supply_chain() -> list[str]:
     """pip-audit over the layers' pinned requirements, when the vulnerability data can be reached."""
-    if not _pip_tool("pip_audit", "pip-audit"):
+    pip_audit = _tool("pip-audit", "pip-audit")
+    if pip_audit is None:
         return ["    pip-audit: not run — it could not be installed from the package registry"]
     lines = []
     for requirements in ("layers/dependencies/requirements.txt",):
-        done = subprocess.run([sys.executable, "-m", "pip_audit", "-r", requirements, "--progress-spinner", "off"],
+        done = subprocess.run([pip_audit, "-r", requirements, "--progress-spinner", "off"],
                               capture_output=True, text=True, timeout=600)  # fmt: skip
         text = (done.stdout + done.stderr).strip().splitlines()
         if done.returncode == 0:
