@@ -230,9 +230,10 @@ def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, inje
 
 
 def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTTLING),
-             calls: Callable[[str], bool] | None = None, campaign: Campaign | None = None) -> Campaign:  # fmt: skip
+             calls: Callable[[str], bool] | None = None, campaign: Campaign | None = None,
+             numbers: set[int] | None = None) -> Campaign:  # fmt: skip
     """The path clean, then with each fault at each of its calls (``calls``: which ``service.Operation`` names to
-    fault; default the path's own choice, else every one)."""
+    fault, default the path's own choice, else every one; ``numbers``: only these calls, counted from 1)."""
     campaign = campaign or Campaign()
     chosen = calls or path.calls
     with _fresh() as stack:
@@ -243,8 +244,11 @@ def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTT
         with injecting(Injection()) as counted:
             path.run(stack)
         clean = path.state(stack)
-        numbers = [n for n, name in enumerate(counted.calls, start=1) if chosen is None or chosen(name)]
-        for number in numbers:
+        faulted = [
+            n for n, name in enumerate(counted.calls, start=1)
+            if (chosen is None or chosen(name)) and (numbers is None or n in numbers)
+        ]  # fmt: skip
+        for number in faulted:
             for fault in faults:
                 if path.fresh:
                     with _fresh() as other:

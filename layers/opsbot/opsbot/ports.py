@@ -63,7 +63,7 @@ class AuditEntry:
     channel: str
     verb: str
     arguments: str
-    decision: str  # allowed | refused | invalid | dry-run | awaiting-confirmation | cancelled
+    decision: str  # allowed | refused | invalid | dry-run | awaiting-confirmation | cancelled | not-run
     result: str  # ok | failed | refused | noop | pending
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)

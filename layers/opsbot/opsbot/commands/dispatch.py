@@ -21,7 +21,7 @@ from opsbot.commands.base import (
     lock_resource,
 )
 from opsbot.config import Role
-from opsbot.errors import UsageError
+from opsbot.errors import AwsOperationError, UsageError
 from opsbot.logic.text import echo
 
 if TYPE_CHECKING:
@@ -203,6 +203,22 @@ def execute_action(action_id: str, value: str, ctx: CommandContext) -> Outcome:
         return _runner(ctx).record(operation, refusal)
     options = RunOptions(lock=ctx.settings.service_key if spec.locks else None)
     return _runner(ctx).run(operation, lambda: spec.run(parsed, ctx), role=spec.role, options=options)
+
+
+def record_not_run(ctx: CommandContext, command_text: str | None, action: tuple[str, str] | None,
+                   error: AwsOperationError) -> Outcome:  # fmt: skip
+    """The exactly-once record could not be written, so nothing ran: the attempt still gets its outcome record, as
+    failed with the AWS code, and the person is told that nothing was run or changed."""
+    if action is not None:
+        action_id, value = action
+        spec = ACTIONS.get(action_id)
+        verb, arguments = (spec.verb if spec else "button"), f"{action_id} {echo(value, 120)}"
+    else:
+        words = (command_text or "").split()
+        verb, arguments = (words or ["help"])[0].lower()[:40], " ".join(words[1:])
+    view = ErrorView(kind="failed", message=str(error))
+    audit = AuditOutcome("not-run", "failed", error=f"{error.code}: {error.reason}")
+    return _runner(ctx).record(_operation(ctx, verb, arguments), Outcome(view=view, audit=audit))
 
 
 def _operation(ctx: CommandContext, verb: str, arguments: str) -> Operation:

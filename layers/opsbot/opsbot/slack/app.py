@@ -28,7 +28,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from opsbot.commands.base import Actor, CommandContext, Outcome, Ports, new_audit_key
-from opsbot.commands.dispatch import ACTIONS, execute_action, execute_command, parse_command, usage_error_view
+from opsbot.commands.dispatch import (
+    ACTIONS,
+    execute_action,
+    execute_command,
+    parse_command,
+    record_not_run,
+    usage_error_view,
+)
 from opsbot.config import Settings
 from opsbot.errors import AwsOperationError, UsageError
 from opsbot.logic.rbac import resolve_role
@@ -177,7 +184,11 @@ class _Listeners:
             if not already_told:  # usage errors were answered in the ack
                 self._deliver(outcome, channel, respond, client, clicked_ephemeral=None, succeeded=True)
 
-        self._guarded(key, work, respond)
+        def not_run(error: AwsOperationError) -> Outcome:
+            context = self._context(body["user_id"], body.get("channel_id", ""), key, client)
+            return record_not_run(context, text, None, error)
+
+        self._guarded(key, work, not_run, respond)
 
     def run_action(self, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         action = body["actions"][0]
@@ -195,7 +206,11 @@ class _Listeners:
             ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
             self._deliver(outcome, channel, respond, client, clicked_ephemeral=ephemeral, succeeded=succeeded)
 
-        self._guarded(key, work, respond)
+        def not_run(error: AwsOperationError) -> Outcome:
+            context = self._context(body["user"]["id"], (body.get("channel") or {}).get("id", ""), key, client)
+            return record_not_run(context, None, (action_id, value), error)
+
+        self._guarded(key, work, not_run, respond)
 
     def _deliver(
         self,
@@ -233,12 +248,20 @@ class _Listeners:
             return
         respond(**message, replace_original=_replacing(clicked_ephemeral, succeeded))
 
-    def _guarded(self, key: str, work: Callable[[], None], respond: Respond) -> None:
+    def _guarded(
+        self, key: str, work: Callable[[], None], not_run: Callable[[AwsOperationError], Outcome], respond: Respond
+    ) -> None:
         try:
             self._once(key, work)
         except AwsOperationError as exc:  # the exactly-once record could not be written: nothing ran, say why
             logger.warning("lazy listener not run", extra={"error": exc.code})
-            respond(**views.render(Outcome(view=ErrorView(kind="failed", message=str(exc)))))
+            try:
+                outcome = not_run(exc)  # audited as failed, with the AWS code
+            except Exception:  # resolving the role or reaching the trail failed too: say so, still nothing ran
+                logger.exception("failed attempt not audited")
+                warning = "the audit trail is unavailable, so this attempt is not recorded"
+                outcome = Outcome(view=ErrorView(kind="failed", message=str(exc)), warning=warning)
+            respond(**views.render(outcome))
         except Exception:  # the user must hear about it; the audit trail already holds the pending attempt
             reference = uuid.uuid4().hex[:12]
             logger.exception("lazy listener failed", extra={"reference": reference})
