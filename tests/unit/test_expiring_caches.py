@@ -240,3 +240,27 @@ def test_a_failed_refresh_of_the_secret_keeps_the_slack_endpoint_serving() -> No
     # Then Slack's requests are still served with the secret in use
     assert endpoints.current()(_signed("current-secret"), None)["statusCode"] == 200
     assert bolt.handled == 2
+
+
+class DeniedSecretsStore(SecretsStore):
+    """Secrets Manager refusing the read, as botocore raises it (Powertools wraps it in GetParameterError)."""
+
+    def _get(self, name: str, **sdk_options: Any) -> str:
+        from botocore.exceptions import ClientError
+
+        self.reads += 1
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "GetSecretValue")
+
+
+def test_a_lost_report_for_an_unreadable_token_names_the_aws_code_in_the_audit_trail() -> None:
+    # Given the bot token's secret refused by IAM
+    source = _source(DeniedSecretsStore(None))
+    notifier = SlackIncidentNotifier(TokenClient(), "C0OPS", token=lambda: source.get().bot_token)  # type: ignore[arg-type]
+    bench = Bench(notifier=notifier)  # type: ignore[arg-type]
+    # When the CPU alarm fires
+    decision = bench.handle(transition())
+    # Then the minimum was raised, and the audit trail says why the incident was lost, with AWS's code
+    assert isinstance(decision, Decision)
+    assert decision.acted
+    (lost,) = [e for e in bench.world.audit() if e.verb == "notify"]
+    assert lost.error.endswith("could not be posted in Slack: credentials_unavailable (AccessDeniedException)")

@@ -133,3 +133,19 @@ def test_a_recovery_slack_would_not_take_is_audited_and_the_incident_stays_open_
     assert "could not be updated with its recovery" in lost.error
     assert lost.error.endswith(": channel_not_found")
     assert ALARM in bench.world.remediation.incidents
+
+
+def test_an_unreadable_incident_record_still_posts_the_incident(bench: Bench) -> None:
+    # Given the incident records cannot be read (DynamoDB refuses)
+    from opsbot.errors import AwsOperationError
+
+    def refused(alarm: str) -> Any:
+        raise AwsOperationError("GetItem (incident)", "AccessDeniedException", "not allowed")
+
+    bench.world.remediation.get_incident = refused  # type: ignore[method-assign]
+    # When the CPU alarm fires
+    decision = bench.handle(transition())
+    # Then the minimum was raised and the channel is still told, in a message of its own
+    assert isinstance(decision, Decision)
+    assert decision.acted
+    assert len(bench.notifier.posts) == 1

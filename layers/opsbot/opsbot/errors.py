@@ -56,3 +56,22 @@ class ActionFailed(OpsbotError):
 
 class AuditRecordExists(OpsbotError):
     """A record with this key is already in the audit trail; it is never overwritten."""
+
+
+def aws_error_code(exc: BaseException) -> str | None:
+    """The AWS error code somewhere behind ``exc`` (botocore's ClientError, wrapped by Powertools or by us), if any."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # wrappers are shallow; a cycle must not loop
+        if seen is None:
+            return None
+        if isinstance(seen, AwsOperationError):
+            return seen.code
+        code = getattr(seen, "response", {}).get("Error", {}).get("Code") if hasattr(seen, "response") else None
+        if code:
+            return str(code)
+        for arg in getattr(seen, "args", ()):
+            code = getattr(arg, "response", {}).get("Error", {}).get("Code") if hasattr(arg, "response") else None
+            if code:
+                return str(code)
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from opsbot.config import Settings
-from opsbot.errors import AwsOperationError
+from opsbot.errors import AwsOperationError, aws_error_code
 
 # The Lambda context of the invocation being handled, so in-progress records expire with the invocation.
 current_lambda_context: ContextVar[Any] = ContextVar("current_lambda_context", default=None)
@@ -17,11 +17,7 @@ Once = Callable[[str, Callable[[], Any]], tuple[bool, Any]]
 
 def _aws_code(exc: BaseException) -> str:
     """The AWS error code behind a Powertools persistence error (it wraps botocore's ClientError)."""
-    for cause in (exc.__cause__, *getattr(exc, "args", ())):
-        code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
-        if code:
-            return str(code)
-    return type(exc.__cause__ or exc).__name__
+    return aws_error_code(exc) or type(exc.__cause__ or exc).__name__
 
 
 def exactly_once(settings: Settings, *, local_cache: bool = False) -> Once:

@@ -12,7 +12,7 @@ from typing import Any
 from opsbot.alarms.model import AlarmTransition, Decision
 from opsbot.commands.base import new_audit_key
 from opsbot.config import Settings
-from opsbot.errors import OpsbotError
+from opsbot.errors import OpsbotError, aws_error_code
 from opsbot.observability import logger
 from opsbot.ports import (
     AuditEntry,
@@ -53,7 +53,14 @@ class IncidentReporter:
         if notifier is None or decision.silenced or decision.reason.startswith("muted"):
             return
         t = decision.transition
-        existing = self._state.get_incident(t.alarm_name)
+        try:
+            existing = self._state.get_incident(t.alarm_name)
+        except OpsbotError as exc:
+            # Which message shows this episode cannot be read: a second message is better than none, and the
+            # action taken must reach the channel (raising would only redeliver a remediation already done).
+            logger.warning("open incident not readable; posting a new message", extra={"alarm": t.alarm_name,
+                           "code": getattr(exc, "code", type(exc).__name__)})  # fmt: skip
+            existing = None
         summary = decision.reason if not decision.error else f"{decision.action} failed"
         try:
             if existing is not None:
@@ -98,6 +105,8 @@ class IncidentReporter:
         """A Slack report that did not arrive (after the client's retries) is recorded, so nobody believes the
         channel saw it. The error code only: never the message or the response."""
         code = exc.code if isinstance(exc, IncidentDeliveryError) else type(exc).__name__
+        cause = aws_error_code(exc.__cause__) if exc.__cause__ is not None else None
+        code += f" ({cause})" if cause else ""  # e.g. why the bot token's secret could not be read
         logger.error("incident not delivered to Slack", extra={"alarm": t.alarm_name, "what": what, "code": code})
         entry = AuditEntry(
             key=transition_audit_key(t, self._clock(), "slack"),
