@@ -7,7 +7,7 @@ ENV ?= staging
 export SAM_CLI_TELEMETRY := 0
 export POWERTOOLS_TRACE_DISABLED := true
 
-.PHONY: setup demo local test unit integration e2e lint format build bench deploy clean fuzz security
+.PHONY: setup demo local test unit integration e2e lint format build bench deploy clean fuzz security lock
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -56,6 +56,13 @@ bench: setup ## ack latency, storm, layer sizes, Lambda-like cold start and memo
 
 deploy: build ## sam deploy --config-env $(ENV) (needs AWS credentials)
 	$(VENV)/bin/sam deploy --config-env $(ENV)
+
+lock: ## regenerate layers/dependencies/requirements.txt (all pins, hashed) from requirements.in; LOCK_ARGS=--upgrade
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && python3 -m venv "$$tmp" && \
+		"$$tmp/bin/pip" install --quiet --disable-pip-version-check pip-tools==7.7.0 && \
+		cd layers/dependencies && CUSTOM_COMPILE_COMMAND="make lock  (edit requirements.in, not this file)" \
+		"$$tmp/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS) --output-file requirements.txt requirements.in
 
 clean:
 	rm -rf .aws-sam $(VENV) .pytest_cache .mypy_cache .ruff_cache
