@@ -338,7 +338,13 @@ def supply_chain() -> list[str]:
         done = subprocess.run([pip_audit, "-r", requirements, "--progress-spinner", "off"],
                               capture_output=True, text=True, timeout=600)  # fmt: skip
         text = (done.stdout + done.stderr).strip().splitlines()
-        if done.returncode == 0:
+        # pip-audit exits 0 when it could look nothing up (PyPI's JSON API unreachable): each package "could not be
+        # audited". That is not a clean result.
+        skipped = [t for t in text if "could not be audited" in t or "not found on PyPI" in t]
+        if skipped:
+            lines.append(f"    pip-audit {requirements}: NOT CHECKED — {len(skipped)} packages could not be looked up"
+                         " (the vulnerability data is unreachable from here)")  # fmt: skip
+        elif done.returncode == 0:
             lines.append(f"    pip-audit {requirements}: no known vulnerabilities")
         elif any("Connection" in t or "HTTPError" in t or "Max retries" in t for t in text):
             lines.append(f"    pip-audit {requirements}: NOT CHECKED — the vulnerability data could not be reached")

@@ -45,7 +45,7 @@ fi
 
 if [ -z "$compiled_by" ]; then
     say "no python3.13 found (not on PATH, no docker image ${IMAGES[*]}): $dir ships NO bytecode, so every cold"
-    say "start compiles it; run scripts/e2e/prepare.sh (make e2e does) to build the python3.13 image, then `sam build --no-cached`"
+    say "start compiles it; run scripts/e2e/prepare.sh (make e2e does) to build the python3.13 image, then \`sam build --no-cached\`"
     exit 0
 fi
 say "$(count_pyc) modules compiled to python3.13 bytecode with $compiled_by"
