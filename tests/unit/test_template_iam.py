@@ -391,7 +391,7 @@ def test_the_sample_watch_event_is_what_scheduler_delivers(template: dict[str, A
     datetime.strptime(sample["scheduled_at"], "%Y-%m-%dT%H:%M:%SZ")  # Scheduler's format, e.g. 2022-03-22T18:59:43Z
 
 
-def test_the_watch_schedule_role_invokes_the_alarm_function_only(template: dict[str, Any]) -> None:
+def test_the_watch_schedule_role_invokes_the_alarm_function_and_dead_letters_only(template: dict[str, Any]) -> None:
     role = template["Resources"]["WatchScheduleRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
@@ -411,7 +411,13 @@ def test_the_watch_schedule_role_invokes_the_alarm_function_only(template: dict[
             "Effect": "Allow",
             "Action": "lambda:InvokeFunction",
             "Resource": {"!GetAtt": "AlarmRemediationFunction.Arn"},
-        }
+        },
+        {  # the schedule's DeadLetterConfig: Scheduler sends an undeliverable run with this role
+            "Sid": "DeadLetters",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"!GetAtt": "AlarmDeadLetterQueue.Arn"},
+        },
     ]
     assert "ManagedPolicyArns" not in role
 
