@@ -48,6 +48,11 @@ FAULTS: Final = (
 PERSISTENT_THROTTLING: Final = Fault("throttling-persistent", 400, "ThrottlingException", transient=False)
 
 
+class LambdaStopped(BaseException):
+    """The invocation stopped (a timeout, out of memory): a BaseException, so the bot's ``except Exception`` handlers
+    do not see it, and every later AWS call of the invocation fails with it too — a dead process calls nothing."""
+
+
 class _Raw:
     """What AWSResponse reads the body from."""
 
@@ -84,6 +89,8 @@ class Injection:
     at: int = 0
     calls: list[str] = field(default_factory=list)
     injected: int = 0  # HTTP attempts answered with the fault
+    stop_after: int = 0  # the invocation stops once this call (1-based) has returned: ``LambdaStopped``
+    stopped: bool = False
     _local: threading.local = field(default_factory=threading.local)
 
     @property
@@ -103,6 +110,8 @@ def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, 
     injection = _ACTIVE[-1] if _ACTIVE else None
     if injection is None or self not in _BOT_CLIENTS:
         return _ORIGINAL["call"](self, operation_name, api_params)
+    if injection.stopped:
+        raise LambdaStopped(f"{operation_name} after the stop")
     service = self.meta.service_model.service_name
     with _GUARD:
         injection.calls.append(f"{service}.{operation_name}")
@@ -110,9 +119,13 @@ def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, 
     previous = getattr(injection._local, "call", None)
     injection._local.call = (number, getattr(self.meta.service_model, "resolved_protocol", "json"), 0)
     try:
-        return _ORIGINAL["call"](self, operation_name, api_params)
+        result = _ORIGINAL["call"](self, operation_name, api_params)
     finally:
         injection._local.call = previous
+    if number == injection.stop_after:
+        injection.stopped = True
+        raise LambdaStopped(f"stopped after {service}.{operation_name}")
+    return result
 
 
 def _send(self: Endpoint, request: Any) -> Any:

@@ -84,21 +84,27 @@ def _slash(text: str) -> Callable[[Any], None]:
     return run
 
 
-def _alarm(stack: Any) -> None:
-    from devtools.events import load_event
-    from devtools.lambda_context import FakeLambdaContext
-    from opsbot import dependencies
-    from opsbot.alarms.entry import process
-    from opsbot.idempotency import current_lambda_context, exactly_once
+def alarm_delivery(timeout_seconds: float = 30.0) -> Callable[[Any], None]:
+    """The CPU alarm's EventBridge event, delivered to the alarm function's handling with a Lambda context of
+    ``timeout_seconds`` (Powertools' in-progress record expires with it)."""
 
-    remediator = dependencies.build_remediator(stack.settings)
-    token = current_lambda_context.set(FakeLambdaContext(function_name="mycandidate-opsbot-alarm-remediation"))
-    try:
-        process(
-            load_event("alarm_eventbridge_cpu_high.json"), remediator, exactly_once(stack.settings, local_cache=True)
-        )
-    finally:
-        current_lambda_context.reset(token)
+    def run(stack: Any) -> None:
+        from devtools.events import load_event
+        from devtools.lambda_context import FakeLambdaContext
+        from opsbot import dependencies
+        from opsbot.alarms.entry import process
+        from opsbot.idempotency import current_lambda_context, exactly_once
+
+        remediator = dependencies.build_remediator(stack.settings)
+        context = FakeLambdaContext(function_name="mycandidate-opsbot-alarm-remediation", timeout_seconds=timeout_seconds)
+        token = current_lambda_context.set(context)
+        try:
+            event = load_event("alarm_eventbridge_cpu_high.json")
+            process(event, remediator, exactly_once(stack.settings, local_cache=True))
+        finally:
+            current_lambda_context.reset(token)
+
+    return run
 
 
 def _snapshots(stack: Any) -> int:
@@ -129,7 +135,7 @@ DEPLOY_FAULTED = frozenset({
 PATHS = (
     Path("scale 4", "scale", _slash("scale 4"), _capacity),
     Path("scale 4 for 1h", "scale", _slash("scale 4 for 1h"), _capacity_and_actions),
-    Path("alarm: CPU high → scale out", "remediate", _alarm, _capacity_and_actions, asynchronous=True),
+    Path("alarm: CPU high → scale out", "remediate", alarm_delivery(), _capacity_and_actions, asynchronous=True),
     Path("snapshot", "snapshot", _slash("snapshot before the debate"), _snapshots),
     Path(
         "deploy v1.4.3",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opsbot.elections.scaler import ElectionScaler
     from opsbot.elections.sources import Calendar
     from opsbot.idempotency import Once
+    from opsbot.operations.sweeper import Sweeper
     from opsbot.ports import IncidentNotifierPort
     from opsbot.slack.credentials import CredentialsSource
     from opsbot.snapshots.jobs import SnapshotJobs
@@ -289,27 +290,31 @@ def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
     from opsbot.alarms.watch import Watch
     from opsbot.aws.clients import lazy_client
     from opsbot.aws.monitoring import AlarmStatesGateway
-    from opsbot.operations.sweeper import Sweeper, Swept
-    from opsbot.slack.operations import render_swept
 
-    ports = remediator.ports
-    commands = ports.commands
     clock = partial(datetime.now, UTC)
-
-    def report(swept: Swept) -> None:
-        if ports.notifier is not None:
-            ports.notifier.post(render_swept(swept))
-
-    sweeper = Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
+    sweeper = build_sweeper(config, remediator, clock)
 
     def gates() -> bool:
         tracker = build_tracker(config, remediator)
         return tracker is not None and tracker.follow() > 0
 
-    return Watch(
-        remediator, ports.state, AlarmStatesGateway(lazy_client("cloudwatch", config.region)), sweeper, once, clock,
-        gates=gates,
-    )  # fmt: skip
+    states = AlarmStatesGateway(lazy_client("cloudwatch", config.region))
+    return Watch(remediator, remediator.ports.state, states, sweeper, once, clock, gates=gates)
+
+
+def build_sweeper(config: Settings, remediator: Remediator, clock: Callable[[], datetime]) -> Sweeper:
+    """The sweeper of operations cut short, reporting to the ops channel."""
+    from opsbot.operations.sweeper import Sweeper, Swept
+    from opsbot.slack.operations import render_swept
+
+    ports = remediator.ports
+    commands = ports.commands
+
+    def report(swept: Swept) -> None:
+        if ports.notifier is not None:
+            ports.notifier.post(render_swept(swept))
+
+    return Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
 
 
 def build_tracker(config: Settings, remediator: Remediator) -> Tracker | None:

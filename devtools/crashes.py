@@ -1,0 +1,186 @@
+"""Crash safety (issue 12, part 2), part of `make security`: Lambda stopped right after each mutating AWS call of a
+path (a timeout, out of memory), before its record is complete — then what the platform does next.
+
+Each path runs once clean (its calls counted), then once per mutating call N on a fresh state, stopped once call N
+has returned (``devtools.faults.LambdaStopped``: the bot's ``except Exception`` handlers do not run, and no later
+call is made). Then, as in AWS:
+
+- an asynchronous entry point (the alarm) is delivered again once the stopped invocation's exactly-once record
+  has expired — Powertools ties its in-progress expiry to the Lambda context's remaining time;
+- the watch schedule's sweeper runs after ``Settings.sweep_after``, on the replica's clock.
+
+Each run is classified:
+
+- ``completed by the sweeper (ok|failed|unknown)`` — it found the pending record, worked out from AWS what
+  happened, wrote the outcome and told the ops channel; the state is the clean run's for ``ok``, the one before for
+  ``failed``, either one for ``unknown`` (whose message asks a person to check);
+- ``redelivered`` — the asynchronous retry finished the work (and the sweeper, if it had to, the record);
+- ``nothing cut short`` — the stop came before the pending record or after the outcome: nothing to complete, and
+  the state is the one before or the clean run's;
+- ``LOST`` — a pending record left open, a lock still held past its expiry, a third state, or a sweep nobody was
+  told about.
+
+Test support only: never shipped in the Lambda layer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from devtools.faults import Injection, LambdaStopped, injecting
+from devtools.security import PATHS, Path, _fresh, _reset, alarm_delivery
+
+# Calls that change nothing: the stop after one of them is the stop before the next change.
+_READS = ("Describe", "List", "Get", "Query", "Scan", "BatchGet")
+
+
+def mutating(call: str) -> bool:
+    return not call.split(".", 1)[1].startswith(_READS)
+
+
+@dataclass
+class Crash:
+    path: str
+    call: str
+    verdict: str
+    detail: str = ""
+
+
+@dataclass
+class CrashCampaign:
+    crashes: list[Crash] = field(default_factory=list)
+
+    @property
+    def lost(self) -> list[Crash]:
+        return [c for c in self.crashes if c.verdict == "LOST"]
+
+
+def _records(stack: Any) -> tuple[set[str], dict[str, dict[str, str]]]:
+    """The keys of the pending records, and the outcome records by key."""
+    pending, outcomes = set(), {}
+    for item in stack.audit_items(pending=True):
+        fields = {k: v.get("S", "") for k, v in item.items() if isinstance(v, dict)}
+        if fields.get("phase") == "pending":
+            pending.add(fields["operation"])
+        else:
+            outcomes[fields.get("operation", "")] = fields
+    return pending, outcomes
+
+
+def _held_locks(stack: Any) -> list[str]:
+    """Change locks that are still in force on the replica's clock (an expired one is free)."""
+    now = stack.clock().timestamp()
+    items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
+    return [
+        i["pk"]["S"] for i in items if i["pk"]["S"].startswith("LOCK#") and float(i["expires_at"]["N"]) >= now
+    ]
+
+
+def _sweep(stack: Any) -> list[Any]:
+    from opsbot import dependencies
+
+    stack.advance(stack.settings.sweep_after + timedelta(minutes=1))
+    remediator = dependencies.build_remediator(stack.settings)
+    return dependencies.build_sweeper(stack.settings, remediator, stack.clock).sweep()
+
+
+def _posted(stack: Any) -> str:
+    return "\n".join(json.dumps(c.body) for c in stack.recorder.api_calls("chat.postMessage"))
+
+
+def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], redelivered: bool) -> Crash:
+    state = path.state(stack)
+    pending, outcomes = _records(stack)
+    crash = Crash(path.name, "", "LOST")
+    open_records = sorted(pending - outcomes.keys())
+    if open_records:
+        crash.detail = f"pending records left open: {open_records}"
+    elif locks := _held_locks(stack):
+        crash.detail = f"lock held past its expiry: {locks}"
+    elif state not in (before, clean):
+        crash.detail = f"a third state {state} (before {before}, clean {clean})"
+    elif swept:
+        results = {s.result for s in swept}
+        told = all(s.entry.key in _posted(stack) or s.summary[:40] in _posted(stack) for s in swept)
+        consistent = ("ok" not in results or state == clean) and ("failed" not in results or state == before)
+        if not told:
+            crash.detail = "swept, but the ops channel was not told"
+        elif not consistent:
+            crash.detail = f"swept as {sorted(results)} but the state is {state} (before {before}, clean {clean})"
+        else:
+            crash.verdict = f"completed by the sweeper ({'/'.join(sorted(results))})"
+            crash.verdict += ", after the redelivery" if redelivered else ""
+    else:
+        crash.verdict = "redelivered" if redelivered and state == clean else "nothing cut short"
+    return crash
+
+
+def run_path(path: Path, campaign: CrashCampaign | None = None, numbers: set[int] | None = None) -> CrashCampaign:
+    """``path`` stopped after each of its mutating calls (``numbers``: only these, counted from 1)."""
+    campaign = campaign or CrashCampaign()
+    with _fresh() as stack:
+        _reset(stack)
+        if path.setup is not None:
+            path.setup(stack)
+        before = path.state(stack)
+        with injecting(Injection()) as counted:
+            path.run(stack)
+        clean = path.state(stack)
+        calls = [
+            (n, name) for n, name in enumerate(counted.calls, start=1)
+            if mutating(name) and (path.calls is None or path.calls(name)) and (numbers is None or n in numbers)
+        ]  # fmt: skip
+    for number, name in calls:
+        with _fresh() as stack:
+            _reset(stack)
+            if path.setup is not None:
+                path.setup(stack)
+            run = alarm_delivery(_IN_PROGRESS_SECONDS) if path.asynchronous else path.run
+            with injecting(Injection(stop_after=number)) as injection:
+                try:
+                    run(stack)
+                except LambdaStopped:
+                    pass
+            redelivered = False
+            if path.asynchronous and injection.stopped:
+                # Lambda retries an async event that failed; by then the stopped one's in-progress record expired.
+                time.sleep(_IN_PROGRESS_SECONDS)
+                path.run(stack)
+                redelivered = True
+            swept = _sweep(stack)
+            crash = classify(path, stack, before, clean, swept, redelivered)
+            crash.call = f"{number}: {name}" + ("" if injection.stopped else " (not reached)")
+            campaign.crashes.append(crash)
+    return campaign
+
+
+# The FakeLambdaContext of the crashing paths has this long to run; its in-progress record then expires.
+_IN_PROGRESS_SECONDS = 1.5
+
+
+def table(campaign: CrashCampaign) -> list[str]:
+    lines = [f"    {'path':<30} {'stopped after':<52} outcome"]
+    for c in campaign.crashes:
+        lines.append(f"    {c.path:<30} {c.call:<52} {c.verdict}{'  ' + c.detail if c.detail else ''}")
+    return lines
+
+
+def main() -> int:
+    started = time.monotonic()
+    campaign = CrashCampaign()
+    for path in PATHS:
+        run_path(path, campaign)
+    print("\n".join(table(campaign)))
+    print(f"    stops simulated {len(campaign.crashes)} / recovered with nothing lost"
+          f" {len(campaign.crashes) - len(campaign.lost)} ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    return 1 if campaign.lost else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
