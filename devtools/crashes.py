@@ -25,6 +25,7 @@ Test support only: never shipped in the Lambda layer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -75,9 +76,7 @@ def _held_locks(stack: Any) -> list[str]:
     """Change locks that are still in force on the replica's clock (an expired one is free)."""
     now = stack.clock().timestamp()
     items = stack.client("dynamodb").scan(TableName=stack.settings.operations_table)["Items"]
-    return [
-        i["pk"]["S"] for i in items if i["pk"]["S"].startswith("LOCK#") and float(i["expires_at"]["N"]) >= now
-    ]
+    return [i["pk"]["S"] for i in items if i["pk"]["S"].startswith("LOCK#") and float(i["expires_at"]["N"]) >= now]
 
 
 def _sweep(stack: Any) -> list[Any]:
@@ -140,11 +139,9 @@ def run_path(path: Path, campaign: CrashCampaign | None = None, numbers: set[int
             if path.setup is not None:
                 path.setup(stack)
             run = alarm_delivery(_IN_PROGRESS_SECONDS) if path.asynchronous else path.run
-            with injecting(Injection(stop_after=number)) as injection:
-                try:
-                    run(stack)
-                except LambdaStopped:
-                    pass
+            # The invocation is over when it stops; what it left behind is what counts.
+            with injecting(Injection(stop_after=number)) as injection, contextlib.suppress(LambdaStopped):
+                run(stack)
             redelivered = False
             if path.asynchronous and injection.stopped:
                 # Lambda retries an async event that failed; by then the stopped one's in-progress record expired.

@@ -212,11 +212,13 @@ class LocalStack:
         # the cutover hook function in this process unless replaced.
         self.deployments = Deployments(ACCOUNT, REGION, invoke_cutover_hook, clock=self.clock)
         self.clock.attach(self.deployments)
+        moto_ecs.stamp_with(ACCOUNT, REGION, self.clock)
         if self.drive_deployments:
             self.deployments.engage()
 
     def stop(self) -> None:
         self.deployments.disengage()
+        moto_ecs.stamp_with(ACCOUNT, REGION, None)
         self._handover.stop()
         self.snapshots.stop()
 

@@ -56,6 +56,7 @@ __all__ = [
     "install",
     "model_errors",
     "service_deployments",
+    "stamp_with",
     "start_rollback",
 ]
 
@@ -302,6 +303,7 @@ Revision = _Revision
 # (account, region) -> the engine driving that backend's deployments; its clock stamps the records.
 _ENGINES: dict[tuple[str, str], Any] = {}
 _CLOCKS: dict[tuple[str, str], Callable[[], datetime]] = {}
+_STAMPS: dict[tuple[str, str], Callable[[], datetime]] = {}  # the clock when no engine's is attached
 
 
 def attach_engine(account: str, region: str, engine: object, clock: Callable[[], datetime] | None = None) -> None:
@@ -310,6 +312,16 @@ def attach_engine(account: str, region: str, engine: object, clock: Callable[[],
         _ENGINES[(account, region)] = engine
         if clock is not None:
             _CLOCKS[(account, region)] = clock
+
+
+def stamp_with(account: str, region: str, clock: Callable[[], datetime] | None) -> None:
+    """Stamp this backend's records with ``clock`` (the offline stack's), engine or not: what the bot compares with
+    its own clock must agree with it, as AWS's and Lambda's clocks do. ``None`` goes back to real time."""
+    with _LOCK:
+        if clock is None:
+            _STAMPS.pop((account, region), None)
+        else:
+            _STAMPS[(account, region)] = clock
 
 
 def detach_engine(account: str, region: str) -> None:
@@ -335,7 +347,7 @@ def start_rollback(account: str, region: str, deployment: _Deployment, reason: s
 
 def _now() -> datetime:
     # One engine's clock at a time in practice (the offline stack has one account and region).
-    clock = next(iter(_CLOCKS.values()), None)
+    clock = next(iter(_CLOCKS.values()), None) or next(iter(_STAMPS.values()), None)
     now = clock() if clock is not None else datetime.now(UTC)
     now = now.astimezone(UTC)  # ECS (and the wire format) carry milliseconds; filters compare what clients saw
     return now.replace(microsecond=now.microsecond // 1000 * 1000)

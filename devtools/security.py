@@ -1,6 +1,6 @@
 """The reliability and security campaign (issue 12), `make security`: faults injected on every AWS call of the
-mutating paths, the forged-request corpus, and the infrastructure checks; prints the figures recorded in
-docs/security.md.
+mutating paths, Lambda stopped after each of their writes (``devtools.crashes``), the forged-request corpus, races,
+fuzzing, and the infrastructure and supply-chain checks; prints the figures recorded in docs/security.md.
 
 Fault injection (``devtools.faults``): each path runs once clean on a fresh offline stack (its AWS calls counted,
 the state it leaves recorded), then once per (call N, fault) on a fresh stack, and each run is classified:
@@ -96,7 +96,7 @@ def alarm_delivery(timeout_seconds: float = 30.0) -> Callable[[Any], None]:
         from opsbot.idempotency import current_lambda_context, exactly_once
 
         remediator = dependencies.build_remediator(stack.settings)
-        context = FakeLambdaContext(function_name="mycandidate-opsbot-alarm-remediation", timeout_seconds=timeout_seconds)
+        context = FakeLambdaContext("mycandidate-opsbot-alarm-remediation", timeout_seconds=timeout_seconds)
         token = current_lambda_context.set(context)
         try:
             event = load_event("alarm_eventbridge_cpu_high.json")
@@ -386,6 +386,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    faults injected {len(fired)} / survived with nothing lost {survived}"
           f" ({time.monotonic() - started:.0f} s)")  # fmt: skip
     failures += ["faults"] if campaign.lost else []
+
+    from devtools import crashes
+
+    stops = crashes.CrashCampaign()
+    started_crashes = time.monotonic()
+    for path in PATHS[:1] if args.quick else PATHS:
+        crashes.run_path(path, stops)
+    print("\n(2) crash safety: Lambda stopped after each mutating call, then the redelivery and the sweeper")
+    print("\n".join(crashes.table(stops)))
+    print(f"    stops simulated {len(stops.crashes)} / recovered with nothing lost {len(stops.crashes) - len(stops.lost)}"
+          f" ({time.monotonic() - started_crashes:.0f} s)")  # fmt: skip
+    failures += ["crash safety"] if stops.lost else []
 
     from devtools.local_stack import running_stack
     from tests.security.forged_corpus import run_corpus

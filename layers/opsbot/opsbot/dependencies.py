@@ -304,7 +304,7 @@ def build_watch(config: Settings, remediator: Remediator, once: Once) -> Watch:
 
 def build_sweeper(config: Settings, remediator: Remediator, clock: Callable[[], datetime]) -> Sweeper:
     """The sweeper of operations cut short, reporting to the ops channel."""
-    from opsbot.operations.sweeper import Sweeper, Swept
+    from opsbot.operations.sweeper import Evidence, Sweeper, Swept
     from opsbot.slack.operations import render_swept
 
     ports = remediator.ports
@@ -314,7 +314,16 @@ def build_sweeper(config: Settings, remediator: Remediator, clock: Callable[[], 
         if ports.notifier is not None:
             ports.notifier.post(render_swept(swept))
 
-    return Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report)
+    evidence: dict[str, Evidence] = {}
+    if commands.rds is not None:
+        from opsbot.snapshots.sweep import snapshot_evidence
+
+        evidence["snapshot"] = partial(snapshot_evidence, commands.rds)
+    if commands.deployments is not None:
+        from opsbot.cutover.sweep import deploy_evidence
+
+        evidence["deploy"] = partial(deploy_evidence, commands.deployments)
+    return Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report, evidence)
 
 
 def build_tracker(config: Settings, remediator: Remediator) -> Tracker | None:

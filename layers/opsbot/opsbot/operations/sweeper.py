@@ -8,14 +8,16 @@ outcome record (the pending one is never rewritten), and says so in Slack:
   naming the operation are committed in one transaction before AWS is changed. With the marker ``applied`` the
   change happened: the sweeper materialises the intents under the change lock, so AWS matches them, and records
   ``ok``; with ``put back`` AWS refused it and it was undone: ``failed``; with no marker nothing changed: ``failed``;
-- anything else (replace tasks, a rollback, a snapshot, a mute): AWS keeps no trace that names the operation, so
-  the outcome is ``unknown`` and the message asks a person to check ``status``.
+- a verb with ``evidence`` (a snapshot: RDS's tags; a deploy: ECS's service deployments,
+  ``opsbot.snapshots.sweep`` and ``opsbot.cutover.sweep``): what AWS shows decides ``ok`` or ``failed``;
+- anything else (replace tasks, a rollback, a mute): AWS keeps no trace that names the operation, so the outcome is
+  ``unknown`` and the message asks a person to check ``status``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -28,6 +30,10 @@ from opsbot.ports import AuditEntry, AuditPort, CapacityPort, IntentStorePort, L
 
 _LOOK_BACK = timedelta(days=2)  # pending records older than this are beyond help and only wait for their TTL
 _CAPACITY_VERBS = {"scale", "undo"}
+
+
+# How AWS shows what a cut-short operation of one verb did: ``(result, summary)``, result ``ok`` or ``failed``.
+Evidence = Callable[[AuditEntry], tuple[str, str]]
 
 
 class Swept(NamedTuple):
@@ -46,6 +52,7 @@ class Sweeper:
         intents: IntentStorePort,
         clock: Callable[[], datetime],
         report: Callable[[Swept], None] | None = None,
+        evidence: Mapping[str, Evidence] | None = None,
     ) -> None:
         self._settings = settings
         self._audit = audit
@@ -53,6 +60,7 @@ class Sweeper:
         self._runner = OperationRunner(settings, audit, locks, clock)
         self._clock = clock
         self._report = report
+        self._evidence = evidence or {}
 
     def sweep(self) -> list[Swept]:
         now = self._clock()
@@ -68,8 +76,16 @@ class Sweeper:
 
     def _complete(self, entry: AuditEntry, now: datetime) -> Swept | None:
         """``None`` when the outcome could not be written (another sweep, or the operation itself, got there)."""
+        evidence = self._evidence.get(entry.verb)
         if _changes_capacity(entry):
             swept = self._capacity(entry, now)
+        elif evidence is not None:
+            try:
+                swept = Swept(entry, *evidence(entry))
+            except Exception as exc:  # AWS could not be asked: try again at the next sweep rather than guess
+                logger.warning("cut-short operation not completed yet", extra={"operation": entry.key,
+                               "error": type(exc).__name__})  # fmt: skip
+                return None
         else:
             swept = Swept(entry, "unknown", "cut short; AWS keeps no trace of whether it happened — check `status`")
         operation = Operation(

@@ -1,0 +1,108 @@
+"""A snapshot or a deploy cut short is completed from what AWS shows (issue 12, crash safety): RDS's tagged
+snapshots and ECS's service deployments decide ``ok`` or ``failed``, not "unknown"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from opsbot.commands.base import new_audit_key
+from opsbot.cutover.sweep import deploy_evidence
+from opsbot.operations.sweeper import Sweeper
+from opsbot.ports import AuditEntry
+from opsbot.snapshots.model import CREATED_BY, CREATED_BY_VALUE, REASON, REQUESTED_BY, Snapshot
+from opsbot.snapshots.sweep import snapshot_evidence
+from tests.fakes import NOW
+from tests.unit.test_remediation import Bench
+
+DB = "mycandidate-db"
+
+
+class Rds:
+    db = DB
+
+    def __init__(self, *snapshots: Snapshot) -> None:
+        self._snapshots = list(snapshots)
+
+    def snapshots(self) -> list[Snapshot]:
+        return self._snapshots
+
+
+def _ours(identifier: str, minutes: int, **tags: str) -> Snapshot:
+    return Snapshot(
+        identifier, DB, "manual", "creating", NOW + timedelta(minutes=minutes),
+        tags={CREATED_BY: CREATED_BY_VALUE, **tags},
+    )  # fmt: skip
+
+
+def _pending(verb: str, actor: str = "U0OPS", arguments: str = "") -> AuditEntry:
+    key = new_audit_key(NOW, "0000cafe")
+    return AuditEntry(key, NOW, actor, "C0OPS", verb, arguments, "allowed", "pending", phase="pending")
+
+
+def test_a_snapshot_cut_short_after_rds_accepted_it_is_ok_and_names_the_snapshot() -> None:
+    rds = Rds(_ours(f"opsbot-{DB}-manual-1", 0, **{REQUESTED_BY: "U0OPS", REASON: "manual"}))
+    result, summary = snapshot_evidence(rds, _pending("snapshot"))  # type: ignore[arg-type]
+    assert result == "ok"
+    assert f"opsbot-{DB}-manual-1" in summary
+
+
+def test_a_snapshot_cut_short_before_rds_was_asked_is_failed() -> None:
+    # An older snapshot by the same person, and one by someone else during the run, are not this operation's
+    rds = Rds(
+        _ours(f"opsbot-{DB}-manual-0", -60, **{REQUESTED_BY: "U0OPS"}),
+        _ours(f"opsbot-{DB}-manual-2", 1, **{REQUESTED_BY: "U0OTHER"}),
+        Snapshot(f"opsbot-{DB}-manual-3", DB, "manual", "creating", NOW, tags={REQUESTED_BY: "U0OPS"}),  # untagged
+    )
+    result, summary = snapshot_evidence(rds, _pending("snapshot"))  # type: ignore[arg-type]
+    assert result == "failed"
+    assert "take it again" in summary
+
+
+def test_a_scheduled_snapshot_is_recognised_by_its_reason() -> None:
+    rds = Rds(_ours(f"opsbot-{DB}-pre-election-1", 2, **{REASON: "pre-election:lge-2026"}))
+    entry = _pending("snapshot", actor="snapshots:pre-election", arguments="pre-election:lge-2026")
+    assert snapshot_evidence(rds, entry)[0] == "ok"  # type: ignore[arg-type]
+
+
+class Ecs:
+    def __init__(self, latest: dict[str, Any] | None) -> None:
+        self._latest = latest
+
+    def latest(self) -> dict[str, Any] | None:
+        return self._latest
+
+    def service(self) -> dict[str, Any]:
+        return {"taskDefinition": "arn:aws:ecs:af-south-1:123456789012:task-definition/mycandidate-web:7"}
+
+
+def test_a_deploy_cut_short_after_update_service_is_ok_with_its_deployment() -> None:
+    arn = "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/abc123"
+    ecs = Ecs({"serviceDeploymentArn": arn, "createdAt": NOW + timedelta(seconds=3), "status": "IN_PROGRESS"})
+    result, summary = deploy_evidence(ecs, _pending("deploy", arguments="v1.4.3"))  # type: ignore[arg-type]
+    assert result == "ok"
+    assert "abc123" in summary
+
+
+def test_a_deploy_cut_short_before_update_service_is_failed_and_names_what_runs() -> None:
+    ecs = Ecs({"serviceDeploymentArn": "arn:…/old", "createdAt": NOW - timedelta(days=2), "status": "SUCCESSFUL"})
+    result, summary = deploy_evidence(ecs, _pending("deploy", arguments="v1.4.3"))  # type: ignore[arg-type]
+    assert result == "failed"
+    assert "mycandidate-web:7" in summary
+
+
+def test_when_aws_cannot_be_asked_the_record_stays_open_for_the_next_sweep() -> None:
+    bench = Bench()
+    world = bench.world
+    world.store.record(_pending("snapshot"))
+
+    def unreachable(entry: AuditEntry) -> tuple[str, str]:
+        raise OSError("connection refused")
+
+    bench.now = NOW + timedelta(minutes=20)
+    sweeper = Sweeper(bench.settings, world.store, world.store, world.capacity, world.intents, lambda: bench.now,
+                      evidence={"snapshot": unreachable})  # fmt: skip
+    assert sweeper.sweep() == []
+    assert sweeper.sweep() == []  # still open: asked again, never guessed
+    (left,) = world.store.unfinished(NOW - timedelta(days=1), bench.now)
+    assert left.verb == "snapshot"
