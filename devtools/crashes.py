@@ -166,14 +166,18 @@ def table(campaign: CrashCampaign) -> list[str]:
     return lines
 
 
+def summary(campaign: CrashCampaign, seconds: float) -> str:
+    recovered = len(campaign.crashes) - len(campaign.lost)
+    return f"    stops simulated {len(campaign.crashes)} / recovered with nothing lost {recovered} ({seconds:.0f} s)"
+
+
 def main() -> int:
     started = time.monotonic()
     campaign = CrashCampaign()
     for path in PATHS:
         run_path(path, campaign)
     print("\n".join(table(campaign)))
-    print(f"    stops simulated {len(campaign.crashes)} / recovered with nothing lost"
-          f" {len(campaign.crashes) - len(campaign.lost)} ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    print(summary(campaign, time.monotonic() - started))
     return 1 if campaign.lost else 0
 
 

@@ -395,8 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         crashes.run_path(path, stops)
     print("\n(2) crash safety: Lambda stopped after each mutating call, then the redelivery and the sweeper")
     print("\n".join(crashes.table(stops)))
-    print(f"    stops simulated {len(stops.crashes)} / recovered with nothing lost {len(stops.crashes) - len(stops.lost)}"
-          f" ({time.monotonic() - started_crashes:.0f} s)")  # fmt: skip
+    print(crashes.summary(stops, time.monotonic() - started_crashes))
     failures += ["crash safety"] if stops.lost else []
 
     from devtools.local_stack import running_stack
