@@ -19,6 +19,7 @@ from opsbot.elections import entry
 ARN = "arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsbot-election-scaler"
 GROUP = "mycandidate-opsbot-elections"
 ROLE = "arn:aws:iam::123456789012:role/mycandidate-opsbot-ElectionScheduleRole"
+DLQ = "arn:aws:sqs:af-south-1:123456789012:mycandidate-opsbot-election-dlq"
 NOW = datetime.now(UTC).replace(microsecond=0)
 POLLING = (NOW + timedelta(days=3)).date()
 
@@ -28,6 +29,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     with running_stack() as stack:
         monkeypatch.setenv("OPSBOT_ELECTION_SCHEDULE_GROUP", GROUP)
         monkeypatch.setenv("OPSBOT_ELECTION_SCHEDULE_ROLE_ARN", ROLE)
+        monkeypatch.setenv("OPSBOT_ELECTION_SCHEDULE_DLQ_ARN", DLQ)
         dependencies.settings.cache_clear()
         entry._runtime.cache_clear()
         stack.client("scheduler").create_schedule_group(Name=GROUP)
@@ -78,6 +80,8 @@ def test_the_hourly_run_schedules_capacity_and_its_own_wake_ups(stack: LocalStac
     for schedule in wake_ups.values():
         assert schedule["ActionAfterCompletion"] == "DELETE"
         assert schedule["Target"]["Arn"] == ARN
+        # A wake-up Scheduler cannot deliver is kept in the election queue, not dropped
+        assert schedule["Target"]["DeadLetterConfig"] == {"Arn": DLQ}
         assert schedule["ScheduleExpression"].startswith("at(")
     # A retried delivery of the same schedule returns the first summary and does nothing
     again = _run("2026-12-02T18:00:00Z", NOW)

@@ -168,6 +168,7 @@ class Settings:
     scale_down_grace: timedelta = timedelta(hours=6)
     election_schedule_group: str = "default"
     election_schedule_role_arn: str = ""
+    election_schedule_dlq_arn: str = ""  # where Scheduler keeps a wake-up it could not deliver ("": none)
     # Readiness thresholds (opsbot.elections.readiness): what a window needs from the database and the cache.
     cache_replication_group: str = "mycandidate-redis"
     db_max_connections: int = 410  # PostgreSQL on db.t3.medium: LEAST(DBInstanceClassMemory/9531392, 5000)
@@ -180,6 +181,7 @@ class Settings:
     snapshot_wait: timedelta = timedelta(minutes=14)  # how long the function follows one snapshot (timeout 15 min)
     snapshot_schedule_group: str = "default"  # where a nightly run moved out of a window is scheduled
     snapshot_schedule_role_arn: str = ""
+    snapshot_schedule_dlq_arn: str = ""  # where Scheduler keeps a moved nightly run it could not deliver
     # Blue/green cutovers (opsbot.cutover): the lifecycle hook and the role ECS assumes to invoke it, the PAUSE
     # gate's timeout, the alarms that roll a deployment back, the container whose image a deploy changes, and how
     # fresh the pre-cutover snapshot must be.
@@ -278,6 +280,7 @@ class Settings:
             scale_down_grace=timedelta(hours=integer("OPSBOT_SCALE_DOWN_GRACE_HOURS", 6)),
             election_schedule_group=env.get("OPSBOT_ELECTION_SCHEDULE_GROUP", "") or "default",
             election_schedule_role_arn=env.get("OPSBOT_ELECTION_SCHEDULE_ROLE_ARN", ""),
+            election_schedule_dlq_arn=env.get("OPSBOT_ELECTION_SCHEDULE_DLQ_ARN", ""),
             cache_replication_group=env.get("OPSBOT_CACHE_REPLICATION_GROUP", "mycandidate-redis"),
             db_max_connections=integer("OPSBOT_DB_MAX_CONNECTIONS", 410),
             readiness_connection_headroom_pct=integer("OPSBOT_READINESS_CONNECTION_HEADROOM_PCT", 30),
@@ -288,6 +291,7 @@ class Settings:
             snapshot_wait=timedelta(seconds=integer("OPSBOT_SNAPSHOT_WAIT_SECONDS", 840)),
             snapshot_schedule_group=env.get("OPSBOT_SNAPSHOT_SCHEDULE_GROUP", "") or "default",
             snapshot_schedule_role_arn=env.get("OPSBOT_SNAPSHOT_SCHEDULE_ROLE_ARN", ""),
+            snapshot_schedule_dlq_arn=env.get("OPSBOT_SNAPSHOT_SCHEDULE_DLQ_ARN", ""),
             cutover_hook_arn=env.get("OPSBOT_CUTOVER_HOOK_ARN", ""),
             cutover_hook_role_arn=env.get("OPSBOT_CUTOVER_HOOK_ROLE_ARN", ""),
             approval_timeout=timedelta(minutes=integer("OPSBOT_APPROVAL_TIMEOUT_MINUTES", 30)),

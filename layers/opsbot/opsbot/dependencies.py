@@ -222,6 +222,7 @@ def build_election_scaler(
             config.election_schedule_group,
             target,
             config.election_schedule_role_arn,
+            dead_letter_arn=config.election_schedule_dlq_arn,
         ),
         holds=election_holds(config),
         notifier=notifier,
@@ -267,7 +268,7 @@ def build_snapshot_jobs(
 
     moves = WakeUpSchedules(
         lazy_client("scheduler", config.region), config.snapshot_schedule_group, unqualified_function(function_arn),
-        config.snapshot_schedule_role_arn, prefix="opsbot-snapshot-",
+        config.snapshot_schedule_role_arn, prefix="opsbot-snapshot-", dead_letter_arn=config.snapshot_schedule_dlq_arn,
         payload={"opsbot": "snapshot-nightly", "scheduled_at": "<aws.scheduler.scheduled-time>"},
         description="opsbot: the nightly snapshot, moved out of the database's backup or maintenance window",
     )  # fmt: skip

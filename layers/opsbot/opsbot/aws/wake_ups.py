@@ -16,7 +16,7 @@ from opsbot.elections.suspension import WAKE_UP_PREFIX
 class WakeUpSchedules:
     def __init__(
         self, client: Any, group: str, target_arn: str, role_arn: str, *,
-        payload: dict[str, str] | None = None, prefix: str = WAKE_UP_PREFIX,
+        payload: dict[str, str] | None = None, prefix: str = WAKE_UP_PREFIX, dead_letter_arn: str = "",
         description: str = "opsbot: apply or lift the election scale-in suspension, ask about the scale-down",
     ) -> None:  # fmt: skip
         self._client = client
@@ -29,6 +29,7 @@ class WakeUpSchedules:
         }  # fmt: skip
         self._prefix = prefix
         self._description = description
+        self._dead_letter_arn = dead_letter_arn
 
     @property
     def configured(self) -> bool:
@@ -46,6 +47,15 @@ class WakeUpSchedules:
         return found
 
     def create(self, name: str, at: datetime) -> None:
+        target: dict[str, Any] = {
+            "Arn": self._target_arn,
+            "RoleArn": self._role_arn,
+            "Input": json.dumps(self._payload),
+            # The hourly run is the safety net: a late wake-up is worth little.
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 900},
+        }
+        if self._dead_letter_arn:  # a delivery Scheduler could not make is kept, not dropped
+            target["DeadLetterConfig"] = {"Arn": self._dead_letter_arn}
         with aws_call("CreateSchedule"):
             self._client.create_schedule(
                 Name=name,
@@ -55,13 +65,7 @@ class WakeUpSchedules:
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
                 Description=self._description,
-                Target={
-                    "Arn": self._target_arn,
-                    "RoleArn": self._role_arn,
-                    "Input": json.dumps(self._payload),
-                    # The hourly run is the safety net: a late wake-up is worth little.
-                    "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 900},
-                },
+                Target=target,
             )
 
     def delete(self, name: str) -> None:
