@@ -1,16 +1,21 @@
-"""Concurrency (issue 12, part 5): real threads against the moto server of the offline stack. Two people's `scale`
-and an alarm's scale-out on the same service at the same instant, and a double click on the same confirmation:
-exactly one change wins each time (one RegisterScalableTarget per winner), and every other attempt is told why."""
+"""Concurrency (issue 12, part 5): real threads against the moto server of the offline stack, on the same service
+at the same instant: two people's `scale`; an alarm's scale-out beside a person's `scale`; the election reconciler
+beside a person's `scale`; a `deploy` beside a `scale`; a double click on one confirmation; the same prod approval
+pressed by two people. Exactly one change wins each time (one AWS write per winner), every other attempt is told
+why, and nothing is lost: AWS ends where the recorded intents say."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from devtools.faults import Injection, injecting
-from devtools.local_stack import ADMIN, OPERATOR, LocalStack
+from devtools.local_stack import ADMIN, LOCAL_RBAC, OPERATOR, LocalStack
+from opsbot.config import RbacConfig
 
 RACES = 3  # rounds of each race (each raises the minimum by two: within the maximum of 10)
 
@@ -106,3 +111,82 @@ def test_an_alarm_and_a_person_at_once_never_both_change_within_one_lock(stack: 
     scaled = sum("Scaled" in a for a in person)
     assert _writes(counted) == acted + scaled, (summaries, person)
     assert scaled or any("in progress" in a for a in person), person
+
+
+def _in_line_with_the_intents(stack: LocalStack) -> bool:
+    """A fresh materialisation makes no AWS change: nothing either side wrote was lost."""
+    from opsbot import dependencies
+    from opsbot.capacity.core import CapacityCore
+
+    ports = dependencies.build_ports(stack.settings)
+    return not CapacityCore(stack.settings, ports.capacity, ports.intents).materialise(stack.clock()).calls
+
+
+def test_the_election_reconciler_and_a_person_at_once_lose_neither_change(stack: LocalStack) -> None:
+    from devtools.lambda_context import FakeLambdaContext
+    from opsbot.aws.elections import ElectionEntries
+    from opsbot.elections import entry
+
+    now = stack.clock()
+    ElectionEntries(stack.client("dynamodb"), stack.settings.operations_table).add(
+        {"slug": "ward-52", "name": "Ward 52 by-election", "kind": "by-election",
+         "polling_date": str((now + timedelta(days=2)).date())},
+        by=ADMIN, now=now,
+    )  # fmt: skip
+    summaries: list[Any] = []
+
+    def reconcile() -> None:
+        at = stack.clock()  # the instant it runs: the race is on the same service at the same time
+        event = {"opsbot": "election-sync", "scheduled_at": at.isoformat(), "reason": "hourly"}
+        summaries.append(entry.handle(event, FakeLambdaContext(function_name="election-scaler"), now=at))
+
+    _together(reconcile, lambda: stack.bot().command("scale 5", OPERATOR, response_url=f"{stack.recorder.url}/r/p"))
+    person = _answers(stack, "/r/p")
+    assert any("Scaled" in a or "in progress" in a for a in person), person
+    assert summaries
+    assert "error" not in json.dumps(summaries[0]).lower(), summaries
+    assert _in_line_with_the_intents(stack)
+
+
+def test_a_deploy_and_a_scale_at_once_never_hold_the_service_together(stack: LocalStack) -> None:
+    from devtools.security import _snapshot_taken
+
+    _snapshot_taken(stack)  # the deploy's pre-flight wants a fresh snapshot
+    stack.recorder.clear()
+    with injecting(Injection()) as counted:
+        _together(
+            lambda: stack.bot().command("deploy v1.4.3", OPERATOR, response_url=f"{stack.recorder.url}/r/d"),
+            lambda: stack.bot().command("scale 5", ADMIN, response_url=f"{stack.recorder.url}/r/s"),
+        )
+    deployed, scaled = _answers(stack, "/r/d"), _answers(stack, "/r/s")
+    started = sum(call == "ecs.UpdateService" for call in counted.calls)
+    assert started == sum("started" in a.lower() for a in deployed), deployed
+    assert _writes(counted) == sum("Scaled" in a for a in scaled), scaled
+    told = [a for a in deployed + scaled if "another change" in a and "in progress" in a]
+    assert started + _writes(counted) + len(told) == 2, (deployed, scaled)
+    assert _in_line_with_the_intents(stack)
+
+
+def test_the_same_prod_approval_pressed_by_two_people_deploys_once(stack: LocalStack) -> None:
+    from devtools.security import _snapshot_taken
+
+    second = "U0SECOND"
+    rbac = {**LOCAL_RBAC, "operator": [OPERATOR, second]}
+    stack.settings = replace(stack.settings, environment="prod", rbac=RbacConfig.from_json(json.dumps(rbac)))
+    _snapshot_taken(stack)
+    stack.recorder.clear()
+    stack.bot().command("deploy v1.4.3", OPERATOR, response_url=f"{stack.recorder.url}/r/ask")
+    (asked,) = [c.body for c in stack.recorder.response_url_posts() if c.path == "/r/ask"]
+    value = next(
+        e["value"] for b in asked.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"] == "deploy_approve"
+    )  # fmt: skip
+    with injecting(Injection()) as counted:
+        _together(*[(lambda user=user: stack.bot().click("deploy_approve", value, user,
+                                                         response_url=f"{stack.recorder.url}/a/{user}"))
+                    for user in (ADMIN, second)])  # fmt: skip
+    answers = _answers(stack, "/a/")
+    assert sum(call == "ecs.UpdateService" for call in counted.calls) == 1, answers
+    assert sum(call == "ecs.RegisterTaskDefinition" for call in counted.calls) == 1, answers
+    refused = [a for a in answers if "already answered" in a or ("another change" in a and "in progress" in a)]
+    assert len(refused) == 1, answers

@@ -257,6 +257,19 @@ def test_a_change_that_changes_nothing_writes_nothing() -> None:
     assert bench.intents.generation() == generation
 
 
+def test_a_change_that_began_before_the_last_commit_keeps_that_commits_setting_in_force() -> None:
+    # Given a person's `scale 5` committed at NOW + 2 s, while the reconciler's run began at NOW (found by a race
+    # of real threads on the offline stack: the run's instant is older than the change it follows)
+    bench = Bench()
+    person = intent("setting", 5, 10, start=NOW + timedelta(seconds=2))
+    bench.add(person, now=NOW + timedelta(seconds=2))
+    # When the reconciler's change, planned at NOW, commits after it
+    bench.add(intent("raise", 3, 10, owner="election:ward-52", start=at(24), hours=6), now=NOW, by="election:ward-52")
+    # Then the person's minimum stays in force: not put back to the baseline until a scheduled action catches up
+    assert bench.capacity.capacity == Capacity(5, 10)
+    assert all(when is not None and when >= at(24) for when, _, _ in schedule(bench.capacity))
+
+
 def test_the_ceiling_caps_every_intent_now_and_later() -> None:
     # Given an election raise asking for 30 tasks for 2h over a person's setting of 4..10, with a ceiling of 20
     bench = Bench()

@@ -108,8 +108,12 @@ class CapacityCore:
     ) -> Change:
         """Add intents and remove those ``remove`` selects, bump the generation, then materialise. ``current``: the
         live intents as the caller read them under the same change lock (read here when not given)."""
-        current = list(self.intents(now) if current is None else current)
         generation = self._store.generation()
+        # A caller's ``now`` is when its invocation began: a change committed since (its generation's time) may
+        # have started an intent after it. Planning at the earlier instant would take that intent for a future
+        # one and put the bounds back until a scheduled action caught up.
+        now = max(now, generation.at) if generation.at is not None else now
+        current = list(self.intents(now) if current is None else current)
         removed = tuple(i for i in current if remove is not None and remove(i))
         kept = [i for i in current if i not in removed]
         proposed = kept + list(add)
