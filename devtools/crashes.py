@@ -28,12 +28,11 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from devtools.faults import Injection, LambdaStopped, injecting
-from devtools.security import PATHS, Path, _fresh, _reset, alarm_delivery
+from devtools.security import PATHS, Campaign, Outcome, Path, _fresh, _reset, alarm_delivery
 
 # Calls that change nothing: the stop after one of them is the stop before the next change.
 _READS = ("Describe", "List", "Get", "Query", "Scan", "BatchGet")
@@ -43,21 +42,8 @@ def mutating(call: str) -> bool:
     return not call.split(".", 1)[1].startswith(_READS)
 
 
-@dataclass
-class Crash:
-    path: str
-    call: str
-    verdict: str
-    detail: str = ""
-
-
-@dataclass
-class CrashCampaign:
-    crashes: list[Crash] = field(default_factory=list)
-
-    @property
-    def lost(self) -> list[Crash]:
-        return [c for c in self.crashes if c.verdict == "LOST"]
+# One stop is an ``Outcome`` whose fault is ``STOPPED``; a campaign of them is a ``Campaign``, as for the faults.
+STOPPED = "stopped"
 
 
 def _records(stack: Any) -> tuple[set[str], dict[str, dict[str, str]]]:
@@ -91,10 +77,10 @@ def _posted(stack: Any) -> str:
     return "\n".join(json.dumps(c.body) for c in stack.recorder.api_calls("chat.postMessage"))
 
 
-def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], redelivered: bool) -> Crash:
+def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], redelivered: bool) -> Outcome:
     state = path.state(stack)
     pending, outcomes = _records(stack)
-    crash = Crash(path.name, "", "LOST")
+    crash = Outcome(path.name, "", STOPPED, "LOST")
     open_records = sorted(pending - outcomes.keys())
     if open_records:
         crash.detail = f"pending records left open: {open_records}"
@@ -118,9 +104,9 @@ def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], 
     return crash
 
 
-def run_path(path: Path, campaign: CrashCampaign | None = None, numbers: set[int] | None = None) -> CrashCampaign:
+def run_path(path: Path, campaign: Campaign | None = None, numbers: set[int] | None = None) -> Campaign:
     """``path`` stopped after each of its mutating calls (``numbers``: only these, counted from 1)."""
-    campaign = campaign or CrashCampaign()
+    campaign = campaign or Campaign()
     with _fresh() as stack:
         _reset(stack)
         if path.setup is not None:
@@ -151,7 +137,7 @@ def run_path(path: Path, campaign: CrashCampaign | None = None, numbers: set[int
             swept = _sweep(stack)
             crash = classify(path, stack, before, clean, swept, redelivered)
             crash.call = f"{number}: {name}" + ("" if injection.stopped else " (not reached)")
-            campaign.crashes.append(crash)
+            campaign.outcomes.append(crash)
     return campaign
 
 
@@ -159,21 +145,21 @@ def run_path(path: Path, campaign: CrashCampaign | None = None, numbers: set[int
 _IN_PROGRESS_SECONDS = 1.5
 
 
-def table(campaign: CrashCampaign) -> list[str]:
+def table(campaign: Campaign) -> list[str]:
     lines = [f"    {'path':<30} {'stopped after':<52} outcome"]
-    for c in campaign.crashes:
+    for c in campaign.outcomes:
         lines.append(f"    {c.path:<30} {c.call:<52} {c.verdict}{'  ' + c.detail if c.detail else ''}")
     return lines
 
 
-def summary(campaign: CrashCampaign, seconds: float) -> str:
-    recovered = len(campaign.crashes) - len(campaign.lost)
-    return f"    stops simulated {len(campaign.crashes)} / recovered with nothing lost {recovered} ({seconds:.0f} s)"
+def summary(campaign: Campaign, seconds: float) -> str:
+    recovered = len(campaign.outcomes) - len(campaign.lost)
+    return f"    stops simulated {len(campaign.outcomes)} / recovered with nothing lost {recovered} ({seconds:.0f} s)"
 
 
 def main() -> int:
     started = time.monotonic()
-    campaign = CrashCampaign()
+    campaign = Campaign()
     for path in PATHS:
         run_path(path, campaign)
     print("\n".join(table(campaign)))

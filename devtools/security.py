@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from devtools import crashes
 
-    stops = crashes.CrashCampaign()
+    stops = Campaign()
     started_crashes = time.monotonic()
     for path in PATHS[:1] if args.quick else PATHS:
         crashes.run_path(path, stops)

@@ -19,17 +19,17 @@ from opsbot.idempotency import current_lambda_context, exactly_once
 
 def test_scale_stopped_after_each_of_its_writes_is_completed_and_never_left_in_a_third_state() -> None:
     campaign = crashes.run_path(security.PATHS[0])
-    verdicts = {c.call.split(": ", 1)[1]: c.verdict for c in campaign.crashes}
+    verdicts = {c.call.split(": ", 1)[1]: c.verdict for c in campaign.outcomes}
     assert campaign.lost == [], "\n".join(crashes.table(campaign))
     # Stopped after AWS changed capacity: the sweeper records it as done and brings AWS in line with the intents
     assert verdicts["application-autoscaling.RegisterScalableTarget"] == "completed by the sweeper (ok)"
     assert verdicts["dynamodb.TransactWriteItems"] == "completed by the sweeper (ok)"
-    assert len(campaign.crashes) >= 6
+    assert len(campaign.outcomes) >= 6
 
 
 def test_a_snapshot_stopped_after_rds_accepted_it_is_completed_from_what_rds_shows() -> None:
     campaign = crashes.run_path(security.PATHS[3])
-    verdicts = {c.call.split(": ", 1)[1]: c.verdict for c in campaign.crashes}
+    verdicts = {c.call.split(": ", 1)[1]: c.verdict for c in campaign.outcomes}
     assert campaign.lost == [], "\n".join(crashes.table(campaign))
     assert verdicts["rds.CreateDBSnapshot"] == "completed by the sweeper (ok)"
 

@@ -215,7 +215,7 @@ def record_not_run(ctx: CommandContext, command_text: str | None, action: tuple[
         verb, arguments = (spec.verb if spec else "button"), f"{action_id} {echo(value, 120)}"
     else:
         words = (command_text or "").split()
-        verb, arguments = (words or ["help"])[0].lower()[:40], " ".join(words[1:])
+        verb, arguments = (words or ["help"])[0].lower()[:40], " ".join(words[1:])[:500]
     view = ErrorView(kind="failed", message=str(error))
     audit = AuditOutcome("not-run", "failed", error=f"{error.code}: {error.reason}")
     return _runner(ctx).record(_operation(ctx, verb, arguments), Outcome(view=view, audit=audit))
