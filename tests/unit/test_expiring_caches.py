@@ -4,6 +4,7 @@ a changed runbooks override is used without a cold start, and remediation never 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,16 @@ class SecretsStore(BaseProvider):
 
     def _get_multiple(self, path: str, **sdk_options: Any) -> dict[str, str]:
         raise NotImplementedError
+
+
+class DeniedSecretsStore(SecretsStore):
+    """Secrets Manager refusing the read, as botocore raises it (Powertools wraps it in GetParameterError)."""
+
+    def _get(self, name: str, **sdk_options: Any) -> str:
+        from botocore.exceptions import ClientError
+
+        self.reads += 1
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "GetSecretValue")
 
 
 def _secret(token: str, signing: str = "signing-1") -> dict[str, str]:
@@ -111,18 +122,29 @@ def test_an_unreadable_secret_fails_the_message_with_a_code_not_the_caller() -> 
     assert "cpu high" not in str(raised.value)
 
 
-def test_remediation_acts_and_audits_the_lost_report_when_the_slack_secret_is_unreadable() -> None:
+@pytest.mark.parametrize(
+    ("store", "why"),
+    [
+        (lambda: SecretsStore(None), "credentials_unavailable"),
+        # IAM refusing the read: the audit trail names AWS's code too
+        (lambda: DeniedSecretsStore(None), "credentials_unavailable (AccessDeniedException)"),
+    ],
+    ids=["unreadable", "access-denied"],
+)
+def test_remediation_acts_and_audits_the_lost_report_when_the_slack_secret_is_unreadable(
+    store: Callable[[], SecretsStore], why: str
+) -> None:
     # Given the real notifier whose bot token cannot be read, in front of the remediator
-    source = _source(SecretsStore(None))
+    source = _source(store())
     notifier = SlackIncidentNotifier(TokenClient(), "C0OPS", token=lambda: source.get().bot_token)  # type: ignore[arg-type]
     bench = Bench(notifier=notifier)  # type: ignore[arg-type]
     # When the CPU alarm fires
     decision = bench.handle(transition())
-    # Then the minimum was raised, and the audit trail says the incident could not be posted
+    # Then the minimum was raised, and the audit trail says the incident could not be posted, and why
     assert isinstance(decision, Decision)
     assert decision.acted
     (lost,) = [e for e in bench.world.audit() if e.verb == "notify"]
-    assert lost.error.endswith("could not be posted in Slack: credentials_unavailable")
+    assert lost.error.endswith(f"could not be posted in Slack: {why}")
 
 
 def _signed(secret: str) -> dict[str, Any]:
@@ -240,27 +262,3 @@ def test_a_failed_refresh_of_the_secret_keeps_the_slack_endpoint_serving() -> No
     # Then Slack's requests are still served with the secret in use
     assert endpoints.current()(_signed("current-secret"), None)["statusCode"] == 200
     assert bolt.handled == 2
-
-
-class DeniedSecretsStore(SecretsStore):
-    """Secrets Manager refusing the read, as botocore raises it (Powertools wraps it in GetParameterError)."""
-
-    def _get(self, name: str, **sdk_options: Any) -> str:
-        from botocore.exceptions import ClientError
-
-        self.reads += 1
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "GetSecretValue")
-
-
-def test_a_lost_report_for_an_unreadable_token_names_the_aws_code_in_the_audit_trail() -> None:
-    # Given the bot token's secret refused by IAM
-    source = _source(DeniedSecretsStore(None))
-    notifier = SlackIncidentNotifier(TokenClient(), "C0OPS", token=lambda: source.get().bot_token)  # type: ignore[arg-type]
-    bench = Bench(notifier=notifier)  # type: ignore[arg-type]
-    # When the CPU alarm fires
-    decision = bench.handle(transition())
-    # Then the minimum was raised, and the audit trail says why the incident was lost, with AWS's code
-    assert isinstance(decision, Decision)
-    assert decision.acted
-    (lost,) = [e for e in bench.world.audit() if e.verb == "notify"]
-    assert lost.error.endswith("could not be posted in Slack: credentials_unavailable (AccessDeniedException)")
