@@ -209,6 +209,28 @@ def test_the_hook_loops_in_progress_with_its_state_until_the_analysis_is_done() 
     assert "smoke tests and analysis passed" in last.reason
 
 
+def test_a_metric_read_that_fails_is_taken_again_and_named_in_the_verdict() -> None:
+    # Given a hook whose analysis needs two measurements, past its smoke tests with one good measurement
+    from opsbot.errors import AwsOperationError
+
+    spec = analysis.AnalysisSpec(count=2, consecutive_error_limit=2)
+    config = hook.HookConfig("mycandidate", "web", "http://127.0.0.1:8443", ("52",), analysis=spec)
+    good = {"phase": "Successful", "summary": "5xx 0.00% (limit 1.00%) of 400 requests"}
+    details = {"opsbot": {"smoke": "health: HTTP 200", "measurements": [good]}}
+    denied = AwsOperationError("GetMetricData", "AccessDeniedException", "the bot's IAM role is not allowed to do this")
+    # When the second measurement's read of CloudWatch fails
+    failed = hook.decide(_payload(details=details), config, _ports(denied))
+    # Then the hook does not pass on one measurement: it asks ECS to call again, saying why
+    assert failed.status == "IN_PROGRESS"
+    assert "AccessDeniedException" in failed.reason
+    # And the next read passes it, the failed read named in the verdict (which the audit trail records)
+    passed = hook.decide(_payload(details=failed.response["hookDetails"]), config, _ports(analysis.Sample(400, 0, 0.2)))
+    assert passed.status == "SUCCEEDED"
+    assert "2 measurement(s)" in passed.reason
+    assert "1 metric read(s) failed and were taken again" in passed.reason
+    assert "AccessDeniedException" in passed.reason
+
+
 def test_a_failing_smoke_test_fails_the_hook_with_the_check_and_its_value() -> None:
     decision = hook.decide(_payload(), CONFIG, _ports(analysis.Sample(500, 0, 0.2), {"/api/v1/health": (500, {})}))
     assert decision.status == "FAILED"

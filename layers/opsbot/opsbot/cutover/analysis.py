@@ -3,7 +3,9 @@ measurements, ``interval`` apart, of the green target group's 5xx rate (``HTTPCo
 ``RequestCount``) and p95 ``TargetResponseTime``. A measurement is Successful, Failed (over a limit),
 Inconclusive (too few requests to judge) or Error (the metrics could not be read). The run fails once Failed
 measurements exceed ``failure_limit``, or consecutive Errors exceed ``consecutive_error_limit``; it is inconclusive
-once Inconclusive ones exceed ``inconclusive_limit``; it succeeds when all ``count`` are taken without either.
+once Inconclusive ones exceed ``inconclusive_limit``; it succeeds when ``count`` measurements are taken without
+either. An Error measured nothing: it does not count towards ``count`` (the read is taken again at the next
+interval), and the verdict names the failed reads with their error.
 """
 
 from __future__ import annotations
@@ -75,9 +77,15 @@ def verdict(measurements: Sequence[Measurement], spec: AnalysisSpec) -> tuple[st
         return "Failed", f"{streak} metric reads in a row failed (limit {spec.consecutive_error_limit})"
     if inconclusive > spec.inconclusive_limit:
         return "Inconclusive", f"{inconclusive} inconclusive measurement(s), more than {spec.inconclusive_limit}"
-    if len(measurements) >= spec.count:
-        return "Successful", f"{len(measurements)} measurement(s): " + "; ".join(m.summary for m in measurements[-3:])
-    return "Running", f"{len(measurements)} of {spec.count} measurement(s)"
+    # A read that failed measured nothing: it is taken again, and the run passes on ``count`` actual measurements.
+    taken = [m for m in measurements if m.phase != "Error"]
+    errors = [m for m in measurements if m.phase == "Error"]
+    failed_reads = ""
+    if errors:
+        failed_reads = f"; {len(errors)} metric read(s) failed and were taken again, last: {errors[-1].summary}"
+    if len(taken) >= spec.count:
+        return "Successful", f"{len(taken)} measurement(s): " + "; ".join(m.summary for m in taken[-3:]) + failed_reads
+    return "Running", f"{len(taken)} of {spec.count} measurement(s)" + failed_reads
 
 
 def from_dicts(items: Any) -> list[Measurement]:
