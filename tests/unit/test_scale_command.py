@@ -335,6 +335,28 @@ def test_confirm_refused_by_a_held_lock_stays_usable() -> None:
     assert world.capacity.capacity == Capacity(12, 14)
 
 
+@pytest.mark.parametrize("failing", ["DescribeScalableTargets", "RegisterScalableTarget"])
+def test_a_confirmed_change_that_aws_refuses_changes_nothing_and_the_confirm_button_works_again(failing: str) -> None:
+    # Given a raise waiting for its Confirm, and AWS refusing a call of the change (before it, or put back after)
+    world = World()
+    world.given_capacity(Capacity(8, 14))
+    asked = execute_command("scale 12", world.context())
+    world.capacity.fail_on = {failing}
+    # When Confirm is pressed
+    failed = execute_action("scale_confirm", asked.view.confirmation_id, world.context())
+    # Then the operator is told why with AWS's code, it is audited as failed, nothing changed, the lock is free
+    assert failed.view.kind == "failed"
+    assert "ThrottlingException" in failed.view.message
+    assert (world.audit()[-1].result, world.audit()[-1].error) == ("failed", failed.view.message)
+    assert world.capacity.capacity == Capacity(8, 14)
+    assert world.store.locks == {}
+    # And once AWS answers again, the same button applies it (not "already used" for a change that never happened)
+    world.capacity.fail_on = set()
+    confirmed = execute_action("scale_confirm", asked.view.confirmation_id, world.context())
+    assert confirmed.view.kind == "applied"
+    assert world.capacity.capacity == Capacity(12, 14)
+
+
 def test_reset_at_the_baseline_changes_nothing() -> None:
     world = World()
     outcome = execute_command("scale reset", world.context())

@@ -54,6 +54,10 @@ class ActionFailed(OpsbotError):
         self.now = now or {}
 
 
+class ChangePutBack(ActionFailed):
+    """AWS refused part of a change and the bot put back what it had done: AWS is as it was before."""
+
+
 class AuditRecordExists(OpsbotError):
     """A record with this key is already in the audit trail; it is never overwritten."""
 

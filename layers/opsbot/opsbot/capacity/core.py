@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from opsbot.capacity import timeline as tl
 from opsbot.capacity.model import Generation, Intent, Timeline
 from opsbot.config import Settings
-from opsbot.errors import ActionFailed, AwsOperationError
+from opsbot.errors import ActionFailed, AwsOperationError, ChangePutBack
 from opsbot.logic.scaling import Capacity
 from opsbot.ports import CapacityPort, IntentStorePort, ScheduledAction
 
@@ -163,7 +163,7 @@ class CapacityCore:
                 "or `status`",
                 now=now_capacity.state() if now_capacity else {},
             ) from exc
-        raise ActionFailed(f"{cause}; capacity was put back to {back.after}", now=back.after.state()) from cause
+        raise ChangePutBack(f"{cause}; capacity was put back to {back.after}", now=back.after.state()) from cause
 
     def _safe_capacity(self) -> Capacity | None:
         try:

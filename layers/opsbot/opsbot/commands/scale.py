@@ -25,10 +25,18 @@ from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, Comman
 from opsbot.commands.freeze import check as check_freeze
 from opsbot.commands.freeze import take_override
 from opsbot.config import Role
-from opsbot.errors import ConfirmationExpired, GuardrailViolation, UsageError
+from opsbot.errors import (
+    AwsOperationError,
+    ChangeInProgress,
+    ChangePutBack,
+    ConfirmationExpired,
+    GuardrailViolation,
+    UsageError,
+)
 from opsbot.logic.durations import parse_duration
 from opsbot.logic.scaling import Capacity, ScalePlan, ScaleRequest, plan_scale
 from opsbot.logic.text import echo
+from opsbot.observability import logger
 
 if TYPE_CHECKING:  # the core is built by ``capacity_core`` when a change runs, never to parse or acknowledge one
     from opsbot.capacity.core import Change
@@ -359,7 +367,29 @@ def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
     pending = _take(confirmation_id, "request", ctx)
     if pending is None:
         raise ConfirmationExpired("this confirmation has expired or was already used; run the command again")
-    return apply(parse(str(pending["request"]).split()), ctx)
+    return _unless_nothing_changed(
+        confirmation_id, pending, ctx, lambda: apply(parse(str(pending["request"]).split()), ctx)
+    )
+
+
+# What a confirmed change raises when it changed nothing: an AWS call failed before the intents were committed, the
+# commit lost a race, or AWS refused part of it and the bot put it back.
+_NOTHING_CHANGED = (AwsOperationError, ChangeInProgress, ChangePutBack)
+
+
+def _unless_nothing_changed(
+    confirmation_id: str, pending: dict[str, Any], ctx: CommandContext, change: Callable[[], Outcome]
+) -> Outcome:
+    """Run a confirmed change; if it failed and changed nothing, the confirmation is put back, so that the same
+    button tries again instead of answering "already used" for a change that never happened."""
+    try:
+        return change()
+    except _NOTHING_CHANGED:
+        try:
+            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)
+        except AwsOperationError as exc:  # the failure is still reported; the button then asks to start again
+            logger.warning("confirmation not put back after a failed change", extra={"code": exc.code})
+        raise
 
 
 def _take(confirmation_id: str, kind: str, ctx: CommandContext) -> dict[str, Any] | None:
@@ -393,7 +423,10 @@ def confirm_undo(confirmation_id: str, ctx: CommandContext) -> Outcome:
     pending = _take(confirmation_id, "undo", ctx)
     if pending is None:
         raise ConfirmationExpired("this confirmation has expired or was already used; press Undo again")
-    return _undo(parse_undo_key(str(pending["undo"])), ctx, confirmed_generation=int(pending["generation"]))
+    undone = parse_undo_key(str(pending["undo"]))
+    return _unless_nothing_changed(
+        confirmation_id, pending, ctx, lambda: _undo(undone, ctx, confirmed_generation=int(pending["generation"]))
+    )
 
 
 def _undo(audit_key: str, ctx: CommandContext, confirmed_generation: int | None) -> Outcome:
