@@ -9,6 +9,11 @@ the state it leaves recorded), then once per (call N, fault) on a fresh stack, a
 - ``reported`` — nothing changed (the state before), the person was told in words with the AWS error code, the
   attempt is audited as failed, the change lock is free;
 - ``compensated`` — as ``reported``, after a change that was put back (the state before);
+- ``stopped part-way, reported`` — a path that acts on several things one by one (``Path.partway``: a prune's
+  deletes, which cannot be put back) stopped at the failed one: the state is a step between before and the clean
+  run's, the report and the failed audit record name the error code and each change that was made;
+- ``absorbed, audited`` — the clean run's state after a permanent fault the path works around by design (the
+  cutover hook measures again after a failed metric read), with the AWS error code in the path's audit record;
 - ``LOST`` — anything else: a third state, an answer that says nothing, a held lock, no audit of the failure.
 
 ``python -m devtools.security [--quick]``: ``--quick`` runs one path (what `make test` runs in tests/security).
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
+from devtools import security_paths
 from devtools.faults import FAULTS, PERSISTENT_THROTTLING, Fault, Injection, injecting
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
@@ -44,6 +50,10 @@ class Path:
     calls: Callable[[str], bool] | None = None  # which calls to fault (default: every one)
     setup: Callable[[Any], None] | None = None  # before each run, outside the injection (e.g. a fresh snapshot)
     asynchronous: bool = False  # an async entry point: raising means Lambda retries it, then the DLQ keeps it
+    # A path that acts on several things one by one (a prune's deletes) and stops at the first failure: given the
+    # state before, the state found and the clean run's, the changes made if the state is a step on the way there
+    # (each must be named in the report and in the failed audit record), else None.
+    partway: Callable[[Any, Any, Any], list[str] | None] | None = None
 
 
 @dataclass
@@ -75,11 +85,9 @@ def _capacity_and_actions(stack: Any) -> tuple[Any, ...]:
     return (*_capacity(stack), len(names))
 
 
-def _slash(text: str) -> Callable[[Any], None]:
-    from devtools.local_stack import OPERATOR
-
+def _slash(text: str, user: str = "U0OPERATOR") -> Callable[[Any], None]:
     def run(stack: Any) -> None:
-        stack.bot().command(text, OPERATOR, response_url=f"{stack.recorder.url}/response/fault")
+        stack.bot().command(text, user, response_url=f"{stack.recorder.url}/response/fault")
 
     return run
 
@@ -132,7 +140,7 @@ DEPLOY_FAULTED = frozenset({
     "ecs.RegisterTaskDefinition", "ecs.UpdateService", "ecs.ListServiceDeployments", "ecr.DescribeImages",
     "rds.DescribeDBSnapshots",
 })  # fmt: skip
-PATHS = (
+PATHS: tuple[Path, ...] = (
     Path("scale 4", "scale", _slash("scale 4"), _capacity),
     Path("scale 4 for 1h", "scale", _slash("scale 4 for 1h"), _capacity_and_actions),
     Path("alarm: CPU high → scale out", "remediate", alarm_delivery(), _capacity_and_actions, asynchronous=True),
@@ -147,6 +155,7 @@ PATHS = (
         setup=_snapshot_taken,
     ),
 )
+PATHS += security_paths.paths()  # the buttons, prune, rollback, the cutover hook, schedule sync, the election run
 
 
 def _reset(stack: Any) -> None:
@@ -222,17 +231,28 @@ def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, inje
         outcome.detail = f"lock held: {locks}"
     elif state == clean and not failed:
         outcome.verdict = "retried" if fault.transient else "absorbed"
+        recorded = " ".join(a.get("after", "") + a.get("error", "") for a in _audited(stack, audit_before))
+        if not fault.transient and code.lower() in recorded.lower():
+            outcome.verdict = "absorbed, audited"
     elif state == clean and audited:
         # The change is done; what failed after it (the Slack report without a token) is in the audit trail.
         outcome.verdict = "done, report audited"
     elif state == before and told and (audited or "audit trail is unavailable" in said):
         # An audit write that fails cannot audit itself: the person is told nothing changed instead.
         outcome.verdict = "reported"
+    elif path.partway is not None and told and audited and _named(path.partway(before, state, clean), said, failed):
+        outcome.verdict = "stopped part-way, reported"
     else:
         outcome.detail = (
             f"state {state} (before {before}, clean {clean}); failed audits {len(failed)}; said {said[-300:]!r}"
         )
     return outcome
+
+
+def _named(changes: list[str] | None, said: str, failed: list[dict[str, str]]) -> bool:
+    """Each change made before a path stopped is in what the person was told and in a failed audit record."""
+    recorded = " ".join(a.get("after", "") for a in failed)
+    return changes is not None and all(c in said and c in recorded for c in changes)
 
 
 def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTTLING),
