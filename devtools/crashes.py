@@ -17,6 +17,8 @@ Each run is classified:
 - ``redelivered`` — the asynchronous retry finished the work (and the sweeper, if it had to, the record);
 - ``nothing cut short`` — the stop came before the pending record or after the outcome: nothing to complete, and
   the state is the one before or the clean run's;
+- ``caller decides: …`` — a path whose caller treats a stopped invocation by its own rule (ECS fails a lifecycle
+  hook whose invocation errors and rolls the deployment back), with nothing of the bot's left open;
 - ``LOST`` — a pending record left open, a lock still held past its expiry, a third state, or a sweep nobody was
   told about.
 
@@ -82,16 +84,25 @@ def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], 
     pending, outcomes = _records(stack)
     crash = Outcome(path.name, "", STOPPED, "LOST")
     open_records = sorted(pending - outcomes.keys())
+    # A path acting on several things one by one (a prune's deletes) may stop between before and done.
+    partway = path.partway(before, state, clean) if path.partway is not None else None
+    between = state not in (before, clean) and partway is not None
     if open_records:
         crash.detail = f"pending records left open: {open_records}"
     elif locks := _held_locks(stack):
         crash.detail = f"lock held past its expiry: {locks}"
-    elif state not in (before, clean):
+    elif path.stop_means and not swept:
+        # Nothing of the bot's is left half-done; what a stopped invocation means is the caller's (ECS's) rule.
+        crash.verdict = f"caller decides: {path.stop_means}"
+    elif state not in (before, clean) and not between:
         crash.detail = f"a third state {state} (before {before}, clean {clean})"
+    elif between and not swept:
+        crash.detail = f"stopped part-way ({state}) with nothing recorded to complete"
     elif swept:
         results = {s.result for s in swept}
         told = all(s.entry.key in _posted(stack) or s.summary[:40] in _posted(stack) for s in swept)
         consistent = ("ok" not in results or state == clean) and ("failed" not in results or state == before)
+        consistent = consistent and (not between or results == {"unknown"})  # part-way: only "check it" is honest
         if not told:
             crash.detail = "swept, but the ops channel was not told"
         elif not consistent:

@@ -54,6 +54,8 @@ class Path:
     # state before, the state found and the clean run's, the changes made if the state is a step on the way there
     # (each must be named in the report and in the failed audit record), else None.
     partway: Callable[[Any, Any, Any], list[str] | None] | None = None
+    # What the caller makes of an invocation that stops (devtools.crashes), when it has a rule of its own.
+    stop_means: str = ""
 
 
 @dataclass
@@ -224,8 +226,10 @@ def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, inje
     code = fault.code or "timed out"
     told = code.lower() in said.lower()
     audited = any(code.lower() in (a.get("error", "") + a.get("after", "")).lower() for a in failed)
-    if locks and state == clean and injection.hit == "dynamodb.DeleteItem":
-        # The release itself failed: the change is done and reported, the lock expires by its TTL (logged).
+    partway = path.partway(before, state, clean) if path.partway is not None else None
+    if locks and (state == clean or partway is not None) and injection.hit == "dynamodb.DeleteItem":
+        # The release itself failed: the change is done and reported, the lock expires by its TTL (logged); a
+        # path of several operations may have had its next one refused meanwhile (the next run does it).
         outcome.verdict = "lock expires"
     elif locks:
         outcome.detail = f"lock held: {locks}"
@@ -240,7 +244,7 @@ def classify(path: Path, fault: Fault, stack: Any, before: Any, clean: Any, inje
     elif state == before and told and (audited or "audit trail is unavailable" in said):
         # An audit write that fails cannot audit itself: the person is told nothing changed instead.
         outcome.verdict = "reported"
-    elif path.partway is not None and told and audited and _named(path.partway(before, state, clean), said, failed):
+    elif told and (audited or "audit trail is unavailable" in said) and _named(partway, said, failed):
         outcome.verdict = "stopped part-way, reported"
     else:
         outcome.detail = (

@@ -293,6 +293,17 @@ def _capacity_schedule_and_wake_ups(stack: Any) -> tuple[Any, ...]:
     return (*_capacity_and_schedule(stack), tuple(wake_ups), suspended)
 
 
+def _each_part_before_or_done(before: tuple[Any, ...], state: tuple[Any, ...],
+                              clean: tuple[Any, ...]) -> list[str] | None:  # fmt: skip
+    """The hourly run is two operations: the capacity sync, then the scale-in suspension and the wake-ups (which
+    follow the calendar, not the capacity). Each part is as before or as done — the wake-ups may stop part-way, each
+    one made is kept and the next run makes the rest — and nothing beyond is to be named."""
+    capacity, wake_ups, suspended = state[:-2], set(state[-2]), state[-1]
+    if capacity not in (before[:-2], clean[:-2]) or suspended not in (before[-1], clean[-1]):
+        return None
+    return [] if wake_ups <= set(before[-2]) | set(clean[-2]) else None
+
+
 def paths() -> tuple[Path, ...]:
     from devtools.local_stack import ADMIN
     from devtools.security import Path, _capacity, _slash
@@ -311,7 +322,14 @@ def paths() -> tuple[Path, ...]:
             partway=_deleted_on_the_way,
         ),
         Path("rollback", "rollback", _slash("rollback smoke looked wrong"), _deployments, fresh=True, setup=_deploying),
-        Path("cutover hook", "cutover-hook", _hook, _hook_answer, setup=_green_serving),
+        Path(
+            "cutover hook",
+            "cutover-hook",
+            _hook,
+            _hook_answer,
+            setup=_green_serving,
+            stop_means="ECS counts the invocation's error as the hook's failure and rolls the deployment back",
+        ),
         Path("schedule sync", "schedule sync", _slash("schedule sync"), _capacity_and_schedule, setup=_election_ahead),
         Path(
             "election function: hourly run",
@@ -320,5 +338,6 @@ def paths() -> tuple[Path, ...]:
             _capacity_schedule_and_wake_ups,
             setup=_election_function,
             asynchronous=True,
+            partway=_each_part_before_or_done,
         ),
     )

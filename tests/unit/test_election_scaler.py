@@ -17,6 +17,7 @@ from opsbot.elections.plan import plan
 from opsbot.elections.scaler import ElectionScaler, ScalerPorts
 from opsbot.elections.sources import Calendar
 from opsbot.elections.suspension import suspending, wake_up_name, wake_ups
+from opsbot.errors import AwsOperationError
 from opsbot.logic.scaling import Capacity
 from opsbot.operations.runner import OperationRunner
 from opsbot.ports import IncidentDeliveryError
@@ -245,3 +246,42 @@ def test_compare_names_missing_drifted_and_unexpected_actions() -> None:
     assert [s for n, s in states.items() if n not in {planned[0].name, planned[1].name, "opsbot-capacity-stray"}] == [
         "ok"
     ] * (len(planned) - 2)
+
+
+def test_a_capacity_sync_that_aws_refuses_is_told_in_the_channel_once_per_run_with_the_code() -> None:
+    # Given Application Auto Scaling refusing the scheduled actions
+    scene = Scene(elections=(_election(),))
+    scene.world.capacity.fail_on.add("PutScheduledAction")
+    # When the hourly run (and Lambda's redelivery of the same run) cannot schedule the election's capacity
+    first = scene.run(BEFORE)
+    scene.run(BEFORE)
+    # Then the ops channel hears it once, with the AWS operation and code, and what to do
+    assert first.failed
+    assert first.failed[0].startswith("capacity:")
+    (posted,) = scene.notifier.posts
+    assert "capacity could not be brought in line" in posted["text"]
+    shown = str(posted["blocks"])
+    assert "PutScheduledAction" in shown
+    assert "schedule sync" in shown
+    assert violations(posted) == []
+
+
+def test_wake_ups_that_cannot_be_created_are_told_with_what_was_done_before() -> None:
+    # Given Scheduler creating the first wake-up, then refusing
+    scene = Scene(elections=(_election(),))
+
+    def create(name: str, at: datetime) -> None:
+        if scene.wake.created:
+            raise AwsOperationError("CreateSchedule", "AccessDeniedException", "the bot's IAM role is not allowed")
+        scene.wake.created.append(name)
+        scene.wake.schedules[name] = at
+
+    scene.wake.create = create  # type: ignore[method-assign]
+    # When the hourly run schedules the election's wake-ups
+    scene.run(BEFORE)
+    # Then the channel hears that this part stopped, with the code and the one wake-up already made
+    (posted,) = scene.notifier.posts
+    assert "scale-in suspension and wake-ups could not be brought in line" in posted["text"]
+    shown = str(posted["blocks"])
+    assert "AccessDeniedException" in shown
+    assert "1 wake-up(s) created" in shown

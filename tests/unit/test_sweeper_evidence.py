@@ -106,3 +106,26 @@ def test_when_aws_cannot_be_asked_the_record_stays_open_for_the_next_sweep() -> 
     assert sweeper.sweep() == []  # still open: asked again, never guessed
     (left,) = world.store.unfinished(NOW - timedelta(days=1), bench.now)
     assert left.verb == "snapshot"
+
+
+def test_a_schedule_sync_cut_short_after_its_commit_is_materialised_by_its_marker() -> None:
+    # Given a `schedule sync` (not a verb the sweeper knows) stopped after it committed an intent and its marker
+    from opsbot.capacity.core import APPLIED
+    from opsbot.capacity.model import Generation, Intent
+    from opsbot.logic.scaling import Capacity
+
+    bench = Bench()
+    world = bench.world
+    key = new_audit_key(NOW, "0000abcd")
+    world.intents.put_intent(Intent(key, "election:ward-52", "raise", 5, 10, NOW, NOW + timedelta(hours=6), "w52"))
+    world.intents.bump_generation(0, Generation(1, key, "election:ward-52", "sync", NOW))
+    world.intents.markers[key] = APPLIED
+    world.store.record(AuditEntry(key, NOW, "U0OPS", "C0OPS", "schedule sync", "", "allowed", "pending",
+                                  phase="pending"))  # fmt: skip
+    # When the sweeper runs once it is old enough
+    bench.now = NOW + timedelta(minutes=20)
+    (swept,) = Sweeper(bench.settings, world.store, world.store, world.capacity, world.intents,
+                       lambda: bench.now).sweep()  # fmt: skip
+    # Then the change is recorded as made and AWS is brought in line with the intents, not left "unknown"
+    assert swept.result == "ok"
+    assert world.capacity.capacity == Capacity(5, 10)

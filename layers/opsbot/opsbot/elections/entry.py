@@ -57,11 +57,19 @@ def handle(event: object, context: Any, now: datetime | None = None) -> dict[str
         at = now or datetime.now(UTC)
         tag = hashlib.sha256(f"{scheduled_at}#{reason}".encode()).hexdigest()[:8]
         key = f"{at:%Y-%m-%dT%H:%M:%S.%f}Z#{tag}"
-        ran, result = once(f"election-sync#{scheduled_at}#{reason}", lambda: scaler.run(at, key, key).as_dict())
+        summaries: list[dict[str, Any]] = []
+
+        def run() -> dict[str, Any]:
+            summaries.append(scaler.run(at, key, key).as_dict())
+            return summaries[-1]
+
+        ran, result = once(f"election-sync#{scheduled_at}#{reason}", run)
     finally:
         current_lambda_context.reset(token)
     if not ran:
         logger.info("election run already done for this schedule", extra={"scheduled_at": scheduled_at})
         return {"duplicate": True, **(result or {})}
-    logger.info("election run", extra={"scheduled_at": scheduled_at, "reason": reason, **result})
-    return dict(result)
+    # The run's own summary: the exactly-once record may have failed to keep it (its completion is not written).
+    summary = summaries[-1] if summaries else dict(result or {})
+    logger.info("election run", extra={"scheduled_at": scheduled_at, "reason": reason, **summary})
+    return dict(summary)

@@ -58,6 +58,16 @@ class DriftRepaired:
     calls: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class SyncFailed:
+    """A part of the run could not be brought in line with the calendar (the next hourly run tries again)."""
+
+    part: str  # "capacity" | "scale-in suspension and wake-ups"
+    elections: int
+    reason: str  # the runner's message: the AWS operation, a human reason and the code
+    done: str = ""  # what that part had changed before it stopped
+
+
 @dataclass
 class RunSummary:
     elections: int = 0
@@ -123,6 +133,7 @@ class ElectionScaler:
         )
         if isinstance(outcome.view, ErrorView):
             summary.failed.append(f"capacity: {outcome.view.message}")
+            self._failed("capacity", elections, outcome.view.message, "", now, summary)
         elif isinstance(outcome.view, SyncView):
             view = outcome.view
             summary.intents_added, summary.intents_removed = len(view.plan.add), len(view.plan.remove)
@@ -158,15 +169,6 @@ class ElectionScaler:
         ports = self._ports
         wanted_suspended = bool(suspending(elections, now))
         wanted = {wake_up_name(at): at for at in wake_ups(elections, now)} if ports.wake_ups.configured else {}
-        try:
-            existing = ports.wake_ups.names() if ports.wake_ups.configured else set()
-            existing = {n for n in existing if _still_ahead(n, now)}
-            differs = ports.suspension.suspended() != wanted_suspended or set(wanted) != existing
-        except OpsbotError as exc:  # reported; the hourly run tries again
-            summary.failed.append(f"suspension: {exc}")
-            return
-        if not differs:
-            return
         actor = Actor.system("election", ACTOR_NAME, self._channel)
         operation = Operation(
             key=key,
@@ -175,6 +177,18 @@ class ElectionScaler:
             actor=actor,
             lock_owner=lock_owner,
         )
+        try:
+            existing = ports.wake_ups.names() if ports.wake_ups.configured else set()
+            existing = {n for n in existing if _still_ahead(n, now)}
+            differs = ports.suspension.suspended() != wanted_suspended or set(wanted) != existing
+        except OpsbotError as exc:  # audited, reported; the hourly run tries again
+            summary.failed.append(f"suspension: {exc}")
+            audit = AuditOutcome(result="failed", error=str(exc)[:500])
+            self._runner.record(operation, Outcome(view=ErrorView(kind="failed", message=str(exc)), audit=audit))
+            self._failed(_SUSPENSION, elections, str(exc), "", now, summary)
+            return
+        if not differs:
+            return
 
         def body() -> Outcome:
             before = ports.suspension.suspended()
@@ -201,6 +215,16 @@ class ElectionScaler:
         outcome = self._runner.run(operation, body, options=RunOptions(lock=self._service, report=False))
         if isinstance(outcome.view, ErrorView):
             summary.failed.append(f"suspension: {outcome.view.message}")
+            done = [f"scale-in suspension turned {summary.suspension}"] if summary.suspension else []
+            done += [f"{summary.wake_ups_created} wake-up(s) created"] if summary.wake_ups_created else []
+            done += [f"{summary.wake_ups_deleted} wake-up(s) deleted"] if summary.wake_ups_deleted else []
+            self._failed(_SUSPENSION, elections, outcome.view.message, "; ".join(done), now, summary)
+
+    def _failed(self, part: str, elections: Sequence[Election], reason: str, done: str, now: datetime,
+                summary: RunSummary) -> None:  # fmt: skip
+        """Nobody reads the function's log on election night: the channel hears it, once per part and hourly run."""
+        failed = SyncFailed(part, len(elections), reason, done)
+        self._post(f"sync-failed#{part}#{now:%Y-%m-%dT%H}", failed, now, summary)
 
     # posts -------------------------------------------------------------------------------------------------
     def _conflicts(self, elections: Sequence[Election], now: datetime, summary: RunSummary) -> None:
@@ -279,6 +303,9 @@ class ElectionScaler:
             return False
         summary.posted.append(what)
         return True
+
+
+_SUSPENSION = "scale-in suspension and wake-ups"
 
 
 def _still_ahead(name: str, now: datetime) -> bool:

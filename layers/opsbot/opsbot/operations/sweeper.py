@@ -4,8 +4,9 @@ An operation whose ``pending`` record is older than ``Settings.sweep_after`` (lo
 timeout) and has no outcome was stopped part-way. The sweeper works out from AWS what happened, writes the missing
 outcome record (the pending one is never rewritten), and says so in Slack:
 
-- a capacity change (``scale``, ``undo``, an alarm's ``scale_out``): the intents, the generation and a marker
-  naming the operation are committed in one transaction before AWS is changed. With the marker ``applied`` the
+- a capacity change (``scale``, ``undo``, an alarm's ``scale_out``, or any operation that left a marker): the
+  intents, the generation and a marker naming the operation are committed in one transaction before AWS is
+  changed. With the marker ``applied`` the
   change happened: the sweeper materialises the intents under the change lock, so AWS matches them, and records
   ``ok``; with ``put back`` AWS refused it and it was undone: ``failed``; with no marker nothing changed: ``failed``;
 - a verb with ``evidence`` (a snapshot: RDS's tags; a deploy: ECS's service deployments,
@@ -77,7 +78,14 @@ class Sweeper:
     def _complete(self, entry: AuditEntry, now: datetime) -> Swept | None:
         """``None`` when the outcome could not be written (another sweep, or the operation itself, got there)."""
         evidence = self._evidence.get(entry.verb)
-        if _changes_capacity(entry):
+        try:
+            # A capacity change of any verb (`schedule sync`, an election run) committed a marker with its intents.
+            capacity = _changes_capacity(entry) or self._core.marker(entry.key) is not None
+        except Exception as exc:  # the table could not be asked: try again at the next sweep rather than guess
+            logger.warning("cut-short operation not completed yet", extra={"operation": entry.key,
+                           "error": type(exc).__name__})  # fmt: skip
+            return None
+        if capacity:
             swept = self._capacity(entry, now)
         elif evidence is not None:
             try:

@@ -1,4 +1,5 @@
-"""What the election reconciler posts to the ops channel: a drift it repaired and the gated scale-down question.
+"""What the election reconciler posts to the ops channel: a drift it repaired, a capacity sync that failed, and the
+gated scale-down question.
 
 Election names come from the calendar or from Slack: escaped like every external string (``esc``/``code``)."""
 
@@ -22,6 +23,8 @@ def render(report: Any) -> Message:
         return window_ended(report)
     if kind == "ConflictsFound":
         return _conflicts(report)
+    if kind == "SyncFailed":
+        return _sync_failed(report)
     if kind == "Readiness":
         from opsbot.slack.readiness_report import readiness_message
 
@@ -43,6 +46,17 @@ def _drift(report: Any) -> Message:
     body: list[Block] = [bk.section(f"*{text}*"), *bk.sections(lines, "finding"), bk.context(esc(did))]
     body.append(bk.context("The bot owns `opsbot-capacity-*` actions; change capacity with `/mycandidate scale`."))
     return bk.message(text, body)
+
+
+def _sync_failed(report: Any) -> Message:
+    text = f":x: Election {esc(report.part)} could not be brought in line with the calendar this run"
+    done = f" Before it stopped: {esc(bk.truncate(report.done, 300))}." if report.done else ""
+    detail = (
+        f"{esc(bk.truncate(report.reason, 600))} ({report.elections} election(s) in the calendar).{done} The next"
+        " hourly run tries again; `/mycandidate schedule` shows what is in place, and `/mycandidate schedule sync`"
+        " retries once the cause is fixed."
+    )
+    return bk.message(text, [bk.section(f"*{text}*"), bk.section(detail)])
 
 
 def _conflicts(report: Any) -> Message:
