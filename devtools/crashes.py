@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from devtools.faults import Injection, LambdaStopped, injecting
-from devtools.security import PATHS, Campaign, Outcome, Path, _fresh, _reset, alarm_delivery
+from devtools.security import PATHS, Campaign, Outcome, Path, _fresh, _reset
 
 # Calls that change nothing: the stop after one of them is the stop before the next change.
 _READS = ("Describe", "List", "Get", "Query", "Scan", "BatchGet")
@@ -101,8 +101,11 @@ def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], 
     elif swept:
         results = {s.result for s in swept}
         told = all(s.entry.key in _posted(stack) or s.summary[:40] in _posted(stack) for s in swept)
-        consistent = ("ok" not in results or state == clean) and ("failed" not in results or state == before)
-        consistent = consistent and (not between or results == {"unknown"})  # part-way: only "check it" is honest
+        # Part-way (``Path.partway`` allows the state): each part is as before or as done, and what the sweeper
+        # recorded is for its own operation; otherwise "ok" must be the clean state and "failed" the one before.
+        consistent = between or (
+            ("ok" not in results or state == clean) and ("failed" not in results or state == before)
+        )
         if not told:
             crash.detail = "swept, but the ops channel was not told"
         elif not consistent:
@@ -135,7 +138,7 @@ def run_path(path: Path, campaign: Campaign | None = None, numbers: set[int] | N
             _reset(stack)
             if path.setup is not None:
                 path.setup(stack)
-            run = alarm_delivery(_IN_PROGRESS_SECONDS) if path.asynchronous else path.run
+            run = path.timed(_IN_PROGRESS_SECONDS) if path.timed is not None else path.run
             # The invocation is over when it stops; what it left behind is what counts.
             with injecting(Injection(stop_after=number)) as injection, contextlib.suppress(LambdaStopped):
                 run(stack)
@@ -143,7 +146,7 @@ def run_path(path: Path, campaign: Campaign | None = None, numbers: set[int] | N
             if path.asynchronous and injection.stopped:
                 # Lambda retries an async event that failed; by then the stopped one's in-progress record expired.
                 time.sleep(_IN_PROGRESS_SECONDS)
-                path.run(stack)
+                run(stack)
                 redelivered = True
             swept = _sweep(stack)
             crash = classify(path, stack, before, clean, swept, redelivered)

@@ -56,6 +56,9 @@ class Path:
     partway: Callable[[Any, Any, Any], list[str] | None] | None = None
     # What the caller makes of an invocation that stops (devtools.crashes), when it has a rule of its own.
     stop_means: str = ""
+    # An asynchronous path's run in a Lambda context of the given timeout (devtools.crashes: the redelivery comes
+    # once a stopped run's exactly-once record has expired with it).
+    timed: Callable[[float], Callable[[Any], None]] | None = None
 
 
 @dataclass
@@ -145,7 +148,14 @@ DEPLOY_FAULTED = frozenset({
 PATHS: tuple[Path, ...] = (
     Path("scale 4", "scale", _slash("scale 4"), _capacity),
     Path("scale 4 for 1h", "scale", _slash("scale 4 for 1h"), _capacity_and_actions),
-    Path("alarm: CPU high → scale out", "remediate", alarm_delivery(), _capacity_and_actions, asynchronous=True),
+    Path(
+        "alarm: CPU high → scale out",
+        "remediate",
+        alarm_delivery(),
+        _capacity_and_actions,
+        asynchronous=True,
+        timed=alarm_delivery,
+    ),
     Path("snapshot", "snapshot", _slash("snapshot before the debate"), _snapshots),
     Path(
         "deploy v1.4.3",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -269,15 +270,23 @@ def _election_function(stack: Any) -> None:
     _election_ahead(stack)
 
 
-def _hourly_run(stack: Any) -> None:
-    """EventBridge Scheduler's hourly delivery to the election function."""
-    from devtools.lambda_context import FakeLambdaContext
-    from opsbot.elections import entry
+def hourly_run(timeout_seconds: float = 30.0) -> Callable[[Any], None]:
+    """EventBridge Scheduler's hourly delivery to the election function, in a Lambda context of ``timeout_seconds``
+    (the exactly-once record of a stopped run expires with it)."""
 
-    now = stack.clock()
-    event = {"opsbot": "election-sync", "scheduled_at": f"{now:%Y-%m-%dT%H:00:00Z}", "reason": "hourly"}
-    context = FakeLambdaContext(function_name="mycandidate-opsbot-election-scaler", invoked_function_arn=ELECTION_ARN)
-    entry.handle(event, context, now=now)
+    def run(stack: Any) -> None:
+        from devtools.lambda_context import FakeLambdaContext
+        from opsbot.elections import entry
+
+        now = stack.clock()
+        event = {"opsbot": "election-sync", "scheduled_at": f"{now:%Y-%m-%dT%H:00:00Z}", "reason": "hourly"}
+        context = FakeLambdaContext(
+            function_name="mycandidate-opsbot-election-scaler", invoked_function_arn=ELECTION_ARN,
+            timeout_seconds=timeout_seconds,
+        )  # fmt: skip
+        entry.handle(event, context, now=now)
+
+    return run
 
 
 def _capacity_schedule_and_wake_ups(stack: Any) -> tuple[Any, ...]:
@@ -334,10 +343,11 @@ def paths() -> tuple[Path, ...]:
         Path(
             "election function: hourly run",
             "schedule sync",
-            _hourly_run,
+            hourly_run(),
             _capacity_schedule_and_wake_ups,
             setup=_election_function,
             asynchronous=True,
             partway=_each_part_before_or_done,
+            timed=hourly_run,
         ),
     )
