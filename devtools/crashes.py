@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from devtools.faults import Injection, LambdaStopped, injecting
-from devtools.security import PATHS, Campaign, Outcome, Path, _fresh, _reset
+from devtools.security import PATHS, Campaign, Outcome, Path, _fresh, _reset, clean_run
 
 # Calls that change nothing: the stop after one of them is the stop before the next change.
 _READS = ("Describe", "List", "Get", "Query", "Scan", "BatchGet")
@@ -122,15 +122,9 @@ def run_path(path: Path, campaign: Campaign | None = None, numbers: set[int] | N
     """``path`` stopped after each of its mutating calls (``numbers``: only these, counted from 1)."""
     campaign = campaign or Campaign()
     with _fresh() as stack:
-        _reset(stack)
-        if path.setup is not None:
-            path.setup(stack)
-        before = path.state(stack)
-        with injecting(Injection()) as counted:
-            path.run(stack)
-        clean = path.state(stack)
+        before, clean, made = clean_run(path, stack)
         calls = [
-            (n, name) for n, name in enumerate(counted.calls, start=1)
+            (n, name) for n, name in enumerate(made, start=1)
             if mutating(name) and (path.calls is None or path.calls(name)) and (numbers is None or n in numbers)
         ]  # fmt: skip
     for number, name in calls:

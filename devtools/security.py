@@ -277,15 +277,9 @@ def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTT
     campaign = campaign or Campaign()
     chosen = calls or path.calls
     with _fresh() as stack:
-        _reset(stack)
-        if path.setup is not None:
-            path.setup(stack)
-        before = path.state(stack)
-        with injecting(Injection()) as counted:
-            path.run(stack)
-        clean = path.state(stack)
+        before, clean, made = clean_run(path, stack)
         faulted = [
-            n for n, name in enumerate(counted.calls, start=1)
+            n for n, name in enumerate(made, start=1)
             if (chosen is None or chosen(name)) and (numbers is None or n in numbers)
         ]  # fmt: skip
         for number in faulted:
@@ -298,6 +292,18 @@ def run_path(path: Path, faults: tuple[Fault, ...] = (*FAULTS, PERSISTENT_THROTT
                     _reset(stack)
                     _one(path, fault, number, stack, before, clean, campaign)
     return campaign
+
+
+def clean_run(path: Path, stack: Any) -> tuple[Any, Any, list[str]]:
+    """The path once without faults on ``stack`` (reset first): the state before, the state it leaves, and the AWS
+    calls it made, as ``service.Operation``."""
+    _reset(stack)
+    if path.setup is not None:
+        path.setup(stack)
+    before = path.state(stack)
+    with injecting(Injection()) as counted:
+        path.run(stack)
+    return before, path.state(stack), counted.calls
 
 
 def _one(path: Path, fault: Fault, number: int, stack: Any, before: Any, clean: Any, campaign: Campaign) -> None:
