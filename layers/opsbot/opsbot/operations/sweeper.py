@@ -76,26 +76,14 @@ class Sweeper:
         return swept
 
     def _complete(self, entry: AuditEntry, now: datetime) -> Swept | None:
-        """``None`` when the outcome could not be written (another sweep, or the operation itself, got there)."""
-        evidence = self._evidence.get(entry.verb)
+        """``None`` when AWS could not be asked, or the outcome could not be written (another sweep, or the operation
+        itself, got there)."""
         try:
-            # A capacity change of any verb (`schedule sync`, an election run) committed a marker with its intents.
-            capacity = _changes_capacity(entry) or self._core.marker(entry.key) is not None
-        except Exception as exc:  # the table could not be asked: try again at the next sweep rather than guess
+            swept = self._what_happened(entry, now)
+        except Exception as exc:  # AWS (or the table) could not be asked: try again at the next sweep, never guess
             logger.warning("cut-short operation not completed yet", extra={"operation": entry.key,
                            "error": type(exc).__name__})  # fmt: skip
             return None
-        if capacity:
-            swept = self._capacity(entry, now)
-        elif evidence is not None:
-            try:
-                swept = Swept(entry, *evidence(entry))
-            except Exception as exc:  # AWS could not be asked: try again at the next sweep rather than guess
-                logger.warning("cut-short operation not completed yet", extra={"operation": entry.key,
-                               "error": type(exc).__name__})  # fmt: skip
-                return None
-        else:
-            swept = Swept(entry, "unknown", "cut short; AWS keeps no trace of whether it happened — check `status`")
         operation = Operation(
             key=entry.key,
             verb=entry.verb,
@@ -115,8 +103,17 @@ class Sweeper:
         logger.warning("operation cut short completed", extra={"operation": entry.key, "result": swept.result})
         return swept
 
-    def _capacity(self, entry: AuditEntry, now: datetime) -> Swept:
+    def _what_happened(self, entry: AuditEntry, now: datetime) -> Swept:
+        # A capacity change of any verb (`schedule sync`, an election run) committed a marker with its intents.
         marker = self._core.marker(entry.key)
+        if _changes_capacity(entry) or marker is not None:
+            return self._capacity(entry, marker, now)
+        evidence = self._evidence.get(entry.verb)
+        if evidence is not None:
+            return Swept(entry, *evidence(entry))
+        return Swept(entry, "unknown", "cut short; AWS keeps no trace of whether it happened — check `status`")
+
+    def _capacity(self, entry: AuditEntry, marker: str | None, now: datetime) -> Swept:
         if marker is None:
             return Swept(entry, "failed", "cut short before it changed anything; capacity is as it was")
         if marker == PUT_BACK:
