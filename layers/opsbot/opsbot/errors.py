@@ -70,12 +70,15 @@ def aws_error_code(exc: BaseException) -> str | None:
             return None
         if isinstance(seen, AwsOperationError):
             return seen.code
-        code = getattr(seen, "response", {}).get("Error", {}).get("Code") if hasattr(seen, "response") else None
-        if code:
-            return str(code)
-        for arg in getattr(seen, "args", ()):
-            code = getattr(arg, "response", {}).get("Error", {}).get("Code") if hasattr(arg, "response") else None
+        for candidate in (seen, *getattr(seen, "args", ())):  # Powertools passes the ClientError as an argument
+            code = _client_error_code(candidate)
             if code:
-                return str(code)
+                return code
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _client_error_code(candidate: object) -> str | None:
+    response = getattr(candidate, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code) if code else None
