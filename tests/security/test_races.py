@@ -39,6 +39,16 @@ def _together(*runs: Callable[[], None]) -> None:
     assert errors == []
 
 
+def _button_asked_for(stack: LocalStack, command: str, action_id: str) -> str:
+    """The value of the ``action_id`` button in the answer to the operator's ``command``."""
+    stack.bot().command(command, OPERATOR, response_url=f"{stack.recorder.url}/r/ask")
+    (asked,) = [c.body for c in stack.recorder.response_url_posts() if c.path == "/r/ask"]
+    return str(next(
+        e["value"] for b in asked.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"] == action_id
+    ))  # fmt: skip
+
+
 def _answers(stack: LocalStack, prefix: str) -> list[str]:
     return [json.dumps(c.body) for c in stack.recorder.response_url_posts() if c.path.startswith(prefix)]
 
@@ -70,12 +80,7 @@ def test_two_people_scaling_at_once_one_change_wins_and_the_other_is_told(stack:
 def test_a_double_click_on_one_confirmation_changes_capacity_once(stack: LocalStack) -> None:
     big = stack.settings.guardrails.confirm_above + 1  # a raise above this asks for a confirmation
     stack.given_capacity(big - 2, 20)  # within one step of it
-    stack.bot().command(f"scale {big}", OPERATOR, response_url=f"{stack.recorder.url}/r/ask")
-    (asked,) = [c.body for c in stack.recorder.response_url_posts() if c.path == "/r/ask"]
-    value = next(
-        e["value"] for b in asked.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
-        if e["action_id"] == "scale_confirm"
-    )  # fmt: skip
+    value = _button_asked_for(stack, f"scale {big}", "scale_confirm")
     with injecting(Injection()) as counted:
         clicks = [f"{stack.recorder.url}/c/{n}" for n in range(3)]
         _together(*[(lambda url=url: stack.bot().click("scale_confirm", value, OPERATOR, response_url=url))
@@ -175,12 +180,7 @@ def test_the_same_prod_approval_pressed_by_two_people_deploys_once(stack: LocalS
     stack.settings = replace(stack.settings, environment="prod", rbac=RbacConfig.from_json(json.dumps(rbac)))
     _snapshot_taken(stack)
     stack.recorder.clear()
-    stack.bot().command("deploy v1.4.3", OPERATOR, response_url=f"{stack.recorder.url}/r/ask")
-    (asked,) = [c.body for c in stack.recorder.response_url_posts() if c.path == "/r/ask"]
-    value = next(
-        e["value"] for b in asked.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
-        if e["action_id"] == "deploy_approve"
-    )  # fmt: skip
+    value = _button_asked_for(stack, "deploy v1.4.3", "deploy_approve")
     with injecting(Injection()) as counted:
         _together(*[(lambda user=user: stack.bot().click("deploy_approve", value, user,
                                                          response_url=f"{stack.recorder.url}/a/{user}"))
