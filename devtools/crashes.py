@@ -15,6 +15,8 @@ Each run is classified:
   happened, wrote the outcome and told the ops channel; the state is the clean run's for ``ok``, the one before for
   ``failed``, either one for ``unknown`` (whose message asks a person to check);
 - ``redelivered`` — the asynchronous retry finished the work (and the sweeper, if it had to, the record);
+- a stop that used up a one-time button (``Path.stop_spends``: the confirmation taken, nothing changed) counts as
+  the state before when the sweeper's message says so (run the command again);
 - ``nothing cut short`` — the stop came before the pending record or after the outcome: nothing to complete, and
   the state is the one before or the clean run's;
 - ``caller decides: …`` — a path whose caller treats a stopped invocation by its own rule (ECS fails a lifecycle
@@ -87,6 +89,10 @@ def classify(path: Path, stack: Any, before: Any, clean: Any, swept: list[Any], 
     # A path acting on several things one by one (a prune's deletes) may stop between before and done.
     partway = path.partway(before, state, clean) if path.partway is not None else None
     between = state not in (before, clean) and partway is not None
+    # A stop that used up a one-time button and changed nothing else: as before, if the channel hears it.
+    spent = path.stop_spends(before, state) if path.stop_spends is not None else ""
+    if spent and spent in _posted(stack):
+        state = before
     if open_records:
         crash.detail = f"pending records left open: {open_records}"
     elif locks := _held_locks(stack):

@@ -56,6 +56,9 @@ class Path:
     partway: Callable[[Any, Any, Any], list[str] | None] | None = None
     # What the caller makes of an invocation that stops (devtools.crashes), when it has a rule of its own.
     stop_means: str = ""
+    # A state besides before and done that a stop may leave (a one-time confirmation taken, nothing changed):
+    # given the state before and the state found, the words the ops channel must then hear, else "".
+    stop_spends: Callable[[Any, Any], str] | None = None
     # An asynchronous path's run in a Lambda context of the given timeout (devtools.crashes: the redelivery comes
     # once a stopped run's exactly-once record has expired with it).
     timed: Callable[[float], Callable[[Any], None]] | None = None

@@ -68,6 +68,11 @@ def _capacity_and_confirmation(stack: Any) -> tuple[int, int, bool]:
     return (*stack.capacity(), "Item" in found)
 
 
+def _confirmation_spent(before: tuple[int, int, bool], state: tuple[int, int, bool]) -> str:
+    """A stop between taking the confirmation and the change: capacity as before, the button used up."""
+    return "run the command again" if before[-1] and state == (*before[:-1], False) else ""
+
+
 def _scaled(stack: Any) -> None:
     """`scale 4`, applied, with its Undo button."""
     from devtools.local_stack import OPERATOR
@@ -319,7 +324,12 @@ def paths() -> tuple[Path, ...]:
 
     return (
         Path(
-            "scale 12: Confirm", "scale", _click("scale_confirm"), _capacity_and_confirmation, setup=_awaiting_confirm
+            "scale 12: Confirm",
+            "scale",
+            _click("scale_confirm"),
+            _capacity_and_confirmation,
+            setup=_awaiting_confirm,
+            stop_spends=_confirmation_spent,
         ),
         Path("scale 4: Undo", "scale", _click("scale_undo"), _capacity, setup=_scaled),
         Path(

@@ -34,6 +34,16 @@ def test_a_snapshot_stopped_after_rds_accepted_it_is_completed_from_what_rds_sho
     assert verdicts["rds.CreateDBSnapshot"] == "completed by the sweeper (ok)"
 
 
+def test_a_confirm_stopped_after_taking_its_one_time_confirmation_tells_the_channel_to_run_it_again() -> None:
+    (confirm,) = [p for p in security.PATHS if p.name == "scale 12: Confirm"]
+    # Stopped after its 4th call, the DeleteItem that takes the confirmation: nothing changed, the button is spent
+    campaign = crashes.run_path(confirm, numbers={4})
+    assert campaign.lost == [], "\n".join(crashes.table(campaign))
+    (stop,) = campaign.outcomes
+    assert stop.call == "4: dynamodb.DeleteItem"
+    assert stop.verdict == "completed by the sweeper (failed)"
+
+
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
     with running_stack() as started:

@@ -207,6 +207,26 @@ def test_a_change_cut_short_before_it_changed_anything_is_recorded_as_failed() -
     assert entry.result == "failed"
 
 
+def test_a_confirm_cut_short_after_taking_its_confirmation_says_the_button_is_used_up() -> None:
+    # Given a Confirm whose function stopped after it took its one-time confirmation, before any change
+    bench = Bench()
+    key = new_audit_key(NOW, "0000f00d")
+    bench.world.store.record(
+        AuditEntry(key, NOW, "U0OPS", "C0OPS", "scale", "scale_confirm c0ffee", "allowed", "pending", phase="pending")
+    )
+    bench.now = NOW + timedelta(minutes=20)
+    world = bench.world
+    reports: list[Swept] = []
+    Sweeper(
+        bench.settings, world.store, world.store, world.capacity, world.intents, lambda: bench.now, reports.append
+    ).sweep()
+    # Then the channel hears that nothing changed and that the command must be run again (the button is spent)
+    (swept,) = reports
+    assert swept.result == "failed"
+    assert world.capacity.mutating_calls == []
+    assert "its button was used up, so run the command again" in render_swept(swept)["text"]
+
+
 def test_a_non_capacity_action_cut_short_is_recorded_as_unknown_and_asks_a_person_to_check() -> None:
     bench = Bench()
     key = new_audit_key(NOW, "alarm-0000beef")

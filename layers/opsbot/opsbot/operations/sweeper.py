@@ -31,6 +31,9 @@ from opsbot.ports import AuditEntry, AuditPort, CapacityPort, IntentStorePort, L
 
 _LOOK_BACK = timedelta(days=2)  # pending records older than this are beyond help and only wait for their TTL
 _CAPACITY_VERBS = {"scale", "undo"}
+# Buttons that answer a one-time confirmation (``opsbot.commands.dispatch.ACTIONS``): the audit arguments start
+# with the action id.
+_ONE_TIME_BUTTONS = {"scale_confirm", "scale_undo_confirm"}
 
 
 # How AWS shows what a cut-short operation of one verb did: ``(result, summary)``, result ``ok`` or ``failed``.
@@ -115,7 +118,11 @@ class Sweeper:
 
     def _capacity(self, entry: AuditEntry, marker: str | None, now: datetime) -> Swept:
         if marker is None:
-            return Swept(entry, "failed", "cut short before it changed anything; capacity is as it was")
+            summary = "cut short before it changed anything; capacity is as it was"
+            if entry.arguments.split(" ", 1)[0] in _ONE_TIME_BUTTONS:
+                # The confirmation is taken (once) before the change: a stop in between used the button up.
+                summary += "; its button was used up, so run the command again"
+            return Swept(entry, "failed", summary)
         if marker == PUT_BACK:
             return Swept(entry, "failed", "AWS refused it and the previous capacity was put back")
         tag = hashlib.sha256(entry.key.encode()).hexdigest()[:8]
