@@ -16,7 +16,9 @@ the state it leaves recorded), then once per (call N, fault) on a fresh stack, a
   cutover hook measures again after a failed metric read), with the AWS error code in the path's audit record;
 - ``LOST`` — anything else: a third state, an answer that says nothing, a held lock, no audit of the failure.
 
-``python -m devtools.security [--quick]``: ``--quick`` runs one path (what `make test` runs in tests/security).
+``python -m devtools.security [--quick] [--parts faults,crashes,others] [--paths WORDS]``: ``--quick`` runs one
+path (what `make test` runs in tests/security); ``--paths`` only the paths whose name contains one of the
+comma-separated words (``--paths confirm,prune``).
 Test support only: never shipped in the Lambda layer.
 """
 
@@ -419,13 +421,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one path only (the CI subset)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all)")  # fmt: skip
+    parser.add_argument("--paths", default="", metavar="WORDS",
+                        help="comma-separated words: only the paths whose name contains one of them")  # fmt: skip
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     if not parts <= set(PARTS):
         parser.error(f"unknown part(s): {', '.join(sorted(parts - set(PARTS)))} (known: {', '.join(PARTS)})")
+    paths = PATHS[:1] if args.quick else PATHS
+    if args.paths:
+        words = [w.strip().lower() for w in args.paths.split(",") if w.strip()]
+        paths = tuple(p for p in paths if any(w in p.name.lower() for w in words))
+        if not paths:
+            parser.error(f"no path's name contains {args.paths!r}; the paths: {'; '.join(p.name for p in PATHS)}")
     started = time.monotonic()
     failures: list[str] = []
-    paths = PATHS[:1] if args.quick else PATHS
     if "faults" in parts:
         failures += _faults(paths, started)
     if "crashes" in parts:
