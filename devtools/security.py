@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from devtools import security_paths
+from devtools import security_paths, security_paths_alarms, security_paths_calendar, security_paths_deploys
 from devtools.faults import FAULTS, PERSISTENT_THROTTLING, Fault, Injection, injecting
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
@@ -173,6 +173,9 @@ PATHS: tuple[Path, ...] = (
     ),
 )
 PATHS += security_paths.paths()  # the buttons, prune, rollback, the cutover hook, schedule sync, the election run
+PATHS += security_paths_deploys.paths()  # the gate's Promote and Roll back, a prod deploy's Approve and Reject
+PATHS += security_paths_calendar.paths()  # the election's Scale down now and Keep, `schedule add` and `remove`
+PATHS += security_paths_alarms.paths()  # other remediation actions, the incident's buttons, the snapshots function
 
 
 def _reset(stack: Any) -> None:

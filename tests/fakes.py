@@ -143,6 +143,9 @@ class FakeStore:
     def take(self, confirmation_id: str, now: datetime) -> dict[str, Any] | None:
         return self.confirmations.pop(confirmation_id, None)
 
+    def waiting(self, confirmation_id: str) -> bool:
+        return confirmation_id in self.confirmations
+
 
 @dataclass
 class FakeIntents:
@@ -189,6 +192,7 @@ class FakeElectionEntries:
     """The Slack entries of the calendar, as ``opsbot.aws.elections.ElectionEntries`` keeps them."""
 
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fail_removes: int = 0  # the next n removals fail (throttled)
 
     def add(self, entry: Any, by: str, now: datetime) -> bool:
         if entry["slug"] in self.stored:
@@ -197,6 +201,9 @@ class FakeElectionEntries:
         return True
 
     def remove(self, slug: str) -> bool:
+        if self.fail_removes:
+            self.fail_removes -= 1
+            raise throttled("DeleteItem (election entry)")
         return self.stored.pop(slug, None) is not None
 
     def entries(self) -> list[dict[str, Any]]:
@@ -207,12 +214,26 @@ class FakeElectionEntries:
 class FakeHolds:
     decided: dict[str, datetime] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)
+    decisions: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
 
     def holds(self) -> dict[str, datetime]:
         return dict(self.decided)
 
-    def hold(self, slug: str, until: datetime, by: str, now: datetime) -> None:
+    def hold(
+        self, slug: str, until: datetime, by: str, now: datetime, operation: str = "", previous: datetime | None = None
+    ) -> None:
         self.decided[slug] = until
+        self.decisions[slug] = (operation, previous)
+
+    def decision(self, slug: str) -> tuple[str, datetime | None] | None:
+        return self.decisions.get(slug) if slug in self.decided else None
+
+    def put_back(self, slug: str, previous: datetime | None, by: str, now: datetime) -> None:
+        self.decisions.pop(slug, None)
+        if previous is None:
+            self.decided.pop(slug, None)
+        else:
+            self.decided[slug] = previous
 
     def claim(self, what: str, now: datetime) -> bool:
         if what in self.claimed:
@@ -440,9 +461,12 @@ class FakeRemediationState:
 @dataclass
 class FakeDeployments:
     in_progress: str | None = None
+    created_at: datetime | None = None  # of the deployment in progress
     calls: list[str] = field(default_factory=list)
 
-    def in_progress_deployment(self) -> str | None:
+    def in_progress_deployment(self, created_by: datetime | None = None) -> str | None:
+        if created_by is not None and self.created_at is not None and self.created_at > created_by:
+            return None
         return self.in_progress
 
     def stop_deployment(self, deployment_arn: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -80,8 +81,11 @@ def test_unhealthy_hosts_during_a_deployment_roll_it_back(stack: LocalStack, ala
     (deploying,) = ecs.list_service_deployments(cluster="mycandidate", service="web", status=["IN_PROGRESS"])[
         "serviceDeployments"
     ]
-    # When the unhealthy-hosts alarm fires
-    alarms(load_event("alarm_eventbridge_unhealthy_hosts.json"))
+    # When the unhealthy-hosts alarm fires, a minute after that deployment began
+    event = load_event("alarm_eventbridge_unhealthy_hosts.json")
+    fired = deploying["createdAt"] + timedelta(minutes=1)
+    event["detail"]["state"]["timestamp"] = f"{fired:%Y-%m-%dT%H:%M:%S.000+0000}"
+    alarms(event)
     # Then that deployment is being rolled back
     (described,) = ecs.describe_service_deployments(serviceDeploymentArns=[deploying["serviceDeploymentArn"]])[
         "serviceDeployments"

@@ -168,3 +168,26 @@ def test_status_shows_the_deployment_in_progress_with_its_stage(gated: World) ->
     text = str(render(execute_command("status", gated.context(user="U0VIEW", now=NOW))))
     assert "*Cutover* :arrows_counterclockwise: `abc` IN_PROGRESS, stage PRE_PRODUCTION_TRAFFIC_SHIFT" in text
     assert "waiting to be promoted" in text
+
+
+@pytest.mark.parametrize("fails", ["latest", "answer_pause"])
+def test_a_gate_answer_that_ecs_fails_leaves_the_gate_and_its_button_usable(gated: World, fails: str) -> None:
+    # Given the gate, and ECS failing once: the read of the deployment, or ContinueServiceDeployment
+    from opsbot.errors import AwsOperationError
+
+    _, confirmation = _gate(gated)
+    original = getattr(gated.deployments, fails)
+
+    def throttled(*args: Any) -> Any:
+        setattr(gated.deployments, fails, original)
+        raise AwsOperationError("ContinueServiceDeployment", "ThrottlingException", "Rate exceeded")
+
+    setattr(gated.deployments, fails, throttled)
+    failed = _press(gated, "cutover_promote", confirmation)
+    # Then the person is told, the deployment still waits, and the same Promote answers it once ECS does
+    assert failed.audit.result == "failed"
+    assert "ThrottlingException" in failed.view.message
+    assert gated.deployments.answered == []
+    again = _press(gated, "cutover_promote", confirmation)
+    assert again.audit.result == "ok"
+    assert gated.deployments.answered == [(DEPLOYMENT, "h-pause", "CONTINUE")]

@@ -222,3 +222,26 @@ def test_update_service_rejected_says_the_revision_was_registered_and_nothing_de
     assert "mycandidate-web:8 was registered but nothing was deployed" in outcome.view.message
     assert "still runs mycandidate-web:7" in outcome.view.message
     assert world.store.locks == {}  # the change lock is released
+
+
+def test_an_approved_deploy_that_aws_fails_before_it_started_leaves_the_approval_usable(world: World) -> None:
+    # Given a prod deploy waiting for its approval, whose approved pre-flight read of ECS fails once
+    from opsbot.errors import AwsOperationError
+
+    world.settings = replace(world.settings, environment="prod")
+    value = _approval_buttons(_deploy(world, "v1.5.0"))["deploy_approve"]
+    original = world.deployments.in_progress
+
+    def throttled() -> str | None:
+        world.deployments.in_progress = original  # type: ignore[method-assign]
+        raise AwsOperationError("ListServiceDeployments", "ThrottlingException", "Rate exceeded")
+
+    world.deployments.in_progress = throttled  # type: ignore[method-assign]
+    failed = execute_action("deploy_approve", value, world.context(user="U0ADMIN", now=NOW + timedelta(minutes=5)))
+    # Then the approver is told, nothing changed, and the same button approves it once AWS answers
+    assert failed.audit.result == "failed"
+    assert "ThrottlingException" in failed.view.message
+    assert world.deployments.calls == []
+    again = execute_action("deploy_approve", value, world.context(user="U0ADMIN", now=NOW + timedelta(minutes=6)))
+    assert again.audit.result == "ok"
+    assert [n for n, _ in world.deployments.calls] == ["RegisterTaskDefinition", "UpdateService"]

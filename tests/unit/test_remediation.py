@@ -145,6 +145,35 @@ def test_unhealthy_hosts_without_a_deployment_fall_through_to_replacing_tasks(be
     assert bench.deployments.calls == ["UpdateService forceNewDeployment"]
 
 
+def test_a_deployment_that_began_after_the_alarm_fired_is_not_rolled_back_nor_restarted(bench: Bench) -> None:
+    # Given a deployment ECS created a minute after the 5xx alarm fired (the bot's own replacement of the tasks,
+    # before Lambda stopped and the alarm was delivered again; or a fix the team is deploying)
+    bench.deployments.in_progress = "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/later"
+    bench.deployments.created_at = NOW + timedelta(minutes=1)
+    t = transition(
+        "mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions={}
+    )
+    decision = bench.handle(t)
+    # Then it is not what set the alarm off: nothing is rolled back, and no second deployment restarts it
+    assert isinstance(decision, Decision)
+    assert (decision.runbook, decision.action, decision.acted) == ("unhealthy-tasks-replace", "replace_tasks", False)
+    assert decision.reason == "a deployment in progress is already replacing the tasks"
+    assert bench.deployments.calls == []
+
+
+def test_a_deployment_that_began_before_the_alarm_fired_is_rolled_back(bench: Bench) -> None:
+    bench.deployments.in_progress = "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/bad"
+    bench.deployments.created_at = NOW - timedelta(minutes=4)
+    t = transition(
+        "mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions={}
+    )
+    decision = bench.handle(t)
+    assert isinstance(decision, Decision)
+    assert (decision.action, decision.acted) == ("rollback_deployment", True)
+    assert bench.deployments.calls == [f"StopServiceDeployment {decision.before['deployment']}"]
+    assert str(decision.before["deployment"]).endswith("/web/bad")
+
+
 def test_replacing_tasks_happens_at_most_once_per_window(bench: Bench) -> None:
     t = transition(
         "mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions={}
@@ -342,7 +371,7 @@ def test_snapshot_action_tags_the_snapshot_with_the_alarm(bench: Bench) -> None:
 
 def test_aws_error_while_checking_for_a_deployment_is_reported() -> None:
     class BrokenDeployments(FakeDeployments):
-        def in_progress_deployment(self) -> str | None:
+        def in_progress_deployment(self, created_by: Any = None) -> str | None:
             raise throttled("ListServiceDeployments")
 
     bench = Bench(deployments=BrokenDeployments())
@@ -413,7 +442,7 @@ def test_an_action_that_did_nothing_does_not_spend_the_cooldown_or_the_budget(be
 
 def test_a_retried_failure_does_not_post_a_second_incident() -> None:
     class BrokenDeployments(FakeDeployments):
-        def in_progress_deployment(self) -> str | None:
+        def in_progress_deployment(self, created_by: Any = None) -> str | None:
             raise throttled("ListServiceDeployments")
 
     bench = Bench(deployments=BrokenDeployments())

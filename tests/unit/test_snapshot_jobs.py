@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from opsbot.config import Settings
+from opsbot.errors import AwsOperationError
 from opsbot.operations.runner import OperationRunner
 from opsbot.slack.blocks import violations
 from opsbot.slack.snapshot_views import progress, report
@@ -124,6 +125,70 @@ def test_the_nightly_run_takes_prunes_and_checks_residency() -> None:
     assert any("Residency: 1 violation" in t for t in texts)
     verbs = sorted((e.verb, e.actor) for e in bench.store.entries.values() if e.phase == "outcome")
     assert verbs == [("snapshot", "snapshots:nightly"), ("snapshot prune", "snapshots:nightly")]
+
+
+def _refused(operation: str) -> Any:
+    def fail(*_args: Any) -> Any:
+        raise AwsOperationError(operation, "AccessDeniedException", "the bot's IAM role is not allowed to do this")
+
+    return fail
+
+
+def _old_nightlies(bench: Bench) -> None:
+    bench.rds.add(*(ours(f"opsbot-mycandidate-db-nightly-{i:03d}", timedelta(days=10 + i)) for i in range(16)))
+
+
+def test_a_nightly_run_whose_snapshot_fails_prunes_nothing_and_says_so() -> None:
+    bench = Bench()
+    _old_nightlies(bench)
+    bench.rds.create = _refused("CreateDBSnapshot")  # type: ignore[method-assign]
+    summary = bench.jobs().nightly("2026-12-03T22:00:00.000000Z#00000004", "owner")
+    assert "AccessDeniedException" in summary["snapshot"]["failed"]
+    assert "prune" not in summary
+    assert not [c for c in bench.rds.calls if c.startswith("DeleteDBSnapshot")]  # the old ones all stay
+    (said,) = _texts(bench.notifiers["C0OPS"])
+    assert "Nightly snapshot failed" in said
+    assert "AccessDeniedException" in said
+    assert "nothing was pruned" in said
+
+
+def test_a_nightly_run_whose_residency_check_fails_after_the_prune_says_so_instead_of_raising() -> None:
+    bench = Bench()
+    _old_nightlies(bench)
+    bench.rds.shared_with = _refused("DescribeDBSnapshotAttributes")  # type: ignore[method-assign]
+    summary = bench.jobs().nightly("2026-12-03T22:00:00.000000Z#00000005", "owner")  # a raise: Lambda runs it again
+    assert summary["prune"]["deleted"] == 3
+    assert "AccessDeniedException" in summary["residency_failed"]
+    assert any("residency check could not run" in t and "AccessDeniedException" in t
+               for t in _texts(bench.notifiers["C0OPS"]))  # fmt: skip
+
+
+def test_a_nightly_run_whose_progress_message_cannot_follow_the_snapshot_still_prunes() -> None:
+    bench = Bench()
+    _old_nightlies(bench)
+    bench.rds.wait_available = _refused("DescribeDBSnapshots")  # type: ignore[method-assign]
+    summary = bench.jobs().nightly("2026-12-03T22:00:00.000000Z#00000006", "owner")
+    assert summary["snapshot"]["started"] is True
+    assert "AccessDeniedException" in summary["snapshot"]["follow_failed"]
+    assert summary["prune"]["deleted"] == 3
+
+
+def test_a_nightly_prune_that_cannot_run_says_so() -> None:
+    bench = Bench()
+    _old_nightlies(bench)
+    listed = bench.rds.snapshots
+    calls = {"n": 0}
+
+    def snapshots() -> Any:  # the take's pre-flight reads the list; the prune's read is refused
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise AwsOperationError("DescribeDBSnapshots", "AccessDeniedException", "not allowed")
+        return listed()
+
+    bench.rds.snapshots = snapshots  # type: ignore[method-assign]
+    summary = bench.jobs().nightly("2026-12-03T22:00:00.000000Z#00000007", "owner")
+    assert "AccessDeniedException" in summary["prune"]["failed"]
+    assert any("Nightly prune failed" in t and "AccessDeniedException" in t for t in _texts(bench.notifiers["C0OPS"]))
 
 
 def test_the_nightly_run_moves_out_of_the_backup_window_and_says_so() -> None:

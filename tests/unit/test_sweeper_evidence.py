@@ -129,3 +129,64 @@ def test_a_schedule_sync_cut_short_after_its_commit_is_materialised_by_its_marke
     # Then the change is recorded as made and AWS is brought in line with the intents, not left "unknown"
     assert swept.result == "ok"
     assert world.capacity.capacity == Capacity(5, 10)
+
+
+class Confirmations:
+    def __init__(self, *waiting: str) -> None:
+        self._waiting = set(waiting)
+
+    def waiting(self, confirmation_id: str) -> bool:
+        return confirmation_id in self._waiting
+
+
+OLD = {"serviceDeploymentArn": "arn:…/old", "createdAt": NOW - timedelta(days=2), "status": "SUCCESSFUL"}
+
+
+def test_a_reject_cut_short_is_done_once_its_approval_is_taken_and_failed_before() -> None:
+    from opsbot.cutover.sweep import deploy_evidence
+
+    entry = _pending("deploy", arguments="deploy_reject c0ffee")
+    taken = deploy_evidence(Ecs(OLD), entry, confirmations=Confirmations())  # type: ignore[arg-type]
+    assert taken == ("ok", "the deploy was rejected: its approval is used up and nothing was deployed")
+    result, summary = deploy_evidence(Ecs(OLD), entry, confirmations=Confirmations("c0ffee"))  # type: ignore[arg-type]
+    assert result == "failed"
+    assert "the approval was not used" in summary
+
+
+def test_an_approve_cut_short_before_the_deployment_says_whether_its_button_still_works() -> None:
+    from opsbot.cutover.sweep import deploy_evidence
+
+    entry = _pending("deploy", arguments="deploy_approve c0ffee")
+    spent = deploy_evidence(Ecs(OLD), entry, confirmations=Confirmations())  # type: ignore[arg-type]
+    assert spent[0] == "failed"
+    assert spent[1].endswith("deploy again")
+    unused = deploy_evidence(Ecs(OLD), entry, confirmations=Confirmations("c0ffee"))  # type: ignore[arg-type]
+    assert unused[0] == "failed"
+    assert "its Approve button works again" in unused[1]
+
+
+def _at_the_pause(hook_status: str, status: str = "IN_PROGRESS") -> Ecs:
+    return Ecs({
+        "serviceDeploymentArn": "arn:…/abc", "status": status, "lifecycleStage": "PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "createdAt": NOW - timedelta(minutes=20),
+        "lifecycleHookDetails": [{"hookId": "h-pause", "targetType": "PAUSE", "status": hook_status}],
+    })  # fmt: skip
+
+
+def test_a_gate_answer_cut_short_while_the_deployment_still_waits_is_failed_and_says_run_cutover_again() -> None:
+    from opsbot.cutover.sweep import gate_evidence
+
+    result, summary = gate_evidence(
+        _at_the_pause("AWAITING_ACTION"), _pending("cutover", arguments="cutover_promote c0")
+    )  # type: ignore[arg-type]
+    assert result == "failed"
+    assert "run `cutover` again" in summary
+
+
+def test_a_gate_answer_cut_short_once_the_pause_is_over_asks_a_person_to_check() -> None:
+    from opsbot.cutover.sweep import gate_evidence
+
+    ecs = _at_the_pause("SUCCEEDED")
+    result, summary = gate_evidence(ecs, _pending("cutover", arguments="cutover_promote c0"))  # type: ignore[arg-type]
+    assert result == "unknown"
+    assert "no longer waits at its pause (IN_PROGRESS at PRE_PRODUCTION_TRAFFIC_SHIFT)" in summary

@@ -224,7 +224,7 @@ def test_a_confirm_cut_short_after_taking_its_confirmation_says_the_button_is_us
     (swept,) = reports
     assert swept.result == "failed"
     assert world.capacity.mutating_calls == []
-    assert "its button was used up, so run the command again" in render_swept(swept)["text"]
+    assert "its button no longer works (used or expired), so run the command again" in render_swept(swept)["text"]
 
 
 def test_a_non_capacity_action_cut_short_is_recorded_as_unknown_and_asks_a_person_to_check() -> None:

@@ -321,9 +321,14 @@ def build_sweeper(config: Settings, remediator: Remediator, clock: Callable[[], 
 
         evidence["snapshot"] = partial(snapshot_evidence, commands.rds)
     if commands.deployments is not None:
-        from opsbot.cutover.sweep import deploy_evidence
+        from opsbot.cutover.sweep import deploy_evidence, gate_evidence
 
-        evidence["deploy"] = partial(deploy_evidence, commands.deployments)
+        evidence["deploy"] = partial(deploy_evidence, commands.deployments, confirmations=commands.confirmations)
+        evidence["cutover"] = partial(gate_evidence, commands.deployments)
+    if commands.holds is not None:
+        from opsbot.commands.scale_down import scale_down_evidence
+
+        evidence["scale-down"] = partial(scale_down_evidence, commands.holds)
     return Sweeper(config, commands.audit, commands.locks, commands.capacity, commands.intents, clock, report, evidence)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from opsbot.aws.errors import aws_call
@@ -42,13 +43,17 @@ class EcsServiceGateway:
             ),
         )
 
-    def in_progress_deployment(self) -> str | None:
-        """The ARN of the service's ECS deployment in progress, if any (ECS-native service deployments)."""
+    def in_progress_deployment(self, created_by: datetime | None = None) -> str | None:
+        """The ARN of the service's ECS deployment in progress, if any (ECS-native service deployments);
+        ``created_by``: only one ECS created at or before that instant."""
         with aws_call("ListServiceDeployments"):
             response = self._client.list_service_deployments(
                 cluster=self._cluster, service=self._service, status=["IN_PROGRESS", "PENDING"]
             )
-        deployments = response.get("serviceDeployments", [])
+        deployments = [
+            d for d in response.get("serviceDeployments", [])
+            if created_by is None or d.get("createdAt") is None or d["createdAt"] <= created_by
+        ]  # fmt: skip
         return str(deployments[0]["serviceDeploymentArn"]) if deployments else None
 
     def stop_deployment(self, deployment_arn: str) -> None:

@@ -42,19 +42,44 @@ class ElectionHolds:
                         continue  # not ours to interpret: the default fallback applies
         return found
 
-    def hold(self, slug: str, until: datetime, by: str, now: datetime) -> None:
+    def hold(
+        self, slug: str, until: datetime, by: str, now: datetime, operation: str = "", previous: datetime | None = None
+    ) -> None:
+        """Record the team's answer; ``operation`` (the button's audit key) and ``previous`` (the answer it replaces,
+        None for none) let a cut-short press be taken back (``put_back``)."""
+        item = {
+            "pk": {"S": _PK},
+            "sk": {"S": _HOLD + slug},
+            "until": {"S": until.isoformat()},
+            "by": {"S": by},
+            "at": {"S": now.isoformat()},
+            "expires_at": {"N": str(int((until + _KEEP).timestamp()))},
+        }
+        if operation:
+            item["operation"] = {"S": operation}
+        if previous is not None:
+            item["previous"] = {"S": previous.isoformat()}
         with aws_call("PutItem (scale-down decision)"):
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": _PK},
-                    "sk": {"S": _HOLD + slug},
-                    "until": {"S": until.isoformat()},
-                    "by": {"S": by},
-                    "at": {"S": now.isoformat()},
-                    "expires_at": {"N": str(int((until + _KEEP).timestamp()))},
-                },
-            )
+            self._client.put_item(TableName=self._table, Item=item)
+
+    def decision(self, slug: str) -> tuple[str, datetime | None] | None:
+        """The operation that recorded the answer on ``slug`` and the answer it replaced; None without one."""
+        with aws_call("GetItem (scale-down decision)"):
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": _PK}, "sk": {"S": _HOLD + slug}}, ConsistentRead=True
+            ).get("Item")
+        if not item:
+            return None
+        previous = item.get("previous", {}).get("S")
+        return item.get("operation", {}).get("S", ""), datetime.fromisoformat(previous) if previous else None
+
+    def put_back(self, slug: str, previous: datetime | None, by: str, now: datetime) -> None:
+        """Take an answer back after the change it stood for failed: the one before it again, or none."""
+        if previous is not None:
+            self.hold(slug, previous, by, now)
+            return
+        with aws_call("DeleteItem (scale-down decision)"):
+            self._client.delete_item(TableName=self._table, Key={"pk": {"S": _PK}, "sk": {"S": _HOLD + slug}})
 
     def claim(self, what: str, now: datetime) -> bool:
         """True the first time ``what`` (e.g. ``window-ended#<slug>``) is claimed; False ever after."""

@@ -74,6 +74,16 @@ class OperationsStore:
                 },
             )
 
+    def waiting(self, confirmation_id: str) -> bool:
+        """Whether the confirmation is still there to be taken (the sweeper's question about a button cut short)."""
+        with aws_call("GetItem (confirmation)"):
+            found = self._client.get_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"CONFIRM#{confirmation_id}"}, "sk": {"S": "CONFIRM"}},
+                ConsistentRead=True,
+            )
+        return "Item" in found
+
     def take(self, confirmation_id: str, now: datetime) -> dict[str, Any] | None:
         """Consume a confirmation exactly once; ``None`` if it is unknown, used or expired."""
         with aws_call("DeleteItem (confirmation)"):

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
-from opsbot.errors import GuardrailViolation, UsageError
+from opsbot.errors import AwsOperationError, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
+from opsbot.observability import logger
 
 if TYPE_CHECKING:
     from opsbot.ports import AuditPort, ConfirmationPort
@@ -92,11 +93,21 @@ def answer(confirmation_id: str, ctx: CommandContext, action: str) -> Outcome:
     if ctx.settings.environment == "prod" and gate.get("requester") == ctx.actor.user_id:
         ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)  # someone else may still answer
         raise GuardrailViolation("in prod the person who asked for the deploy cannot promote or roll it back here")
-    latest = ctx.ports.deployments.latest()
-    now_gate = standing(latest).gate if latest is not None else None
-    if now_gate is None or (now_gate.deployment, now_gate.hook_id) != (gate["deployment"], gate["hook"]):
-        raise GuardrailViolation("the deployment is no longer waiting at this pause (answered, timed out or over)")
-    ctx.ports.deployments.answer_pause(gate["deployment"], gate["hook"], action)
+    left = None  # until the pause times out, once ECS has said when
+    try:
+        latest = ctx.ports.deployments.latest()
+        now_gate = standing(latest).gate if latest is not None else None
+        if now_gate is None or (now_gate.deployment, now_gate.hook_id) != (gate["deployment"], gate["hook"]):
+            raise GuardrailViolation("the deployment is no longer waiting at this pause (answered, timed out or over)")
+        left = now_gate.expires_at - ctx.now if now_gate.expires_at is not None else None
+        ctx.ports.deployments.answer_pause(gate["deployment"], gate["hook"], action)
+    except AwsOperationError:  # ECS was not read, or refused the answer: the gate still waits, and so does its button
+        try:
+            ttl = left if left is not None and left.total_seconds() > 0 else None
+            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now, ttl=ttl)
+        except AwsOperationError as exc:  # the failure is still reported; `cutover` then shows the gate again
+            logger.warning("gate confirmation not put back after a failed answer", extra={"code": exc.code})
+        raise
     view = GateAnswerView(action, gate["deployment"], ctx.actor.user_id)
     return Outcome(view=view, audit=AuditOutcome(after={"deployment": gate["deployment"], "action": action}))
 

@@ -24,6 +24,7 @@ from opsbot.commands.freeze import take_override
 from opsbot.config import Role
 from opsbot.errors import AwsOperationError, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
+from opsbot.observability import logger
 
 USAGE = "/mycandidate deploy <tag|sha256:digest> [strategy=blue_green|canary|linear] [bake=<minutes>] [--dry-run]"
 _DRY_RUN = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
@@ -210,9 +211,21 @@ def _approval(confirmation_id: str, ctx: CommandContext) -> dict[str, Any]:
 
 
 def approve(confirmation_id: str, ctx: CommandContext) -> Outcome:
+    """Run the approved deploy; if AWS fails it before the service is updated, the approval is put back, so that
+    the same button tries again instead of answering "already answered" for a deploy that never started."""
     asked = _approval(confirmation_id, ctx)
     request = DeployRequest(asked["image"], asked["strategy"], int(asked["bake"]), False, asked.get("override", ""))
-    return run(request, ctx, approved_by=ctx.actor.user_id, requester=str(asked["requester"]))
+    try:
+        return run(request, ctx, approved_by=ctx.actor.user_id, requester=str(asked["requester"]))
+    except AwsOperationError:  # raised only before UpdateService took effect: the service runs what it ran
+        left = datetime.fromisoformat(asked["expires"]) - ctx.now
+        try:
+            ctx.ports.confirmations.put(
+                confirmation_id, {"deploy_approval": asked}, ctx.now, ttl=max(left, timedelta(seconds=1))
+            )
+        except AwsOperationError as exc:  # the failure is still reported; the requester then asks again
+            logger.warning("deploy approval not put back after a failed deploy", extra={"code": exc.code})
+        raise
 
 
 def reject(confirmation_id: str, ctx: CommandContext) -> Outcome:

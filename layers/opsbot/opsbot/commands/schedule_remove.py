@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
 from opsbot.config import Role
-from opsbot.errors import ConfirmationExpired, GuardrailViolation, UsageError
+from opsbot.errors import AwsOperationError, ConfirmationExpired, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
+from opsbot.observability import logger
 
 USAGE = "/mycandidate schedule remove <slug>"
 
@@ -64,7 +65,17 @@ def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
         raise ConfirmationExpired("this confirmation has expired or was already used; run the command again")
     slug = str(pending["remove"])
     assert ctx.ports.elections is not None
-    if not ctx.ports.elections.remove(slug):
+    try:
+        removed = ctx.ports.elections.remove(slug)
+    except AwsOperationError:
+        # Nothing changed: the confirmation goes back, so the same button tries again instead of answering "already
+        # used" for a removal that never happened.
+        try:
+            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)
+        except AwsOperationError as exc:  # the failure is still reported; the button then asks to start again
+            logger.warning("confirmation not put back after a failed removal", extra={"code": exc.code})
+        raise
+    if not removed:
         raise GuardrailViolation(f"`{slug}` was already removed")
     return Outcome(view=ScheduleRemoveView("removed", slug), audit=AuditOutcome(before={"slug": slug}))
 

@@ -9,8 +9,10 @@ outcome record (the pending one is never rewritten), and says so in Slack:
   changed. With the marker ``applied`` the
   change happened: the sweeper materialises the intents under the change lock, so AWS matches them, and records
   ``ok``; with ``put back`` AWS refused it and it was undone: ``failed``; with no marker nothing changed: ``failed``;
-- a verb with ``evidence`` (a snapshot: RDS's tags; a deploy: ECS's service deployments,
-  ``opsbot.snapshots.sweep`` and ``opsbot.cutover.sweep``): what AWS shows decides ``ok`` or ``failed``;
+- a verb with ``evidence`` (a snapshot: RDS's tags; a deploy: ECS's service deployments, and for a prod approval's
+  button whether its approval is still there; a gate's Promote or Roll back: whether the deployment still waits at
+  its pause; ``opsbot.snapshots.sweep`` and ``opsbot.cutover.sweep``): what AWS shows decides ``ok`` or
+  ``failed`` (``unknown`` when it cannot);
 - anything else (replace tasks, a rollback, a mute): AWS keeps no trace that names the operation, so the outcome is
   ``unknown`` and the message asks a person to check ``status``.
 """
@@ -33,7 +35,7 @@ _LOOK_BACK = timedelta(days=2)  # pending records older than this are beyond hel
 _CAPACITY_VERBS = {"scale", "undo"}
 # Buttons that answer a one-time confirmation (``opsbot.commands.dispatch.ACTIONS``): the audit arguments start
 # with the action id.
-_ONE_TIME_BUTTONS = {"scale_confirm", "scale_undo_confirm"}
+_ONE_TIME_BUTTONS = {"scale_confirm", "scale_undo_confirm", "schedule_remove_confirm"}
 
 
 # How AWS shows what a cut-short operation of one verb did: ``(result, summary)``, result ``ok`` or ``failed``.
@@ -114,14 +116,18 @@ class Sweeper:
         evidence = self._evidence.get(entry.verb)
         if evidence is not None:
             return Swept(entry, *evidence(entry))
-        return Swept(entry, "unknown", "cut short; AWS keeps no trace of whether it happened — check `status`")
+        summary = "cut short; AWS keeps no trace of whether it happened — check `status`"
+        if entry.arguments.split(" ", 1)[0] in _ONE_TIME_BUTTONS:  # e.g. `schedule remove`'s Confirm
+            summary += "; its button no longer works (used or expired), so if it did not happen, run the command again"
+        return Swept(entry, "unknown", summary)
 
     def _capacity(self, entry: AuditEntry, marker: str | None, now: datetime) -> Swept:
         if marker is None:
             summary = "cut short before it changed anything; capacity is as it was"
             if entry.arguments.split(" ", 1)[0] in _ONE_TIME_BUTTONS:
-                # The confirmation is taken (once) before the change: a stop in between used the button up.
-                summary += "; its button was used up, so run the command again"
+                # The confirmation is taken (once) before the change, and it outlives no sweep (its TTL is shorter
+                # than ``sweep_after``): whichever came first, the button no longer works.
+                summary += "; its button no longer works (used or expired), so run the command again"
             return Swept(entry, "failed", summary)
         if marker == PUT_BACK:
             return Swept(entry, "failed", "AWS refused it and the previous capacity was put back")

@@ -125,7 +125,12 @@ class SnapshotJobs:
         if taken[0].warnings:
             summary["warnings"] = list(taken[0].warnings)
         if taken[0].started:
-            summary.update(self.follow(snapshot.identifier, channel, by))
+            try:
+                summary.update(self.follow(snapshot.identifier, channel, by))
+            except OpsbotError as exc:  # the snapshot is taken and audited; only its progress message is lost
+                logger.warning("snapshot progress not followed", extra={"snapshot": snapshot.identifier,
+                                                                        "error": str(exc)})  # fmt: skip
+                summary["follow_failed"] = str(exc)
         return summary
 
     @property
@@ -146,8 +151,18 @@ class SnapshotJobs:
             self._report(f":crescent_moon: Nightly snapshot {moved}", [])
             return {"moved": at.isoformat()}
         summary["snapshot"] = self.take("nightly", "snapshots:nightly", ops, key, lock_owner)
+        if "failed" in summary["snapshot"]:
+            # No prune without tonight's snapshot: the retention would delete old ones with no new one to replace
+            # them. The failure is audited; the channel hears it (the next night, or `snapshot`, tries again).
+            self._report(f":x: Nightly snapshot failed: {summary['snapshot']['failed']}; nothing was pruned", [])
+            return summary
         summary["prune"] = self._prune(now, f"{key}-prune", lock_owner)
-        violations = service.residency_check(ports.rds, self._settings.region)
+        try:
+            violations = service.residency_check(ports.rds, self._settings.region)
+        except OpsbotError as exc:  # snapshot and prune are done: a retry of the whole run would repeat them
+            self._report(f":warning: Nightly residency check could not run: {exc}", [])
+            summary["residency_failed"] = str(exc)
+            return summary
         summary["residency_violations"] = len(violations)
         if violations:
             self._report(
@@ -176,6 +191,7 @@ class SnapshotJobs:
 
         outcome = self._runner.run(operation, body, options=RunOptions(lock=self._lock, report=False))
         if isinstance(outcome.view, ErrorView):
+            self._report(f":x: Nightly prune failed: {outcome.view.message}", [])
             return {"failed": outcome.view.message}
         pruned = done[0]
         if pruned.failed:

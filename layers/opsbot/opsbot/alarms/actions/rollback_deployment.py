@@ -1,6 +1,6 @@
 """``rollback_deployment``: stop the deployment in progress with a rollback
 (``ecs:StopServiceDeployment`` with ``stopType=ROLLBACK``). Falls through to the next runbook when nothing is
-being deployed."""
+being deployed, or what is being deployed began after the alarm fired."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from opsbot.alarms.actions.base import ActionContext, ActionResult, FallThrough,
 
 
 def _prepare(ctx: ActionContext) -> str:
-    deployment = ctx.ports.deployments.in_progress_deployment()
+    # Only a deployment that began before the alarm fired can be what set it off: one that began after it (the
+    # bot's own replacement of the tasks, redelivered after a stop; a fix the team is deploying) is left alone.
+    deployment = ctx.ports.deployments.in_progress_deployment(created_by=ctx.transition.changed_at)
     if deployment is None:
         raise FallThrough
     return deployment
