@@ -18,7 +18,8 @@ the state it leaves recorded), then once per (call N, fault) on a fresh stack, a
 
 ``python -m devtools.security [--quick] [--parts faults,crashes,others] [--paths WORDS]``: ``--quick`` runs one
 path (what `make test` runs in tests/security); ``--paths`` only the paths whose name contains one of the
-comma-separated words (``--paths confirm,prune``).
+comma-separated words (``--paths confirm,prune``); ``--shard I/N`` every N-th path from the I-th, so N processes
+side by side share them (the campaign mostly waits out botocore's retry back-off).
 Test support only: never shipped in the Lambda layer.
 """
 
@@ -426,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all)")  # fmt: skip
     parser.add_argument("--paths", default="", metavar="WORDS",
                         help="comma-separated words: only the paths whose name contains one of them")  # fmt: skip
+    parser.add_argument("--shard", default="1/1", metavar="I/N",
+                        help="every N-th path from the I-th: N processes side by side share the paths")  # fmt: skip
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     if not parts <= set(PARTS):
@@ -436,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         paths = tuple(p for p in paths if any(w in p.name.lower() for w in words))
         if not paths:
             parser.error(f"no path's name contains {args.paths!r}; the paths: {'; '.join(p.name for p in PATHS)}")
+    shard, _, shards = args.shard.partition("/")
+    if not (shard.isdigit() and shards.isdigit() and 1 <= int(shard) <= int(shards)):
+        parser.error(f"--shard {args.shard!r}: give I/N with 1 <= I <= N, e.g. 2/3")
+    paths = paths[int(shard) - 1 :: int(shards)]
     started = time.monotonic()
     failures: list[str] = []
     if "faults" in parts:
