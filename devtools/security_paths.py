@@ -255,8 +255,14 @@ ELECTION_ARN = "arn:aws:lambda:af-south-1:123456789012:function:mycandidate-opsb
 
 
 def _election_function(stack: Any) -> None:
+    """The election function's environment and the by-election three days ahead."""
+    election_environment(stack)
+    _election_ahead(stack)
+
+
+def election_environment(stack: Any) -> None:
     """The election function's environment (its wake-up schedules' group, role and queue; no wake-up of an earlier
-    run left) and the by-election three days ahead."""
+    run left)."""
     from opsbot import dependencies
     from opsbot.elections import entry
 
@@ -272,7 +278,6 @@ def _election_function(stack: Any) -> None:
         scheduler.create_schedule_group(Name=ELECTION_GROUP)
     for schedule in scheduler.list_schedules(GroupName=ELECTION_GROUP)["Schedules"]:
         scheduler.delete_schedule(Name=schedule["Name"], GroupName=ELECTION_GROUP)
-    _election_ahead(stack)
 
 
 def hourly_run(timeout_seconds: float = 30.0) -> Callable[[Any], None]:

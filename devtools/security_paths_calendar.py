@@ -17,12 +17,11 @@ Test support only: never shipped in the Lambda layer.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from devtools.security_paths import ELECTION_GROUP, _button, _click, _url, hourly_run
+from devtools.security_paths import _button, _click, _url, election_environment, hourly_run
 
 if TYPE_CHECKING:
     from devtools.security import Path
@@ -57,25 +56,6 @@ def _parse_schedule(schedule: str) -> datetime:
 # the gated scale-down ----------------------------------------------------------------------------------------------
 
 
-def _election_env(stack: Any) -> None:
-    """The election function's environment (as the hourly run's path sets it), with no wake-up of an earlier run."""
-    from opsbot import dependencies
-    from opsbot.elections import entry
-
-    os.environ.update({
-        "OPSBOT_ELECTION_SCHEDULE_GROUP": ELECTION_GROUP,
-        "OPSBOT_ELECTION_SCHEDULE_ROLE_ARN": "arn:aws:iam::123456789012:role/mycandidate-opsbot-ElectionScheduleRole",
-        "OPSBOT_ELECTION_SCHEDULE_DLQ_ARN": "arn:aws:sqs:af-south-1:123456789012:mycandidate-opsbot-election-dlq",
-    })  # fmt: skip
-    dependencies.settings.cache_clear()
-    entry._runtime.cache_clear()
-    scheduler = stack.client("scheduler")
-    if ELECTION_GROUP not in [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]]:
-        scheduler.create_schedule_group(Name=ELECTION_GROUP)
-    for schedule in scheduler.list_schedules(GroupName=ELECTION_GROUP)["Schedules"]:
-        scheduler.delete_schedule(Name=schedule["Name"], GroupName=ELECTION_GROUP)
-
-
 def _window_just_ended(action_id: str) -> Any:
     """A by-election entered from Slack whose window closed ``SINCE_CLOSE`` ago; the hourly run holds the results
     phase's capacity (3-10) until the fallback six hours after the close and posts the question with the
@@ -85,7 +65,7 @@ def _window_just_ended(action_id: str) -> Any:
         from devtools.local_stack import ADMIN
         from opsbot.aws.elections import ElectionEntries
 
-        _election_env(stack)
+        election_environment(stack)
         now = stack.clock()
         closes = (now - SINCE_CLOSE).astimezone(ZoneInfo("Africa/Johannesburg")).replace(second=0, microsecond=0)
         stack.election_closes = closes

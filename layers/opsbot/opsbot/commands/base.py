@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opsbot.config import Role, Settings
@@ -104,6 +104,19 @@ def lock_resource(spec: CommandSpec, settings: Settings) -> str | None:
     if not spec.locks:
         return None
     return f"snapshots:{settings.db_instance}" if spec.lock_on == "snapshots" else settings.service_key
+
+
+def put_back(ctx: CommandContext, confirmation_id: str, payload: dict[str, Any], ttl: timedelta | None = None) -> None:
+    """A confirmation taken for a change that then failed with nothing changed goes back, so the same button tries
+    again instead of answering "already used". If even that fails, the failure being raised is still reported (the
+    person then asks again), so this one is only logged."""
+    from opsbot.errors import AwsOperationError
+    from opsbot.observability import logger
+
+    try:
+        ctx.ports.confirmations.put(confirmation_id, payload, ctx.now, ttl=ttl)
+    except AwsOperationError as exc:
+        logger.warning("confirmation not put back after a failed change", extra={"code": exc.code})
 
 
 def capacity_core(ctx: CommandContext) -> CapacityCore:

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome, put_back
 from opsbot.config import Role
 from opsbot.errors import AwsOperationError, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
-from opsbot.observability import logger
 
 if TYPE_CHECKING:
     from opsbot.ports import AuditPort, ConfirmationPort
@@ -102,11 +101,7 @@ def answer(confirmation_id: str, ctx: CommandContext, action: str) -> Outcome:
         left = now_gate.expires_at - ctx.now if now_gate.expires_at is not None else None
         ctx.ports.deployments.answer_pause(gate["deployment"], gate["hook"], action)
     except AwsOperationError:  # ECS was not read, or refused the answer: the gate still waits, and so does its button
-        try:
-            ttl = left if left is not None and left.total_seconds() > 0 else None
-            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now, ttl=ttl)
-        except AwsOperationError as exc:  # the failure is still reported; `cutover` then shows the gate again
-            logger.warning("gate confirmation not put back after a failed answer", extra={"code": exc.code})
+        put_back(ctx, confirmation_id, pending, ttl=left if left is not None and left.total_seconds() > 0 else None)
         raise
     view = GateAnswerView(action, gate["deployment"], ctx.actor.user_id)
     return Outcome(view=view, audit=AuditOutcome(after={"deployment": gate["deployment"], "action": action}))

@@ -19,12 +19,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome, put_back
 from opsbot.commands.freeze import take_override
 from opsbot.config import Role
 from opsbot.errors import AwsOperationError, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
-from opsbot.observability import logger
 
 USAGE = "/mycandidate deploy <tag|sha256:digest> [strategy=blue_green|canary|linear] [bake=<minutes>] [--dry-run]"
 _DRY_RUN = {"--dry-run", "—dry-run", "–dry-run", "--dryrun"}
@@ -219,12 +218,7 @@ def approve(confirmation_id: str, ctx: CommandContext) -> Outcome:
         return run(request, ctx, approved_by=ctx.actor.user_id, requester=str(asked["requester"]))
     except AwsOperationError:  # raised only before UpdateService took effect: the service runs what it ran
         left = datetime.fromisoformat(asked["expires"]) - ctx.now
-        try:
-            ctx.ports.confirmations.put(
-                confirmation_id, {"deploy_approval": asked}, ctx.now, ttl=max(left, timedelta(seconds=1))
-            )
-        except AwsOperationError as exc:  # the failure is still reported; the requester then asks again
-            logger.warning("deploy approval not put back after a failed deploy", extra={"code": exc.code})
+        put_back(ctx, confirmation_id, {"deploy_approval": asked}, ttl=max(left, timedelta(seconds=1)))
         raise
 
 

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opsbot.capacity import timeline as tl
 from opsbot.capacity.model import Intent, PlannedAction
-from opsbot.commands.base import AUDIT_KEY, AuditOutcome, CommandContext, CommandSpec, Outcome, capacity_core
+from opsbot.commands.base import (
+    AUDIT_KEY,
+    AuditOutcome,
+    CommandContext,
+    CommandSpec,
+    Outcome,
+    capacity_core,
+    put_back,
+)
 from opsbot.commands.freeze import check as check_freeze
 from opsbot.commands.freeze import take_override
 from opsbot.config import Role
@@ -36,7 +44,6 @@ from opsbot.errors import (
 from opsbot.logic.durations import parse_duration
 from opsbot.logic.scaling import Capacity, ScalePlan, ScaleRequest, plan_scale
 from opsbot.logic.text import echo
-from opsbot.observability import logger
 
 if TYPE_CHECKING:  # the core is built by ``capacity_core`` when a change runs, never to parse or acknowledge one
     from opsbot.capacity.core import Change
@@ -385,10 +392,7 @@ def _unless_nothing_changed(
     try:
         return change()
     except _NOTHING_CHANGED:
-        try:
-            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)
-        except AwsOperationError as exc:  # the failure is still reported; the button then asks to start again
-            logger.warning("confirmation not put back after a failed change", extra={"code": exc.code})
+        put_back(ctx, confirmation_id, pending)
         raise
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome
+from opsbot.commands.base import AuditOutcome, CommandContext, CommandSpec, Outcome, put_back
 from opsbot.config import Role
 from opsbot.errors import AwsOperationError, ConfirmationExpired, GuardrailViolation, UsageError
 from opsbot.logic.text import echo
-from opsbot.observability import logger
 
 USAGE = "/mycandidate schedule remove <slug>"
 
@@ -68,12 +67,7 @@ def confirm(confirmation_id: str, ctx: CommandContext) -> Outcome:
     try:
         removed = ctx.ports.elections.remove(slug)
     except AwsOperationError:
-        # Nothing changed: the confirmation goes back, so the same button tries again instead of answering "already
-        # used" for a removal that never happened.
-        try:
-            ctx.ports.confirmations.put(confirmation_id, pending, ctx.now)
-        except AwsOperationError as exc:  # the failure is still reported; the button then asks to start again
-            logger.warning("confirmation not put back after a failed removal", extra={"code": exc.code})
+        put_back(ctx, confirmation_id, pending)  # nothing changed: the same button tries again
         raise
     if not removed:
         raise GuardrailViolation(f"`{slug}` was already removed")
