@@ -1,5 +1,6 @@
 """The alarm-side and snapshot paths of the fault and crash campaigns (``devtools.security``, ``devtools.crashes``):
 the 5xx alarm's task replacement, an alarm's snapshot, the incident message's Acknowledge and Mute 1 h buttons,
+`mute … 1h` and `mute … off`, `snapshot unkeep`,
 `autoremediation off` / `on`, `snapshot keep` and the snapshots function's nightly run.
 
 Each setup runs outside the injection, after the stack is reset (``devtools.security._reset``): it makes what the
@@ -211,6 +212,26 @@ def _pinnable(stack: Any) -> None:
     stack.settle()
 
 
+def _pinned(stack: Any) -> None:
+    """As ``_pinnable``, then pinned with `snapshot keep` (for `snapshot unkeep`)."""
+    from devtools.local_stack import OPERATOR
+    from devtools.security import _slash
+
+    _pinnable(stack)
+    _slash(f"snapshot keep opsbot-mycandidate-db-{PIN}", OPERATOR)(stack)
+    stack.recorder.clear()
+
+
+def _incident_muted(stack: Any) -> None:
+    """As ``_incident_posted``, then muted for an hour with `mute` (for `mute … off`)."""
+    from devtools.local_stack import OPERATOR
+    from devtools.security import _slash
+
+    _incident_posted(stack)
+    _slash(f"mute {STORAGE_ALARM} 1h", OPERATOR)(stack)
+    stack.recorder.clear()
+
+
 def _pin_tags(stack: Any) -> tuple[tuple[str, str], ...]:
     from opsbot.snapshots.model import prefix
 
@@ -317,6 +338,12 @@ def paths() -> tuple[Path, ...]:
             "incident: Acknowledge", "acknowledge", _click("incident_ack"), _incident_and_mute, setup=_incident_posted
         ),
         Path("incident: Mute 1h", "mute", _click("alarm_mute"), _incident_and_mute, setup=_incident_posted),
+        Path(
+            "mute 1h", "mute", _slash(f"mute {STORAGE_ALARM} 1h", OPERATOR), _incident_and_mute, setup=_incident_posted
+        ),
+        Path(
+            "mute off", "mute", _slash(f"mute {STORAGE_ALARM} off", OPERATOR), _incident_and_mute, setup=_incident_muted
+        ),
         Path("autoremediation off", "autoremediation", _slash("autoremediation off", ADMIN), _kill_switch),
         Path(
             "autoremediation on",
@@ -331,6 +358,13 @@ def paths() -> tuple[Path, ...]:
             _slash(f"snapshot keep opsbot-mycandidate-db-{PIN}", OPERATOR),
             _pin_tags,
             setup=_pinnable,
+        ),
+        Path(
+            "snapshot unkeep",
+            "snapshot unkeep",
+            _slash(f"snapshot unkeep opsbot-mycandidate-db-{PIN}", OPERATOR),
+            _pin_tags,
+            setup=_pinned,
         ),
         Path(
             "snapshots function: nightly job",
