@@ -1,7 +1,7 @@
 """The alarm-side and snapshot paths of the fault and crash campaigns (``devtools.security``, ``devtools.crashes``):
-the 5xx alarm's task replacement, an alarm's snapshot, the incident message's Acknowledge and Mute 1 h buttons,
-`mute … 1h` and `mute … off`, `snapshot unkeep`,
-`autoremediation off` / `on`, `snapshot keep` and the snapshots function's nightly run.
+the 5xx alarm's task replacement, the unhealthy-hosts alarm's rollback of a deploy, an alarm's snapshot, the
+incident message's Acknowledge and Mute 1 h buttons, `mute … 1h` and `mute … off`, `autoremediation off` / `on`,
+`snapshot keep` / `unkeep` and the snapshots function's nightly run.
 
 Each setup runs outside the injection, after the stack is reset (``devtools.security._reset``): it makes what the
 path acts on (an incident message with its buttons, the kill switch off, a snapshot of the bot's to pin, old
@@ -47,9 +47,14 @@ def _url(stack: Any, name: str) -> str:
     return f"{stack.recorder.url}/response/{name}"
 
 
-def _delivery(event_name: str, settings: Callable[[Any], Any] | None = None) -> Callable[..., Callable[[Any], None]]:
+def _delivery(
+    event_name: str,
+    settings: Callable[[Any], Any] | None = None,
+    event: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None,
+) -> Callable[..., Callable[[Any], None]]:
     """``event_name``'s alarm delivered to the alarm function's handling in a Lambda context of the given timeout
-    (as ``devtools.security.alarm_delivery`` does for the CPU alarm); ``settings``: the stack's, as deployed."""
+    (as ``devtools.security.alarm_delivery`` does for the CPU alarm); ``settings``: the stack's, as deployed;
+    ``event``: the sample event as this stack sends it (e.g. when the alarm fired)."""
 
     def timed(timeout_seconds: float = 30.0) -> Callable[[Any], None]:
         def run(stack: Any) -> None:
@@ -64,7 +69,8 @@ def _delivery(event_name: str, settings: Callable[[Any], Any] | None = None) -> 
             context = FakeLambdaContext("mycandidate-opsbot-alarm-remediation", timeout_seconds=timeout_seconds)
             token = current_lambda_context.set(context)
             try:
-                process(load_event(event_name), remediator, exactly_once(config, local_cache=True))
+                sent = load_event(event_name) if event is None else event(stack, load_event(event_name))
+                process(sent, remediator, exactly_once(config, local_cache=True))
             finally:
                 current_lambda_context.reset(token)
 
@@ -88,6 +94,29 @@ def _service_deployments(stack: Any) -> tuple[Any, ...]:
     listed = ecs.list_service_deployments(cluster="mycandidate", service="web")["serviceDeployments"]
     statuses = tuple(d["status"] for d in sorted(listed, key=lambda d: d["createdAt"]))
     return str(service["taskDefinition"]).rsplit("/", 1)[-1], deployments, statuses
+
+
+# alarm: unhealthy hosts during a deploy → roll it back -------------------------------------------------------------
+
+UNHEALTHY_EVENT = "alarm_eventbridge_unhealthy_hosts.json"
+
+
+def _deploy_in_progress(stack: Any) -> None:
+    """`deploy v1.4.3` in progress (as the `rollback` path's setup makes it), and when ECS created it."""
+    from devtools.security_paths import _deploying
+
+    _deploying(stack)
+    listed = stack.client("ecs").list_service_deployments(
+        cluster="mycandidate", service="web", status=["IN_PROGRESS", "PENDING"]
+    )["serviceDeployments"]
+    stack.deploy_created = max(d["createdAt"] for d in listed)
+
+
+def _fired_during_the_deploy(stack: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """The unhealthy-hosts alarm, fired a minute after the deployment began (so that release may be its cause)."""
+    fired = stack.deploy_created + timedelta(minutes=1)
+    event["detail"]["state"]["timestamp"] = f"{fired:%Y-%m-%dT%H:%M:%S.000+0000}"
+    return event
 
 
 # alarm: RDS free storage → snapshot ---------------------------------------------------------------------------------
@@ -312,6 +341,7 @@ def paths() -> tuple[Path, ...]:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
     replace_tasks = _delivery(FIVE_XX_EVENT)
     alarm_snapshot = _delivery(STORAGE_EVENT, _with_snapshot_runbook)
+    roll_back = _delivery(UNHEALTHY_EVENT, event=_fired_during_the_deploy)
     return (
         Path(
             "alarm: 5xx → replace tasks",
@@ -324,6 +354,16 @@ def paths() -> tuple[Path, ...]:
             fresh=True,
             asynchronous=True,
             timed=replace_tasks,
+        ),
+        Path(
+            "alarm: unhealthy → roll back",
+            "remediate",
+            roll_back(),
+            _service_deployments,
+            fresh=True,
+            setup=_deploy_in_progress,
+            asynchronous=True,
+            timed=roll_back,
         ),
         Path(
             "alarm: RDS storage → snapshot",

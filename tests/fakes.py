@@ -462,9 +462,12 @@ class FakeRemediationState:
 class FakeDeployments:
     in_progress: str | None = None
     created_at: datetime | None = None  # of the deployment in progress
+    rolling_back: str | None = None  # a deployment being rolled back (or stopped)
     calls: list[str] = field(default_factory=list)
 
-    def in_progress_deployment(self, created_by: datetime | None = None) -> str | None:
+    def in_progress_deployment(self, created_by: datetime | None = None, moving: bool = False) -> str | None:
+        if moving and self.rolling_back is not None:
+            return self.rolling_back
         if created_by is not None and self.created_at is not None and self.created_at > created_by:
             return None
         return self.in_progress

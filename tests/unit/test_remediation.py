@@ -161,6 +161,19 @@ def test_a_deployment_that_began_after_the_alarm_fired_is_not_rolled_back_nor_re
     assert bench.deployments.calls == []
 
 
+def test_a_deployment_being_rolled_back_is_not_restarted_by_replacing_the_tasks(bench: Bench) -> None:
+    # Given the deployment the bot rolled back for this alarm before Lambda stopped (ECS is rolling it back)
+    bench.deployments.rolling_back = "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/bad"
+    t = transition(
+        "mycandidate-alb-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions={}
+    )
+    # When the alarm is delivered again, there is nothing to roll back, and replacing the tasks would stop the rollback
+    decision = bench.handle(t)
+    assert isinstance(decision, Decision)
+    assert (decision.action, decision.acted) == ("replace_tasks", False)
+    assert bench.deployments.calls == []
+
+
 def test_a_deployment_that_began_before_the_alarm_fired_is_rolled_back(bench: Bench) -> None:
     bench.deployments.in_progress = "arn:aws:ecs:af-south-1:123456789012:service-deployment/mycandidate/web/bad"
     bench.deployments.created_at = NOW - timedelta(minutes=4)
@@ -371,7 +384,7 @@ def test_snapshot_action_tags_the_snapshot_with_the_alarm(bench: Bench) -> None:
 
 def test_aws_error_while_checking_for_a_deployment_is_reported() -> None:
     class BrokenDeployments(FakeDeployments):
-        def in_progress_deployment(self, created_by: Any = None) -> str | None:
+        def in_progress_deployment(self, created_by: Any = None, moving: bool = False) -> str | None:
             raise throttled("ListServiceDeployments")
 
     bench = Bench(deployments=BrokenDeployments())
@@ -442,7 +455,7 @@ def test_an_action_that_did_nothing_does_not_spend_the_cooldown_or_the_budget(be
 
 def test_a_retried_failure_does_not_post_a_second_incident() -> None:
     class BrokenDeployments(FakeDeployments):
-        def in_progress_deployment(self, created_by: Any = None) -> str | None:
+        def in_progress_deployment(self, created_by: Any = None, moving: bool = False) -> str | None:
             raise throttled("ListServiceDeployments")
 
     bench = Bench(deployments=BrokenDeployments())

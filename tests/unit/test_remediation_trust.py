@@ -88,7 +88,7 @@ def test_an_alarm_of_another_account_is_rejected_with_both_accounts_named(bench:
 class _OldSdkDeployments:
     """An ECS client from a runtime whose bundled SDK lacks an operation the bot calls."""
 
-    def in_progress_deployment(self, created_by: Any = None) -> str | None:
+    def in_progress_deployment(self, created_by: Any = None, moving: bool = False) -> str | None:
         return None
 
     def stop_deployment(self, deployment_arn: str) -> None:

@@ -9,6 +9,9 @@ from opsbot.aws.errors import aws_call
 from opsbot.errors import AwsOperationError
 from opsbot.ports import Deployment, ServiceState
 
+_IN_PROGRESS = ("IN_PROGRESS", "PENDING")
+_WINDING_DOWN = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "STOP_REQUESTED")
+
 
 class EcsServiceGateway:
     def __init__(self, client: Any, cluster: str, service: str) -> None:
@@ -43,12 +46,14 @@ class EcsServiceGateway:
             ),
         )
 
-    def in_progress_deployment(self, created_by: datetime | None = None) -> str | None:
+    def in_progress_deployment(self, created_by: datetime | None = None, moving: bool = False) -> str | None:
         """The ARN of the service's ECS deployment in progress, if any (ECS-native service deployments);
-        ``created_by``: only one ECS created at or before that instant."""
+        ``created_by``: only one ECS created at or before that instant; ``moving``: also one being rolled back or
+        stopped (still replacing tasks, but no longer one to roll back)."""
+        statuses = [*_IN_PROGRESS, *(_WINDING_DOWN if moving else ())]
         with aws_call("ListServiceDeployments"):
             response = self._client.list_service_deployments(
-                cluster=self._cluster, service=self._service, status=["IN_PROGRESS", "PENDING"]
+                cluster=self._cluster, service=self._service, status=statuses
             )
         deployments = [
             d for d in response.get("serviceDeployments", [])

@@ -9,8 +9,9 @@ from opsbot.alarms.actions.base import ActionContext, ActionResult, RunbookActio
 
 def _prepare(ctx: ActionContext) -> str | None:
     """A deployment in progress (one the bot forced for this alarm, before a stop and the redelivery; one the team
-    started) is already replacing the tasks: another would only restart it."""
-    return ctx.ports.deployments.in_progress_deployment()
+    started; one being rolled back, by the bot before a stop or by ECS) is already replacing the tasks: another would
+    only restart it, or stop the rollback."""
+    return ctx.ports.deployments.in_progress_deployment(moving=True)
 
 
 def _act(ctx: ActionContext, deploying: Any) -> ActionResult:
