@@ -117,16 +117,14 @@ class Sweeper:
         if evidence is not None:
             return Swept(entry, *evidence(entry))
         summary = "cut short; AWS keeps no trace of whether it happened — check `status`"
-        if entry.arguments.split(" ", 1)[0] in _ONE_TIME_BUTTONS:  # e.g. `schedule remove`'s Confirm
+        if _one_time_button(entry):  # e.g. `schedule remove`'s Confirm
             summary += "; its button no longer works (used or expired), so if it did not happen, run the command again"
         return Swept(entry, "unknown", summary)
 
     def _capacity(self, entry: AuditEntry, marker: str | None, now: datetime) -> Swept:
         if marker is None:
             summary = "cut short before it changed anything; capacity is as it was"
-            if entry.arguments.split(" ", 1)[0] in _ONE_TIME_BUTTONS:
-                # The confirmation is taken (once) before the change, and it outlives no sweep (its TTL is shorter
-                # than ``sweep_after``): whichever came first, the button no longer works.
+            if _one_time_button(entry):
                 summary += "; its button no longer works (used or expired), so run the command again"
             return Swept(entry, "failed", summary)
         if marker == PUT_BACK:
@@ -147,6 +145,12 @@ class Sweeper:
         if isinstance(outcome.view, ErrorView):
             return Swept(entry, "ok", f"the change was made, but bringing AWS in line failed: {outcome.view.message}")
         return Swept(entry, "ok", f"the change was made; capacity is now {outcome.view}")
+
+
+def _one_time_button(entry: AuditEntry) -> bool:
+    """A button that took its one-time confirmation before the change. The confirmation outlives no sweep (its TTL
+    is shorter than ``sweep_after``): whether the stop came before or after the take, the button no longer works."""
+    return entry.arguments.split(" ", 1)[0] in _ONE_TIME_BUTTONS
 
 
 def _changes_capacity(entry: AuditEntry) -> bool:
