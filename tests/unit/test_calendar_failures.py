@@ -19,6 +19,7 @@ from opsbot.slack.operations import render_swept
 from tests.fakes import NOW, FakeHolds, World
 from tests.unit.test_remediation import Bench
 from tests.unit.test_scale_down_buttons import AFTER, _world_with_the_window_held
+from tests.unit.test_watch_and_sweeper import swept_after_a_stop
 
 
 def test_a_scale_down_whose_change_fails_takes_its_answer_back() -> None:
@@ -103,20 +104,7 @@ def test_a_removal_that_fails_keeps_its_confirmation_so_the_same_button_tries_ag
 
 
 def test_a_removal_cut_short_after_taking_its_confirmation_says_the_button_is_used_up() -> None:
-    bench = Bench()
-    key = new_audit_key(NOW, "0000f00d")
-    bench.world.store.record(
-        AuditEntry(
-            key, NOW, "U0ADMIN", "C0OPS", "schedule remove", "schedule_remove_confirm c0ffee", "allowed", "pending",
-            phase="pending",
-        )
-    )  # fmt: skip
-    bench.now = NOW + timedelta(minutes=20)
-    world = bench.world
-    reports: list[Swept] = []
-    Sweeper(
-        bench.settings, world.store, world.store, world.capacity, world.intents, lambda: bench.now, reports.append
-    ).sweep()
+    reports = swept_after_a_stop(Bench(), "U0ADMIN", "schedule remove", "schedule_remove_confirm c0ffee")
     (swept,) = reports
     assert swept.result == "unknown"
     said = "its button no longer works (used or expired), so if it did not happen, run the command again"

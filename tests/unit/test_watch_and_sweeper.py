@@ -207,19 +207,26 @@ def test_a_change_cut_short_before_it_changed_anything_is_recorded_as_failed() -
     assert entry.result == "failed"
 
 
-def test_a_confirm_cut_short_after_taking_its_confirmation_says_the_button_is_used_up() -> None:
-    # Given a Confirm whose function stopped after it took its one-time confirmation, before any change
-    bench = Bench()
-    key = new_audit_key(NOW, "0000f00d")
-    bench.world.store.record(
-        AuditEntry(key, NOW, "U0OPS", "C0OPS", "scale", "scale_confirm c0ffee", "allowed", "pending", phase="pending")
-    )
-    bench.now = NOW + timedelta(minutes=20)
+def swept_after_a_stop(bench: Bench, actor: str, verb: str, arguments: str) -> list[Swept]:
+    """What the sweeper reports, 20 minutes on, of an operation whose function stopped after its pending record."""
     world = bench.world
+    world.store.record(
+        AuditEntry(new_audit_key(NOW, "0000f00d"), NOW, actor, "C0OPS", verb, arguments, "allowed", "pending",
+                   phase="pending")
+    )  # fmt: skip
+    bench.now = NOW + timedelta(minutes=20)
     reports: list[Swept] = []
     Sweeper(
         bench.settings, world.store, world.store, world.capacity, world.intents, lambda: bench.now, reports.append
     ).sweep()
+    return reports
+
+
+def test_a_confirm_cut_short_after_taking_its_confirmation_says_the_button_is_used_up() -> None:
+    # Given a Confirm whose function stopped after it took its one-time confirmation, before any change
+    bench = Bench()
+    world = bench.world
+    reports = swept_after_a_stop(bench, "U0OPS", "scale", "scale_confirm c0ffee")
     # Then the channel hears that nothing changed and that the command must be run again (the button is spent)
     (swept,) = reports
     assert swept.result == "failed"
