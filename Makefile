@@ -29,8 +29,10 @@ test: setup ## unit + integration tests, and the fast subset of the fuzzing and 
 fuzz: setup ## property-based fuzzing of every parser and renderer: 10,000 examples per target (Hypothesis; long)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz -p no:cacheprovider -q
 
-security: setup ## the reliability and security campaign in full; prints its figures (docs/security.md)
-	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.security
+# The campaign mostly waits out botocore's retry back-off: three workers keep two cores about busy.
+SECURITY_JOBS ?= 3
+security: setup ## the reliability and security campaign in full, in SECURITY_JOBS processes; prints its figures (docs/security.md)
+	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.security --jobs $(SECURITY_JOBS)
 
 e2e: setup ## sam build + sam local invoke of every function with every event (installs docker itself)
 	bash scripts/e2e/prepare.sh

@@ -18,21 +18,25 @@ the state it leaves recorded), then once per (call N, fault) on a fresh stack, a
 
 ``python -m devtools.security [--quick] [--parts faults,crashes,others] [--paths WORDS]``: ``--quick`` runs one
 path (what `make test` runs in tests/security); ``--paths`` only the paths whose name contains one of the
-comma-separated words (``--paths confirm,prune``); ``--shard I/N`` every N-th path from the I-th, so N processes
-side by side share them (the campaign mostly waits out botocore's retry back-off).
+comma-separated words (``--paths confirm,prune``); ``--jobs N`` shares the paths and parts among N worker processes,
+each on its own offline stack (the campaign mostly waits out botocore's retry back-off: `make security` runs three);
+``--shard I/N`` every N-th path from the I-th, to split the campaign between machines.
 Test support only: never shipped in the Lambda layer.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -429,10 +433,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated words: only the paths whose name contains one of them")  # fmt: skip
     parser.add_argument("--shard", default="1/1", metavar="I/N",
                         help="every N-th path from the I-th: N processes side by side share the paths")  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="N worker processes share the paths and parts, each on its own offline stack"
+                             " (default 1: all in this process)")  # fmt: skip
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     if not parts <= set(PARTS):
         parser.error(f"unknown part(s): {', '.join(sorted(parts - set(PARTS)))} (known: {', '.join(PARTS)})")
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: give at least 1")
     paths = PATHS[:1] if args.quick else PATHS
     if args.paths:
         words = [w.strip().lower() for w in args.paths.split(",") if w.strip()]
@@ -444,44 +453,107 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--shard {args.shard!r}: give I/N with 1 <= I <= N, e.g. 2/3")
     paths = paths[int(shard) - 1 :: int(shards)]
     started = time.monotonic()
-    failures: list[str] = []
+    units = [("others", -1)] if "others" in parts else []
+    units += [(part, PATHS.index(p)) for part in ("faults", "crashes") if part in parts for p in paths]
+    results = _run_units(units, args.jobs)
+    failures = list(results.failures)
     if "faults" in parts:
-        failures += _faults(paths, started)
+        failures += _report_faults(results.faults, results.seconds["faults"])
     if "crashes" in parts:
-        failures += _crashes(paths)
+        failures += _report_crashes(results.crashes, results.seconds["crashes"])
     if "others" in parts:
-        failures += _others()
+        print(results.others, end="")
+        failures += results.others_failed
+    workers = f" in {args.jobs} processes" if args.jobs > 1 else ""
     print(f"\n{'MISSED: ' + ', '.join(failures) if failures else 'every figure at its goal'}"
-          f" ({time.monotonic() - started:.0f} s)")  # fmt: skip
+          f" ({time.monotonic() - started:.0f} s{workers})")  # fmt: skip
     return 1 if failures else 0
 
 
-def _faults(paths: tuple[Path, ...], started: float) -> list[str]:
+@dataclass
+class Results:
+    faults: Campaign = field(default_factory=Campaign)
+    crashes: Campaign = field(default_factory=Campaign)
+    others: str = ""  # the printed figures (4), (5), (3), (6), (8)
+    others_failed: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # units that could not run to the end
+    seconds: dict[str, float] = field(default_factory=lambda: {"faults": 0.0, "crashes": 0.0, "others": 0.0})
+
+
+def run_unit(part: str, index: int) -> tuple[list[Outcome], str, list[str], float]:
+    """One part for one path (``PATHS[index]``), or the others: its outcomes, its printed figures, the figures that
+    missed their goal, and its seconds. A module-level function: the worker processes run it by name."""
+    started = time.monotonic()
+    if part == "others":
+        printed = io.StringIO()
+        with redirect_stdout(printed):
+            failed = _others()
+        return [], printed.getvalue(), failed, time.monotonic() - started
     campaign = Campaign()
-    for path in paths:
-        run_path(path, campaign=campaign)
+    if part == "faults":
+        run_path(PATHS[index], campaign=campaign)
+    elif part == "crashes":
+        from devtools import crashes
+
+        crashes.run_path(PATHS[index], campaign)
+    else:
+        raise ValueError(f"no part {part!r} (known: {', '.join(PARTS)})")
+    return campaign.outcomes, "", [], time.monotonic() - started
+
+
+def _run_units(units: list[tuple[str, int]], jobs: int) -> Results:
+    """Every unit, here or in ``jobs`` worker processes, merged in the order of ``units`` (the table's order)."""
+    results = Results()
+    done: dict[tuple[str, int], tuple[list[Outcome], str, list[str], float]] = {}
+    if jobs == 1:
+        for unit in units:
+            done[unit] = run_unit(*unit)
+    else:
+        # spawn, not fork: each worker starts its own moto server threads instead of inheriting a copy of ours.
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(run_unit, *unit): unit for unit in units}
+            for count, future in enumerate(as_completed(futures), start=1):
+                part, index = unit = futures[future]
+                name = "others" if part == "others" else f"{part} · {PATHS[index].name}"
+                try:
+                    done[unit] = future.result()
+                except Exception as error:  # a worker that died or raised: that unit's figures are missing
+                    results.failures.append(f"{name} did not finish ({type(error).__name__}: {error})")
+                    continue
+                print(f"  [{count}/{len(units)}] {name}: {done[unit][3]:.0f} s", file=sys.stderr, flush=True)
+    for unit in units:
+        if unit not in done:
+            continue
+        outcomes, printed, failed, seconds = done[unit]
+        part = unit[0]
+        results.seconds[part] += seconds
+        if part == "faults":
+            results.faults.outcomes += outcomes
+        elif part == "crashes":
+            results.crashes.outcomes += outcomes
+        else:
+            results.others, results.others_failed = printed, failed
+    return results
+
+
+def _report_faults(campaign: Campaign, seconds: float) -> list[str]:
     print("(1) faults injected on every AWS call of the mutating paths")
     print("\n".join(table(campaign)))
     fired = [o for o in campaign.outcomes if o.verdict != "not reached"]
     verdicts = sorted({o.verdict for o in fired})
     print("    " + ", ".join(f"{v} {sum(o.verdict == v for o in fired)}" for v in verdicts))
     survived = len(fired) - len(campaign.lost)
-    print(f"    faults injected {len(fired)} / survived with nothing lost {survived}"
-          f" ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    print(f"    faults injected {len(fired)} / survived with nothing lost {survived} ({seconds:.0f} s of work)")
     return ["faults"] if campaign.lost else []
 
 
-def _crashes(paths: tuple[Path, ...]) -> list[str]:
+def _report_crashes(campaign: Campaign, seconds: float) -> list[str]:
     from devtools import crashes
 
-    stops = Campaign()
-    started = time.monotonic()
-    for path in paths:
-        crashes.run_path(path, stops)
     print("\n(2) crash safety: Lambda stopped after each mutating call, then the redelivery and the sweeper")
-    print("\n".join(crashes.table(stops)))
-    print(crashes.summary(stops, time.monotonic() - started))
-    return ["crash safety"] if stops.lost else []
+    print("\n".join(crashes.table(campaign)))
+    print(crashes.summary(campaign, seconds))
+    return ["crash safety"] if campaign.lost else []
 
 
 def _others() -> list[str]:
