@@ -168,7 +168,8 @@ def table(campaign: Campaign) -> list[str]:
 
 def summary(campaign: Campaign, seconds: float) -> str:
     recovered = len(campaign.outcomes) - len(campaign.lost)
-    return f"    stops simulated {len(campaign.outcomes)} / recovered with nothing lost {recovered} ({seconds:.0f} s of work)"
+    stopped = len(campaign.outcomes)
+    return f"    stops simulated {stopped} / recovered with nothing lost {recovered} ({seconds:.0f} s of work)"
 
 
 def main() -> int:

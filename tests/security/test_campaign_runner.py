@@ -22,12 +22,13 @@ def test_the_workers_outcomes_are_merged_in_the_order_of_the_paths() -> None:
     results = security._run_units(units, jobs=2)
     assert results.failures == []
     order = [o.path for o in results.crashes.outcomes]
-    assert order and order == sorted(order, key=names.index)
+    assert order
+    assert order == sorted(order, key=names.index)
     assert set(order) == set(names)
     assert results.crashes.lost == []
 
 
-@pytest.mark.parametrize("argv, says", [
+@pytest.mark.parametrize(("argv", "says"), [
     (["--jobs", "0"], "--jobs 0: give at least 1"),
     (["--parts", "faults,nope"], "unknown part(s): nope"),
     (["--shard", "4/3"], "--shard '4/3'"),
