@@ -501,17 +501,18 @@ def run_unit(part: str, index: int) -> tuple[list[Outcome], str, list[str], floa
     return campaign.outcomes, "", [], time.monotonic() - started
 
 
-def _run_units(units: list[tuple[str, int]], jobs: int) -> Results:
-    """Every unit, here or in ``jobs`` worker processes, merged in the order of ``units`` (the table's order)."""
+def _run_units(units: list[tuple[str, int]], jobs: int, work: Callable[..., Any] = run_unit) -> Results:
+    """Every unit, here or in ``jobs`` worker processes, merged in the order of ``units`` (the table's order);
+    ``work`` is ``run_unit`` or a module-level stand-in with its signature."""
     results = Results()
     done: dict[tuple[str, int], tuple[list[Outcome], str, list[str], float]] = {}
     if jobs == 1:
         for unit in units:
-            done[unit] = run_unit(*unit)
+            done[unit] = work(*unit)
     else:
         # spawn, not fork: each worker starts its own moto server threads instead of inheriting a copy of ours.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_unit, *unit): unit for unit in units}
+            futures = {pool.submit(work, *unit): unit for unit in units}
             for count, future in enumerate(as_completed(futures), start=1):
                 part, index = unit = futures[future]
                 name = "others" if part == "others" else f"{part} · {PATHS[index].name}"

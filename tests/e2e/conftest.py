@@ -273,7 +273,10 @@ def sam_invoke(sam_build: Path, offline_stack: OfflineStack, tmp_path_factory: p
         ]  # fmt: skip
         if parameter_overrides:
             cmd += ["--parameter-overrides", " ".join(f"{k}={v}" for k, v in parameter_overrides.items())]
-        proc = _run(cmd, timeout=timeout, env=_sam_env(), check=False)
+        # SAM CLI asks STS for the account id before each invoke; offline that costs seconds of DNS retries
+        # before it falls back to the default. moto answers at once, with that same default account.
+        env = {**_sam_env(), "AWS_ENDPOINT_URL_STS": offline_stack.moto.host_url}
+        proc = _run(cmd, timeout=timeout, env=env, check=False)
         return InvokeResult(proc.returncode, _parse_payload(proc.stdout), proc.stdout, proc.stderr)
 
     return invoke

@@ -3,9 +3,17 @@ table's order whichever finishes first, and a unit whose worker fails is a misse
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from devtools import security
+
+
+def finishing_in_reverse(part: str, index: int) -> tuple[list[security.Outcome], str, list[str], float]:
+    """A worker's unit that takes longer the earlier its path comes, so the workers finish in reverse order."""
+    time.sleep(0.6 - 0.2 * index)
+    return [security.Outcome(security.PATHS[index].name, "call", "fault", "retried")], "", [], 0.1
 
 
 def test_a_unit_that_fails_in_its_worker_is_reported_missed() -> None:
@@ -16,16 +24,11 @@ def test_a_unit_that_fails_in_its_worker_is_reported_missed() -> None:
 
 
 def test_the_workers_outcomes_are_merged_in_the_order_of_the_paths() -> None:
-    # Two units in two workers: the table lists the first path's outcomes first, as a one-process run would.
-    names = ("snapshot keep", "snapshot unkeep")
-    units = [("crashes", security.PATHS.index(next(p for p in security.PATHS if p.name == n))) for n in names]
-    results = security._run_units(units, jobs=2)
+    units = [("faults", 0), ("faults", 1), ("faults", 2)]
+    results = security._run_units(units, jobs=3, work=finishing_in_reverse)
     assert results.failures == []
-    order = [o.path for o in results.crashes.outcomes]
-    assert order
-    assert order == sorted(order, key=names.index)
-    assert set(order) == set(names)
-    assert results.crashes.lost == []
+    assert [o.path for o in results.faults.outcomes] == [p.name for p in security.PATHS[:3]]
+    assert results.seconds["faults"] == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize(("argv", "says"), [
