@@ -23,8 +23,11 @@ demo: setup ## scripted scenario against an embedded moto server, with a Slack t
 local: setup ## keep the offline stack up and send one signed slash command at a time
 	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.cli
 
+# The security tests mostly wait out botocore's retry back-off; two pytest-xdist workers halve the wall time.
+# TEST_JOBS=0 runs them in this process (pdb, -s).
+TEST_JOBS ?= 2
 test: setup ## unit + integration tests, and the fast subset of the fuzzing and security campaign (no network, no docker)
-	$(PY) -m pytest tests/unit tests/integration tests/fuzz tests/security
+	$(PY) -m pytest tests/unit tests/integration tests/fuzz tests/security -n $(TEST_JOBS) --dist worksteal
 
 fuzz: setup ## property-based fuzzing of every parser and renderer: 10,000 examples per target (Hypothesis; long)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz -p no:cacheprovider -q

@@ -63,8 +63,19 @@ def _unlisted_operations() -> list[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist a worker's exit status is dropped: it hands what it saw to the controller, which decides.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["bot_operations"] = sorted(_CALLED)
+        return
     if _unlisted_operations():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """An xdist worker finished: the operations its bot clients called join the controller's."""
+    _CALLED.update((service, operation) for service, operation in node.workeroutput.get("bot_operations", ()))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
