@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, redirect_stdout
@@ -520,6 +521,9 @@ def _run_units(units: list[tuple[str, int]], jobs: int, work: Callable[..., Any]
                     done[unit] = future.result()
                 except Exception as error:  # a worker that died or raised: that unit's figures are missing
                     results.failures.append(f"{name} did not finish ({type(error).__name__}: {error})")
+                    # The worker's own traceback rides along as the cause (concurrent.futures' _RemoteTraceback).
+                    print(f"  [{count}/{len(units)}] {name} did not finish:", file=sys.stderr)
+                    traceback.print_exception(error, file=sys.stderr)
                     continue
                 print(f"  [{count}/{len(units)}] {name}: {done[unit][3]:.0f} s", file=sys.stderr, flush=True)
     for unit in units:

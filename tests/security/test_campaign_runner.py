@@ -16,11 +16,16 @@ def finishing_in_reverse(part: str, index: int) -> tuple[list[security.Outcome],
     return [security.Outcome(security.PATHS[index].name, "call", "fault", "retried")], "", [], 0.1
 
 
-def test_a_unit_that_fails_in_its_worker_is_reported_missed() -> None:
+def test_a_unit_that_fails_in_its_worker_is_reported_missed_with_where_it_failed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     results = security._run_units([("nope", 0)], jobs=2)
     assert results.faults.outcomes == results.crashes.outcomes == []
     assert len(results.failures) == 1
     assert results.failures[0].startswith("nope · scale 4 did not finish (ValueError: no part 'nope'")
+    err = capsys.readouterr().err
+    assert "nope · scale 4 did not finish:" in err
+    assert 'in run_unit\n    raise ValueError(f"no part' in err  # the worker's traceback, not only the parent's
 
 
 def test_the_workers_outcomes_are_merged_in_the_order_of_the_paths() -> None:
