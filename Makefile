@@ -23,7 +23,7 @@ demo: setup ## scripted scenario against an embedded moto server, with a Slack t
 local: setup ## keep the offline stack up and send one signed slash command at a time
 	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m devtools.cli
 
-# The security tests mostly wait out botocore's retry back-off; two pytest-xdist workers halve the wall time.
+# The security tests mostly wait out botocore's retry back-off, so two pytest-xdist workers share the run.
 # TEST_JOBS=0 runs them in this process (pdb, -s).
 TEST_JOBS ?= 2
 test: setup ## unit + integration tests, and the fast subset of the fuzzing and security campaign (no network, no docker)

@@ -517,15 +517,16 @@ def _run_units(units: list[tuple[str, int]], jobs: int, work: Callable[..., Any]
             for count, future in enumerate(as_completed(futures), start=1):
                 part, index = unit = futures[future]
                 name = "others" if part == "others" else f"{part} · {PATHS[index].name}"
+                progress = f"  [{count}/{len(units)}] {name}"
                 try:
                     done[unit] = future.result()
                 except Exception as error:  # a worker that died or raised: that unit's figures are missing
                     results.failures.append(f"{name} did not finish ({type(error).__name__}: {error})")
                     # The worker's own traceback rides along as the cause (concurrent.futures' _RemoteTraceback).
-                    print(f"  [{count}/{len(units)}] {name} did not finish:", file=sys.stderr)
+                    print(f"{progress} did not finish:", file=sys.stderr)
                     traceback.print_exception(error, file=sys.stderr)
                     continue
-                print(f"  [{count}/{len(units)}] {name}: {done[unit][3]:.0f} s", file=sys.stderr, flush=True)
+                print(f"{progress}: {done[unit][3]:.0f} s", file=sys.stderr, flush=True)
     for unit in units:
         if unit not in done:
             continue
